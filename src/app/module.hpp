@@ -1,0 +1,52 @@
+#pragma once
+// What a module is to the composition root: a name, its own database, its routes and its event
+// listeners. Modules are built from a ModuleContext and never see each other.
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include "config.hpp"
+
+namespace ticketd::util {
+class Clock;
+}
+namespace ticketd::bus {
+class Bus;
+}
+namespace ticketd::http {
+class Router;
+}
+namespace ticketd::db {
+class Database;
+}
+
+namespace ticketd {
+
+// Services the composition root lends a module. All outlive the module.
+struct ModuleContext {
+    const Config& config;
+    bus::Bus& bus;
+    const util::Clock& clock;
+    // Runs fn on one of the server's threads (never inline): a way back from worker threads.
+    std::function<void(std::function<void()>)> post;
+    // Opens <data-dir>/<name>.db (or an in-memory database when the data dir is ":memory:"),
+    // applies schema/<name> and the outbox schema, and attaches its outbox to the bus.
+    std::unique_ptr<db::Database> open_database(std::string_view name) const;
+};
+
+class Module {
+public:
+    virtual ~Module() = default;
+    virtual std::string_view name() const = 0;
+    virtual db::Database& database() = 0;
+    virtual void add_routes(http::Router& router) = 0;
+    virtual void add_listeners(bus::Bus& bus) = 0;
+    // After the bus and the server have started (re-arm timers, ...).
+    virtual void start() {}
+    // Before the bus stops: cancel timers, stop background work.
+    virtual void stop() {}
+};
+
+using ModuleFactory = std::function<std::unique_ptr<Module>(const ModuleContext&)>;
+
+}  // namespace ticketd

@@ -1,0 +1,417 @@
+#include "bus/local_bus.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "db/database.hpp"
+#include "util/log.hpp"
+#include "util/time_format.hpp"
+
+namespace ticketd::bus {
+namespace {
+
+std::int64_t now_ms() { return util::to_unix_ms(util::SystemClock{}.now()); }
+
+}  // namespace
+
+struct LocalBus::Subscriber {
+    std::string name;
+    std::string subject;
+    db::Database* db = nullptr;
+    RawHandler handler;
+    std::int64_t position = 0;  // touched only by the delivery thread once started
+    int attempts = 0;           // failed tries of the event after `position`
+    Clock::time_point not_before{};
+    std::string last_error;
+};
+
+LocalBus::LocalBus(db::Database& log, LocalBusOptions options) : log_(log), options_(options) {}
+
+LocalBus::~LocalBus() { stop(); }
+
+void LocalBus::attach_outbox(db::Database& db) {
+    std::lock_guard lock(mutex_);
+    if (std::find(outboxes_.begin(), outboxes_.end(), &db) == outboxes_.end())
+        outboxes_.push_back(&db);
+    outbox_pending_ = true;
+    relay_cv_.notify_one();
+}
+
+void LocalBus::subscribe_raw(std::string name, std::string subject, db::Database& db,
+                             RawHandler handler) {
+    auto s = std::make_unique<Subscriber>();
+    s->name = std::move(name);
+    s->subject = std::move(subject);
+    s->db = &db;
+    s->handler = std::move(handler);
+    {
+        db::WriteTx tx(log_);
+        auto& q = tx.statement("SELECT position, subject FROM cursors WHERE subscriber = ?");
+        q.bind(1, s->name);
+        if (q.executeStep()) {
+            s->position = q.getColumn(0).getInt64();
+            if (q.getColumn(1).getString() != s->subject)
+                throw std::logic_error("durable subscriber " + s->name + " was registered for " +
+                                       q.getColumn(1).getString() + ", not " + s->subject);
+        } else {
+            auto& ins = tx.statement(
+                "INSERT INTO cursors (subscriber, subject, position, updated_at) VALUES (?, ?, 0, ?)");
+            ins.bind(1, s->name);
+            ins.bind(2, s->subject);
+            ins.bind(3, now_ms());
+            ins.exec();
+        }
+        tx.commit();
+    }
+    std::lock_guard lock(mutex_);
+    for (auto& existing : subscribers_)
+        if (existing->name == s->name)
+            throw std::logic_error("durable subscriber name used twice: " + s->name);
+    subscribers_.push_back(std::move(s));
+    delivery_pending_ = true;
+    delivery_cv_.notify_one();
+}
+
+void LocalBus::start() {
+    std::lock_guard lock(mutex_);
+    if (started_) return;
+    started_ = true;
+    stopping_ = false;
+    outbox_pending_ = true;
+    delivery_pending_ = true;
+    relay_thread_ = std::thread([this] { relay_loop(); });
+    delivery_thread_ = std::thread([this] { delivery_loop(); });
+}
+
+void LocalBus::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        if (!started_) return;
+        stopping_ = true;
+    }
+    relay_cv_.notify_all();
+    delivery_cv_.notify_all();
+    if (relay_thread_.joinable()) relay_thread_.join();
+    if (delivery_thread_.joinable()) delivery_thread_.join();
+    std::lock_guard lock(mutex_);
+    started_ = false;
+    idle_cv_.notify_all();
+}
+
+bool LocalBus::running() const {
+    std::lock_guard lock(mutex_);
+    return started_ && !stopping_;
+}
+
+void LocalBus::outbox_committed(db::Database&) {
+    std::lock_guard lock(mutex_);
+    outbox_pending_ = true;
+    relay_cv_.notify_one();
+}
+
+bool LocalBus::idle_locked() const {
+    return !outbox_pending_ && !relay_busy_ && !delivery_pending_ && !delivery_busy_ &&
+           !retry_pending_;
+}
+
+bool LocalBus::wait_idle(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    return idle_cv_.wait_for(lock, timeout, [this] { return !started_ || idle_locked(); }) &&
+           started_;
+}
+
+std::vector<SubscriberStatus> LocalBus::subscribers() const {
+    std::vector<SubscriberStatus> out;
+    std::vector<std::pair<std::string, std::string>> names;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& s : subscribers_) {
+            out.push_back({s->name, s->subject, s->db->name(), 0, 0});
+        }
+    }
+    db::ReadLock read(log_);
+    for (auto& st : out) {
+        auto& c = read.statement("SELECT position FROM cursors WHERE subscriber = ?");
+        c.bind(1, st.name);
+        if (c.executeStep()) st.position = c.getColumn(0).getInt64();
+        auto& h = read.statement("SELECT coalesce(max(seq), 0) FROM events WHERE subject = ?");
+        h.bind(1, st.subject);
+        if (h.executeStep()) st.head = h.getColumn(0).getInt64();
+    }
+    return out;
+}
+
+// ---- relay ------------------------------------------------------------------------------------
+
+std::size_t LocalBus::relay_outbox(db::Database& db) {
+    struct Row {
+        std::int64_t id;
+        std::string event_id, subject, payload;
+        std::int64_t created_at;
+    };
+    std::size_t moved = 0;
+    for (;;) {
+        std::vector<Row> rows;
+        {
+            db::ReadLock read(db);
+            auto& q = read.statement(
+                "SELECT id, event_id, subject, payload, created_at FROM outbox ORDER BY id LIMIT ?");
+            q.bind(1, options_.relay_batch);
+            while (q.executeStep())
+                rows.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(),
+                                q.getColumn(2).getString(), q.getColumn(3).getString(),
+                                q.getColumn(4).getInt64()});
+        }
+        if (rows.empty()) return moved;
+        // Step 1: append to the log. The unique event id makes a second append after a crash
+        // between step 1 and step 2 a no-op.
+        {
+            db::WriteTx tx(log_);
+            std::int64_t logged_at = now_ms();
+            for (const auto& r : rows) {
+                auto& ins = tx.statement(
+                    "INSERT INTO events (event_id, subject, payload, source, created_at, logged_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING");
+                ins.bind(1, r.event_id);
+                ins.bind(2, r.subject);
+                ins.bind(3, r.payload);
+                ins.bind(4, db.name());
+                ins.bind(5, static_cast<std::int64_t>(r.created_at));
+                ins.bind(6, logged_at);
+                ins.exec();
+            }
+            tx.commit();
+        }
+        // Step 2: forget what the log now holds.
+        {
+            db::WriteTx tx(db);
+            auto& del = tx.statement("DELETE FROM outbox WHERE id <= ?");
+            del.bind(1, static_cast<std::int64_t>(rows.back().id));
+            del.exec();
+            tx.commit();
+        }
+        moved += rows.size();
+        {
+            std::lock_guard lock(mutex_);
+            delivery_pending_ = true;
+        }
+        delivery_cv_.notify_one();
+    }
+}
+
+std::size_t LocalBus::relay_once() {
+    std::vector<db::Database*> dbs;
+    {
+        std::lock_guard lock(mutex_);
+        dbs = outboxes_;
+    }
+    std::size_t moved = 0;
+    for (auto* db : dbs) moved += relay_outbox(*db);
+    return moved;
+}
+
+void LocalBus::relay_loop() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        relay_cv_.wait(lock, [this] { return stopping_ || outbox_pending_; });
+        if (stopping_) return;
+        outbox_pending_ = false;
+        relay_busy_ = true;
+        auto dbs = outboxes_;
+        lock.unlock();
+        bool failed = false;
+        for (auto* db : dbs) {
+            try {
+                relay_outbox(*db);
+            } catch (const std::exception& e) {
+                failed = true;
+                log::error("relay failed", {{"db", db->name()}, {"error", e.what()}});
+            }
+        }
+        lock.lock();
+        relay_busy_ = false;
+        if (failed) {
+            // Rows stay in the outbox; try again shortly rather than spinning.
+            relay_cv_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stopping_; });
+            outbox_pending_ = true;
+        }
+        if (idle_locked()) idle_cv_.notify_all();
+    }
+}
+
+// ---- delivery ---------------------------------------------------------------------------------
+
+bool LocalBus::deliver_batch(Subscriber& s) {
+    std::vector<RawEvent> batch;
+    {
+        db::ReadLock read(log_);
+        auto& q = read.statement(
+            "SELECT seq, event_id, subject, payload FROM events WHERE subject = ? AND seq > ?"
+            " ORDER BY seq LIMIT ?");
+        q.bind(1, s.subject);
+        q.bind(2, static_cast<std::int64_t>(s.position));
+        q.bind(3, options_.delivery_batch);
+        while (q.executeStep())
+            batch.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(),
+                             q.getColumn(2).getString(), q.getColumn(3).getString()});
+    }
+    if (batch.empty()) return false;
+
+    std::int64_t done_through = s.position;
+    bool failed = false;
+    {
+        db::WriteTx tx(*s.db);
+        for (const auto& event : batch) {
+            auto& seen = tx.statement("SELECT 1 FROM inbox WHERE subscriber = ? AND event_id = ?");
+            seen.bind(1, s.name);
+            seen.bind(2, event.id);
+            if (seen.executeStep()) {  // redelivered after a crash: already applied
+                done_through = event.seq;
+                continue;
+            }
+            db::WriteTx::Savepoint sp(tx);
+            Outcome outcome = Outcome::retry;
+            try {
+                outcome = s.handler(tx, event);
+                if (outcome == Outcome::retry) s.last_error = "handler asked for a retry";
+            } catch (const std::exception& e) {
+                s.last_error = e.what();
+            }
+            if (outcome == Outcome::retry) {
+                sp.rollback();
+                failed = true;
+                break;
+            }
+            auto& ins = tx.statement(
+                "INSERT INTO inbox (subscriber, event_id, processed_at) VALUES (?, ?, ?)");
+            ins.bind(1, s.name);
+            ins.bind(2, event.id);
+            ins.bind(3, now_ms());
+            ins.exec();
+            sp.release();
+            done_through = event.seq;
+            s.attempts = 0;
+        }
+        tx.commit();
+    }
+
+    const RawEvent* parked = nullptr;
+    if (failed) {
+        const RawEvent& failing = *std::find_if(batch.begin(), batch.end(),
+                                                [&](auto& e) { return e.seq > done_through; });
+        ++s.attempts;
+        if (s.attempts >= options_.max_attempts) {
+            parked = &failing;
+        } else {
+            auto backoff = options_.first_backoff * (1 << std::min(s.attempts - 1, 16));
+            s.not_before = Clock::now() + std::min<std::chrono::milliseconds>(backoff, options_.max_backoff);
+            log::debug("event retry scheduled", {{"subscriber", s.name}, {"seq", std::to_string(failing.seq)},
+                                                  {"attempt", std::to_string(s.attempts)}});
+        }
+    }
+
+    if (done_through != s.position || parked) {
+        db::WriteTx tx(log_);
+        if (parked) {
+            auto& dl = tx.statement(
+                "INSERT INTO dead_letters (subscriber, seq, event_id, subject, payload, error,"
+                " attempts, parked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+            dl.bind(1, s.name);
+            dl.bind(2, static_cast<std::int64_t>(parked->seq));
+            dl.bind(3, parked->id);
+            dl.bind(4, parked->subject);
+            dl.bind(5, parked->payload);
+            dl.bind(6, s.last_error);
+            dl.bind(7, s.attempts);
+            dl.bind(8, now_ms());
+            dl.exec();
+            done_through = parked->seq;
+        }
+        auto& up = tx.statement("UPDATE cursors SET position = ?, updated_at = ? WHERE subscriber = ?");
+        up.bind(1, static_cast<std::int64_t>(done_through));
+        up.bind(2, now_ms());
+        up.bind(3, s.name);
+        up.exec();
+        tx.commit();
+        s.position = done_through;
+        if (parked) {
+            log::error("event dead-lettered",
+                       {{"subscriber", s.name}, {"seq", std::to_string(parked->seq)},
+                        {"subject", parked->subject}, {"event_id", parked->id},
+                        {"attempts", std::to_string(s.attempts)}, {"error", s.last_error}});
+            s.attempts = 0;
+            s.not_before = {};
+        }
+    }
+    return true;
+}
+
+void LocalBus::delivery_loop() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        if (stopping_) return;
+        delivery_pending_ = false;
+        delivery_busy_ = true;
+        std::vector<Subscriber*> subs;
+        for (auto& s : subscribers_) subs.push_back(s.get());
+        lock.unlock();
+
+        bool progressed = false;
+        bool waiting = false;
+        auto earliest = Clock::time_point::max();
+        auto now = Clock::now();
+        for (auto* s : subs) {
+            if (s->attempts > 0 && s->not_before > now) {
+                waiting = true;
+                earliest = std::min(earliest, s->not_before);
+                continue;
+            }
+            try {
+                if (deliver_batch(*s)) progressed = true;
+            } catch (const std::exception& e) {
+                // The database itself failed (disk full, I/O error): back off, keep the event.
+                log::error("delivery failed", {{"subscriber", s->name}, {"error", e.what()}});
+                ++s->attempts;
+                s->not_before = Clock::now() + options_.max_backoff;
+            }
+            if (s->attempts > 0) {
+                waiting = true;
+                earliest = std::min(earliest, s->not_before);
+            }
+        }
+
+        lock.lock();
+        delivery_busy_ = false;
+        retry_pending_ = waiting;
+        if (progressed) {
+            delivery_pending_ = true;  // more may be waiting beyond this batch
+            continue;
+        }
+        if (idle_locked()) idle_cv_.notify_all();
+        auto wake = [this] { return stopping_ || delivery_pending_; };
+        if (waiting)
+            delivery_cv_.wait_until(lock, earliest, wake);
+        else
+            delivery_cv_.wait(lock, wake);
+    }
+}
+
+std::vector<DeadLetter> list_dead_letters(db::Database& log) {
+    std::vector<DeadLetter> out;
+    db::ReadLock read(log);
+    auto& q = read.statement(
+        "SELECT id, subscriber, seq, event_id, subject, payload, error, attempts, parked_at"
+        " FROM dead_letters WHERE requeued_at IS NULL ORDER BY id");
+    while (q.executeStep())
+        out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(),
+                       q.getColumn(2).getInt64(), q.getColumn(3).getString(),
+                       q.getColumn(4).getString(), q.getColumn(5).getString(),
+                       q.getColumn(6).getString(), q.getColumn(7).getInt(),
+                       q.getColumn(8).getInt64()});
+    return out;
+}
+
+}  // namespace ticketd::bus

@@ -1,0 +1,76 @@
+#pragma once
+// The in-process transport: an append-only event log in bus.db, a relay thread that moves outbox
+// rows into it, and a delivery thread that feeds each durable subscriber from its cursor.
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "bus/bus.hpp"
+
+namespace ticketd::bus {
+
+struct LocalBusOptions {
+    int max_attempts = 10;                                  // then the event is dead-lettered
+    std::chrono::milliseconds first_backoff{20};            // doubles per failed try...
+    std::chrono::milliseconds max_backoff{5000};            // ...up to this
+    int relay_batch = 1000;                                 // outbox rows moved per transaction
+    int delivery_batch = 500;                               // events handled per transaction
+};
+
+class LocalBus final : public Bus {
+public:
+    // `log` is bus.db with the "bus" schema applied; it must outlive the bus.
+    LocalBus(db::Database& log, LocalBusOptions options = {});
+    ~LocalBus() override;
+
+    void attach_outbox(db::Database& db) override;
+    void start() override;
+    void stop() override;
+    bool running() const override;
+    bool wait_idle(std::chrono::milliseconds timeout) override;
+    std::vector<SubscriberStatus> subscribers() const override;
+
+    // Moves what is in the attached outboxes into the log once, on the calling thread (for tests
+    // that simulate a crash between relay steps). Returns the number of rows moved.
+    std::size_t relay_once();
+
+protected:
+    void outbox_committed(db::Database& db) override;
+    void subscribe_raw(std::string name, std::string subject, db::Database& db,
+                       RawHandler handler) override;
+
+private:
+    struct Subscriber;
+    using Clock = std::chrono::steady_clock;
+
+    void relay_loop();
+    void delivery_loop();
+    std::size_t relay_outbox(db::Database& db);
+    // Delivers one batch to `s`; true if it made progress (processed, parked or found events).
+    bool deliver_batch(Subscriber& s);
+    bool idle_locked() const;
+
+    db::Database& log_;
+    LocalBusOptions options_;
+    std::vector<db::Database*> outboxes_;
+    std::vector<std::unique_ptr<Subscriber>> subscribers_;
+
+    mutable std::mutex mutex_;
+    std::condition_variable relay_cv_, delivery_cv_, idle_cv_;
+    bool stopping_ = false;
+    bool started_ = false;
+    bool outbox_pending_ = false;   // a commit added outbox rows since the relay last looked
+    bool relay_busy_ = false;
+    bool delivery_pending_ = false; // the log grew since the delivery thread last looked
+    bool delivery_busy_ = false;
+    bool retry_pending_ = false;    // some subscriber waits out a backoff
+    std::thread relay_thread_, delivery_thread_;
+};
+
+// Parked events, oldest first, read from bus.db.
+std::vector<DeadLetter> list_dead_letters(db::Database& log);
+
+}  // namespace ticketd::bus

@@ -1,0 +1,49 @@
+#pragma once
+// Everything a deployment can set, from flags and environment variables, with defaults that run
+// out of the box. `ticketd --help` prints the table this file defines.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ticketd {
+
+struct Config {
+    std::string host = "0.0.0.0";
+    std::uint16_t port = 3000;
+    std::string data_dir = "./data";
+    int threads = 0;                        // 0: one per hardware thread
+    int reservation_window_seconds = 900;
+    std::string payments = "fake";          // fake | stripe
+    bool production = false;
+    std::string jwt_key;                    // empty: generated in development mode
+    int session_days = 14;
+    std::string durability = "normal";      // normal | full
+    std::string log_format = "text";        // text | json
+    std::string log_level = "info";         // debug | info | warn | error
+    bool access_log = true;
+    std::string stripe_key;
+    std::string stripe_api_base = "https://api.stripe.com";
+    std::string stripe_publishable_key;
+    int max_connections = 10000;
+    int read_timeout_ms = 30000;
+};
+
+// The result of reading the command line: what to do, and with which settings.
+struct Command {
+    std::string name = "serve";      // serve | dead-letters | help | version
+    std::vector<std::string> args;   // positional arguments after the command name
+    Config config;
+};
+
+// Thrown for a bad flag or value; the message is one line naming the flag. Exit status 2.
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Reads defaults, then environment variables, then flags (flags win). Throws UsageError.
+Command parse_command_line(int argc, const char* const* argv, const std::vector<std::string>& env);
+
+// The text of `ticketd --help`.
+std::string help_text();
+
+}  // namespace ticketd

@@ -1,0 +1,108 @@
+#pragma once
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace SQLite {
+class Database;
+class Statement;
+}  // namespace SQLite
+
+namespace ticketd::db {
+
+enum class Durability { normal, full };
+
+// One module's SQLite database: a single connection in WAL mode with a busy timeout and foreign
+// keys on, guarded by a mutex so no connection or statement is ever used by two threads at once.
+// Every use goes through a WriteTx or a ReadLock, which hold that mutex.
+class Database {
+public:
+    // Opens (creating if needed) `path`, or an in-memory database when path is ":memory:".
+    // `name` is the schema set applied by migrate() and the name used in logs and metrics.
+    Database(std::string name, const std::string& path, Durability durability = Durability::normal);
+    ~Database();
+    Database(const Database&) = delete;
+    Database& operator=(const Database&) = delete;
+
+    const std::string& name() const { return name_; }
+    const std::string& path() const { return path_; }
+
+    // Applies the embedded migrations of the named schema sets that this file has not seen, all
+    // in one transaction. Throws std::runtime_error if the file was written by a newer schema.
+    void migrate(std::initializer_list<std::string_view> schema_sets);
+
+private:
+    friend class WriteTx;
+    friend class ReadLock;
+    SQLite::Statement& statement(std::string_view sql);  // cached; mutex must be held
+
+    std::string name_;
+    std::string path_;
+    std::unique_ptr<SQLite::Database> connection_;
+    std::vector<std::pair<std::string, std::unique_ptr<SQLite::Statement>>> statements_;
+    std::mutex mutex_;
+};
+
+// Read access: holds the database's mutex. Reads see the last committed state.
+class ReadLock {
+public:
+    explicit ReadLock(Database& db);
+    // A prepared statement for `sql`, reset and with its bindings cleared, cached per database.
+    SQLite::Statement& statement(std::string_view sql);
+    SQLite::Database& connection();
+    Database& database() { return db_; }
+
+private:
+    Database& db_;
+    std::unique_lock<std::mutex> lock_;
+};
+
+// A write transaction: holds the database's mutex and runs BEGIN IMMEDIATE, so writers queue here
+// rather than failing later with SQLITE_BUSY. Rolls back unless commit() was called. Callbacks
+// registered with on_commit run after a successful COMMIT, after the mutex is released.
+class WriteTx {
+public:
+    explicit WriteTx(Database& db);
+    ~WriteTx();
+    WriteTx(const WriteTx&) = delete;
+    WriteTx& operator=(const WriteTx&) = delete;
+
+    SQLite::Statement& statement(std::string_view sql);
+    SQLite::Database& connection();
+    Database& database() { return db_; }
+    // Runs `sql` (one or more statements without results).
+    void exec(std::string_view sql);
+    void commit();
+    void on_commit(std::function<void()> callback);
+
+    // A savepoint inside this transaction: rolled back to unless released.
+    class Savepoint {
+    public:
+        explicit Savepoint(WriteTx& tx);
+        ~Savepoint();
+        void release();
+        void rollback();
+
+    private:
+        WriteTx& tx_;
+        bool done_ = false;
+    };
+
+private:
+    Database& db_;
+    std::unique_lock<std::mutex> lock_;
+    bool open_ = true;
+    std::vector<std::function<void()>> on_commit_;
+};
+
+// The path of database `name` in `data_dir`: data_dir/name.db.
+std::string database_path(const std::filesystem::path& data_dir, std::string_view name);
+
+// True when `e` (an SQLite::Exception) is a UNIQUE or PRIMARY KEY constraint violation.
+bool is_unique_violation(const std::exception& e);
+
+}  // namespace ticketd::db

@@ -1,0 +1,39 @@
+#include "ticketd/events/order_events.hpp"
+
+#include <boost/json/value_from.hpp>
+#include <boost/json/value_to.hpp>
+
+#include "events/json_fields.hpp"
+
+namespace ticketd::events {
+namespace json = boost::json;
+using namespace detail;
+
+void tag_invoke(json::value_from_tag, json::value& v, const OrderCreated& e) {
+    v = json::object{{"id", e.id},
+                     {"version", e.version},
+                     {"status", e.status},
+                     {"userId", e.user_id},
+                     {"expiresAt", e.expires_at},
+                     {"ticket", json::object{{"id", e.ticket.id}, {"priceCents", e.ticket.price_cents}}}};
+}
+
+OrderCreated tag_invoke(json::value_to_tag<OrderCreated>, const json::value& v) {
+    const auto& o = as_object(v, "order:created");
+    const auto& t = get_object(o, "ticket");
+    return {get_string(o, "id"),     get_int(o, "version"),     get_string(o, "status"),
+            get_string(o, "userId"), get_string(o, "expiresAt"),
+            OrderCreated::Ticket{get_string(t, "id"), get_int(t, "priceCents")}};
+}
+
+void tag_invoke(json::value_from_tag, json::value& v, const OrderCancelled& e) {
+    v = json::object{{"id", e.id}, {"version", e.version}, {"ticket", json::object{{"id", e.ticket.id}}}};
+}
+
+OrderCancelled tag_invoke(json::value_to_tag<OrderCancelled>, const json::value& v) {
+    const auto& o = as_object(v, "order:cancelled");
+    return {get_string(o, "id"), get_int(o, "version"),
+            OrderCancelled::Ticket{get_string(get_object(o, "ticket"), "id")}};
+}
+
+}  // namespace ticketd::events

@@ -1,0 +1,29 @@
+#pragma once
+// JSON in and out of handlers.
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <optional>
+#include <string>
+
+#include "http/message.hpp"
+
+namespace ticketd::http {
+
+// The request body as a JSON object. Throws ApiError 400 "Request body must be JSON" for another
+// content type, "Malformed JSON body" when it does not parse or is not an object. An empty body
+// is an empty object.
+boost::json::object json_object(const Request& req);
+
+// A string member, trimmed; throws ApiError 400 (message, key as field) when missing, not a string
+// or empty after trimming.
+std::string required_string(const boost::json::object& body, std::string_view key,
+                            std::string_view message);
+// A string member as sent, or nullopt when absent or not a string.
+std::optional<std::string> optional_string(const boost::json::object& body, std::string_view key);
+
+// A JSON response.
+Response json(int status, const boost::json::value& body);
+
+std::string trim(std::string_view s);
+
+}  // namespace ticketd::http

@@ -1,0 +1,400 @@
+#include "http/server.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <atomic>
+#include <cctype>
+#include <condition_variable>
+#include <future>
+#include <list>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "http/api_error.hpp"
+#include "http/router.hpp"
+#include "util/ids.hpp"
+#include "util/log.hpp"
+
+namespace ticketd::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+bool quiet_error(const beast::error_code& ec) {
+    return ec == bhttp::error::end_of_stream || ec == net::error::operation_aborted ||
+           ec == beast::error::timeout || ec == net::error::connection_reset ||
+           ec == net::error::broken_pipe || ec == net::error::eof ||
+           ec == net::error::not_connected || ec == net::error::bad_descriptor;
+}
+
+// A client-supplied request id is echoed only if it is short and plain.
+std::string request_id_from(const Request& req) {
+    if (auto given = req.header("x-request-id"); given && !given->empty() && given->size() <= 64) {
+        bool plain = true;
+        for (char c : *given)
+            if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+                plain = false;
+        if (plain) return std::string(*given);
+    }
+    return util::random_id().substr(0, 16);
+}
+
+}  // namespace
+
+class Session;
+
+struct Server::Impl {
+    const Router& router;
+    ServerOptions options;
+    std::atomic<bool> stopping{false};
+    std::atomic<std::size_t> connections{0};
+    std::uint16_t bound_port = 0;
+
+    // Declared before the io_context: sessions still queued in it are destroyed with it and
+    // report their closing here.
+    std::mutex sessions_mutex;
+    std::list<std::weak_ptr<Session>> sessions;
+    std::condition_variable sessions_cv;
+
+    std::promise<void> stop_requested;
+    std::shared_future<void> stop_future;
+    std::once_flag stop_once, request_once;
+
+    net::io_context ioc;
+    tcp::acceptor acceptor;
+    net::signal_set signals;
+    std::vector<std::thread> threads;
+
+    Impl(const Router& r, ServerOptions o)
+        : router(r),
+          options(std::move(o)),
+          stop_future(stop_requested.get_future().share()),
+          ioc(options.threads > 0 ? options.threads
+                                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
+          acceptor(ioc),
+          signals(ioc, SIGINT, SIGTERM) {}
+
+    void do_accept();
+    void session_closed() {
+        std::lock_guard lock(sessions_mutex);
+        --connections;
+        sessions_cv.notify_all();
+    }
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+public:
+    Session(tcp::socket&& socket, Server::Impl& server)
+        : stream_(std::move(socket)), server_(server) {
+        beast::error_code ec;
+        auto ep = stream_.socket().remote_endpoint(ec);
+        if (!ec) remote_ = ep.address().to_string();
+    }
+    ~Session() { server_.session_closed(); }
+
+    void run() {
+        net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_request(); });
+    }
+
+    // Called on stop(): an idle connection closes now; a busy one closes after its response.
+    void shutdown() {
+        net::post(stream_.get_executor(), [self = shared_from_this()] {
+            self->closing_ = true;
+            if (!self->busy_) {
+                beast::error_code ec;
+                self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+                self->stream_.cancel();
+            }
+        });
+    }
+
+private:
+    void read_request() {
+        if (closing_) return close();
+        parser_.emplace();
+        parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
+        parser_->body_limit(server_.options.body_limit);
+        stream_.expires_after(server_.options.read_timeout);
+        bhttp::async_read_header(stream_, buffer_, *parser_,
+                                 [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                     self->on_header(ec);
+                                 });
+    }
+
+    void on_header(beast::error_code ec) {
+        if (ec) return on_read_error(ec);
+        busy_ = true;
+        started_ = Clock::now();
+        auto& h = parser_->get();
+        auto expect = h.find(bhttp::field::expect);
+        if (expect != h.end() && beast::iequals(expect->value(), "100-continue")) {
+            auto cont = std::make_shared<std::string>("HTTP/1.1 100 Continue\r\n\r\n");
+            net::async_write(stream_, net::buffer(*cont),
+                             [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
+                                 if (ec) return self->close();
+                                 self->read_body();
+                             });
+            return;
+        }
+        read_body();
+    }
+
+    void read_body() {
+        bhttp::async_read(stream_, buffer_, *parser_,
+                          [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) return self->on_read_error(ec);
+                              self->on_request();
+                          });
+    }
+
+    void on_read_error(beast::error_code ec) {
+        if (ec == bhttp::error::body_limit)
+            return reply_error(413, "Request body too large");
+        if (ec == bhttp::error::header_limit)
+            return reply_error(431, "Request header fields too large");
+        if (quiet_error(ec) || ec == bhttp::error::partial_message) return close();
+        // Anything else is a malformed request: say so once, then hang up.
+        return reply_error(400, "Bad request");
+    }
+
+    void reply_error(int status, std::string message) {
+        busy_ = true;
+        if (started_ == Clock::time_point{}) started_ = Clock::now();
+        keep_alive_ = false;
+        Request req;
+        req.method = "-";
+        req.path = "-";
+        req.request_id = util::random_id().substr(0, 16);
+        if (parser_ && parser_->is_header_done()) {
+            req.method = std::string(parser_->get().method_string());
+            req.path = std::string(parser_->get().target());
+        }
+        write(error_response(ApiError(status, std::move(message))), std::move(req));
+    }
+
+    void on_request() {
+        auto message = parser_->release();
+        Request req;
+        req.method = std::string(message.method_string());
+        req.target = std::string(message.target());
+        auto q = req.target.find('?');
+        req.path = req.target.substr(0, q);
+        if (q != std::string::npos) req.query = req.target.substr(q + 1);
+        req.headers.reserve(std::distance(message.begin(), message.end()));
+        for (const auto& f : message) req.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+        req.body = std::move(message.body());
+        req.remote_address = remote_;
+        req.request_id = request_id_from(req);
+        keep_alive_ = message.keep_alive() && !server_.stopping;
+        head_ = message.method() == bhttp::verb::head;
+
+        Request log_copy;  // what the access log needs once the response is written
+        log_copy.method = req.method;
+        log_copy.path = req.path;
+        log_copy.request_id = req.request_id;
+        auto self = shared_from_this();
+        server_.router.dispatch(std::move(req), [self, log_copy = std::move(log_copy)](Response r) mutable {
+            net::post(self->stream_.get_executor(),
+                      [self, r = std::move(r), log_copy = std::move(log_copy)]() mutable {
+                          self->write(std::move(r), std::move(log_copy));
+                      });
+        });
+    }
+
+    void write(Response r, Request req) {
+        auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
+        res->version(11);
+        res->result(static_cast<unsigned>(r.status));
+        for (auto& h : r.headers) res->insert(h.name, h.value);
+        res->set(bhttp::field::server, "ticketd");
+        res->set("X-Request-Id", req.request_id);
+        if (closing_ || server_.stopping) keep_alive_ = false;
+        res->keep_alive(keep_alive_);
+        std::size_t size = r.body.size();
+        if (r.status == 204 || r.status == 304) {
+            // no body, no length
+        } else if (head_) {
+            res->content_length(size);
+        } else {
+            res->body() = std::move(r.body);
+            res->prepare_payload();
+        }
+        stream_.expires_after(server_.options.write_timeout);
+        auto self = shared_from_this();
+        bhttp::async_write(stream_, *res,
+                           [self, res, req = std::move(req), status = r.status, size](
+                               beast::error_code ec, std::size_t) {
+                               self->after_write(ec, req, status, size);
+                           });
+    }
+
+    void after_write(beast::error_code ec, const Request& req, int status, std::size_t size) {
+        if (server_.options.access_log) {
+            auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_).count();
+            char ms[32];
+            std::snprintf(ms, sizeof ms, "%.3f", static_cast<double>(us) / 1000.0);
+            log::info("request", {{"method", req.method}, {"path", req.path},
+                                  {"status", std::to_string(status)}, {"ms", ms},
+                                  {"bytes", std::to_string(size)}, {"request_id", req.request_id}});
+        }
+        busy_ = false;
+        started_ = {};
+        head_ = false;
+        if (ec || !keep_alive_) return close();
+        read_request();
+    }
+
+    void close() {
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        stream_.socket().close(ec);
+    }
+
+    beast::tcp_stream stream_;
+    Server::Impl& server_;
+    beast::flat_buffer buffer_;
+    std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+    std::string remote_;
+    bool keep_alive_ = true;
+    bool head_ = false;
+    bool busy_ = false;
+    bool closing_ = false;
+    Clock::time_point started_{};
+};
+
+void Server::Impl::do_accept() {
+    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+        if (ec) {
+            if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+            log::warn("accept failed", {{"error", ec.message()}});
+            if (ec == net::error::no_descriptors || ec == net::error::no_buffer_space) {
+                // Out of file descriptors: pause briefly instead of spinning.
+                auto timer = std::make_shared<net::steady_timer>(ioc, std::chrono::milliseconds(50));
+                timer->async_wait([this, timer](beast::error_code) { do_accept(); });
+                return;
+            }
+            return do_accept();
+        }
+        if (stopping) return;
+        if (connections.load() >= options.max_connections) {
+            // Over the cap: a short 503 in the error shape, then hang up.
+            static const std::string busy =
+                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                "Connection: close\r\nContent-Length: 55\r\n\r\n"
+                "{\"errors\":[{\"message\":\"Too many connections, retry\"}]}";
+            auto s = std::make_shared<tcp::socket>(std::move(socket));
+            net::async_write(*s, net::buffer(busy), [s](beast::error_code, std::size_t) {
+                beast::error_code ignored;
+                s->shutdown(tcp::socket::shutdown_both, ignored);
+                s->close(ignored);
+            });
+            return do_accept();
+        }
+        {
+            std::lock_guard lock(sessions_mutex);
+            ++connections;
+        }
+        beast::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        auto session = std::make_shared<Session>(std::move(socket), *this);
+        {
+            std::lock_guard lock(sessions_mutex);
+            std::erase_if(sessions, [](auto& w) { return w.expired(); });
+            sessions.push_back(session);
+        }
+        session->run();
+        do_accept();
+    });
+}
+
+Server::Server(const Router& router, ServerOptions options)
+    : impl_(std::make_unique<Impl>(router, std::move(options))) {}
+
+Server::~Server() { stop(); }
+
+void Server::start() {
+    auto& i = *impl_;
+    beast::error_code ec;
+    auto address = net::ip::make_address(i.options.host, ec);
+    if (ec) throw std::runtime_error("invalid listen address " + i.options.host);
+    tcp::endpoint ep{address, i.options.port};
+    i.acceptor.open(ep.protocol(), ec);
+    if (!ec) i.acceptor.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) i.acceptor.bind(ep, ec);
+    if (!ec) i.acceptor.listen(net::socket_base::max_listen_connections, ec);
+    if (ec)
+        throw std::runtime_error("cannot listen on " + i.options.host + ":" +
+                                 std::to_string(i.options.port) + ": " + ec.message());
+    i.bound_port = i.acceptor.local_endpoint().port();
+    i.signals.async_wait([this](beast::error_code ec, int signal) {
+        if (ec) return;
+        log::info("signal received, shutting down", {{"signal", std::to_string(signal)}});
+        request_stop();
+    });
+    i.do_accept();
+    int n = i.options.threads > 0 ? i.options.threads
+                                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    for (int t = 0; t < n; ++t) i.threads.emplace_back([&i] { i.ioc.run(); });
+}
+
+std::uint16_t Server::port() const { return impl_->bound_port; }
+
+void Server::wait_for_signal() { impl_->stop_future.wait(); }
+
+void Server::request_stop() {
+    std::call_once(impl_->request_once, [this] { impl_->stop_requested.set_value(); });
+}
+
+void Server::stop() {
+    auto& i = *impl_;
+    std::call_once(i.stop_once, [&i] {
+        if (i.threads.empty()) return;
+        i.stopping = true;
+        net::post(i.ioc, [&i] {
+            beast::error_code ec;
+            i.acceptor.close(ec);
+            i.signals.cancel(ec);
+        });
+        std::vector<std::shared_ptr<Session>> live;
+        {
+            std::lock_guard lock(i.sessions_mutex);
+            for (auto& w : i.sessions)
+                if (auto s = w.lock()) live.push_back(std::move(s));
+        }
+        for (auto& s : live) s->shutdown();
+        live.clear();
+        {
+            std::unique_lock lock(i.sessions_mutex);
+            if (!i.sessions_cv.wait_for(lock, i.options.shutdown_grace, [&i] { return i.connections == 0; }))
+                log::warn("shutdown grace period over; closing remaining connections",
+                          {{"open", std::to_string(i.connections.load())}});
+        }
+        i.ioc.stop();
+        for (auto& t : i.threads) t.join();
+        i.threads.clear();
+    });
+    request_stop();
+}
+
+std::size_t Server::open_connections() const { return impl_->connections.load(); }
+
+void Server::post(std::function<void()> fn) { net::post(impl_->ioc, std::move(fn)); }
+
+}  // namespace ticketd::http

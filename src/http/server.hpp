@@ -1,0 +1,63 @@
+#pragma once
+// The HTTP/1.1 server: an acceptor and one asynchronous session per connection on a pool of Asio
+// threads. Keep-alive and pipelining-safe (one request at a time per connection, answered in
+// order), with limits on body and header size, a read timeout and a connection cap.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace ticketd::http {
+
+class Router;
+class Session;
+
+struct ServerOptions {
+    std::string host = "0.0.0.0";
+    std::uint16_t port = 3000;  // 0: any free port (see Server::port())
+    int threads = 0;            // 0: one per hardware thread
+    std::size_t body_limit = 1024 * 1024;
+    std::size_t header_limit = 16 * 1024;
+    // Longest wait for a whole request (headers and body), counted from the moment the server
+    // starts reading it; an idle keep-alive connection is closed after the same time.
+    std::chrono::milliseconds read_timeout{30000};
+    std::chrono::milliseconds write_timeout{30000};
+    std::size_t max_connections = 10000;
+    // How long stop() lets in-flight requests finish before closing their connections.
+    std::chrono::milliseconds shutdown_grace{10000};
+    bool access_log = true;
+};
+
+class Server {
+public:
+    Server(const Router& router, ServerOptions options);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // Binds and starts accepting on the thread pool. Throws std::runtime_error naming the address
+    // when it cannot bind.
+    void start();
+    std::uint16_t port() const;
+
+    // Blocks until SIGINT or SIGTERM arrives (or request_stop() is called).
+    void wait_for_signal();
+    void request_stop();
+
+    // Graceful: stops accepting, closes idle connections, lets in-flight requests finish (up to
+    // shutdown_grace), then stops the threads. Idempotent.
+    void stop();
+
+    std::size_t open_connections() const;
+
+    // Runs `fn` on one of the server's threads (never inline).
+    void post(std::function<void()> fn);
+
+private:
+    friend class Session;
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ticketd::http

@@ -1,0 +1,19 @@
+#include "util/clock.hpp"
+
+namespace ticketd::util {
+
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+
+ManualClock::ManualClock(TimePoint start)
+    : ms_since_epoch_(duration_cast<milliseconds>(start.time_since_epoch()).count()) {}
+
+TimePoint ManualClock::now() const { return TimePoint{milliseconds{ms_since_epoch_.load()}}; }
+
+void ManualClock::set(TimePoint t) {
+    ms_since_epoch_ = duration_cast<milliseconds>(t.time_since_epoch()).count();
+}
+
+void ManualClock::advance(milliseconds d) { ms_since_epoch_ += d.count(); }
+
+}  // namespace ticketd::util

@@ -1,0 +1,77 @@
+#include "support/test_server.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+
+#include "util/log.hpp"
+
+namespace ticketd::test {
+
+TempDir::TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "ticketd-test-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+}
+
+Config test_config(const std::string& data_dir) {
+    Config c;
+    c.host = "127.0.0.1";
+    c.port = 0;
+    c.threads = 2;
+    c.data_dir = data_dir;
+    c.access_log = false;
+    c.jwt_key = "test-signing-key-0123456789abcdef";
+    log::configure(std::getenv("TICKETD_TEST_LOG") ? log::Level::debug : log::Level::error,
+                   log::Format::text);
+    return c;
+}
+
+bus::LocalBusOptions test_bus_options() {
+    bus::LocalBusOptions o;
+    o.max_attempts = 5;
+    o.first_backoff = std::chrono::milliseconds(1);
+    o.max_backoff = std::chrono::milliseconds(20);
+    return o;
+}
+
+AppOptions TestServer::default_options() {
+    AppOptions o;
+    o.bus = test_bus_options();
+    return o;
+}
+
+TestServer::TestServer(std::function<void(Config&)> tweak, AppOptions options)
+    : temp_(std::make_unique<TempDir>()), data_dir_(temp_->path()) {
+    Config c = test_config(data_dir_);
+    if (tweak) tweak(c);
+    app_ = std::make_unique<App>(c, std::move(options));
+    app_->start();
+}
+
+TestServer::TestServer(const std::string& data_dir, std::function<void(Config&)> tweak,
+                       AppOptions options)
+    : data_dir_(data_dir) {
+    Config c = test_config(data_dir_);
+    if (tweak) tweak(c);
+    app_ = std::make_unique<App>(c, std::move(options));
+    app_->start();
+}
+
+TestServer::~TestServer() { stop(); }
+
+void TestServer::wait_idle() { REQUIRE(app_->bus().wait_idle(std::chrono::seconds(20))); }
+
+void TestServer::stop() {
+    if (app_) app_->stop();
+    app_.reset();
+}
+
+}  // namespace ticketd::test

@@ -73,25 +73,26 @@ struct App::Impl {
             return http::json(200, boost::json::object{{"status", "ok"}});
         });
         router.get("/readyz", [this](const http::Request&) {
-            boost::json::object checks;
+            boost::json::object databases;
             bool ready = bus->running();
-            checks["bus"] = bus->running() ? "running" : "stopped";
             auto check = [&](db::Database& db) {
                 try {
                     db::ReadLock read(db);
                     read.statement("SELECT 1").executeStep();
-                    checks[db.name()] = "open";
+                    databases[db.name()] = "open";
                 } catch (const std::exception& e) {
                     ready = false;
-                    checks[db.name()] = "error";
+                    databases[db.name()] = "error";
                     log::error("readiness check failed", {{"db", db.name()}, {"error", e.what()}});
                 }
             };
             check(*log_db);
             for (auto& m : modules) check(m->database());
+            ready = ready && bus->running();
             return http::json(ready ? 200 : 503, boost::json::object{
                                                      {"status", ready ? "ready" : "not ready"},
-                                                     {"checks", std::move(checks)}});
+                                                     {"bus", bus->running() ? "running" : "stopped"},
+                                                     {"databases", std::move(databases)}});
         });
     }
 };

@@ -76,8 +76,13 @@ void Router::add_async(std::string_view method, std::string_view pattern, AsyncH
 
 void Router::add_route(Route route) {
     for (auto seg : split_path(route.pattern)) route.segments.emplace_back(seg);
+    auto shape = [](const std::vector<std::string>& segments) {
+        std::vector<std::string> out;
+        for (const auto& s : segments) out.push_back(!s.empty() && s.front() == ':' ? ":" : s);
+        return out;
+    };
     for (const auto& r : routes_)
-        if (r.method == route.method && r.segments == route.segments)
+        if (r.method == route.method && shape(r.segments) == shape(route.segments))
             throw std::logic_error("route registered twice: " + route.method + " " + route.pattern);
     routes_.push_back(std::move(route));
 }

@@ -295,10 +295,12 @@ void Server::Impl::do_accept() {
         if (stopping) return;
         if (connections.load() >= options.max_connections) {
             // Over the cap: a short 503 in the error shape, then hang up.
-            static const std::string busy =
-                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-                "Connection: close\r\nContent-Length: 55\r\n\r\n"
-                "{\"errors\":[{\"message\":\"Too many connections, retry\"}]}";
+            static const std::string busy = [] {
+                std::string body = error_body({{"Too many connections, retry", ""}});
+                return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                       "Connection: close\r\nRetry-After: 1\r\nContent-Length: " +
+                       std::to_string(body.size()) + "\r\n\r\n" + body;
+            }();
             auto s = std::make_shared<tcp::socket>(std::move(socket));
             net::async_write(*s, net::buffer(busy), [s](beast::error_code, std::size_t) {
                 beast::error_code ignored;

@@ -1,6 +1,7 @@
 #include "support/probe_module.hpp"
 
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Column.h>
 #include <SQLiteCpp/Statement.h>
 
 #include <boost/json.hpp>

@@ -1,0 +1,298 @@
+#include "bus/local_bus.hpp"
+
+#include <SQLiteCpp/Column.h>
+#include <SQLiteCpp/Statement.h>
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <map>
+
+#include "db/database.hpp"
+#include "support/test_server.hpp"
+#include "ticketd/events/ticket_events.hpp"
+
+using namespace ticketd;
+using events::TicketCreated;
+
+namespace {
+
+// Two databases on disk (a publisher/subscriber module and the log) that can be closed and
+// reopened to simulate a crash, and a bus over them.
+struct Fixture {
+    test::TempDir dir;
+    std::unique_ptr<db::Database> log, module;
+    std::unique_ptr<bus::LocalBus> bus;
+
+    Fixture() { open(); }
+    ~Fixture() { close(); }
+
+    void open() {
+        log = std::make_unique<db::Database>("bus", dir.path() + "/bus.db");
+        log->migrate({"bus"});
+        module = std::make_unique<db::Database>("probe", dir.path() + "/probe.db");
+        module->migrate({"probe", "outbox"});
+        db::WriteTx tx(*module);
+        tx.exec("CREATE TABLE IF NOT EXISTS seen (title TEXT NOT NULL, subscriber TEXT)");
+        tx.commit();
+        bus = std::make_unique<bus::LocalBus>(*log, test::test_bus_options());
+        bus->attach_outbox(*module);
+    }
+    // Drops every object without a clean hand-over, as a crash would, and reopens the files.
+    void crash_and_reopen() {
+        close();
+        open();
+    }
+    void close() {
+        if (bus) bus->stop();
+        bus.reset();
+        module.reset();
+        log.reset();
+    }
+
+    void publish(const std::string& title) {
+        db::WriteTx tx(*module);
+        bus->publish(tx, TicketCreated{title + "-id", 0, title, 100, "u"});
+        tx.commit();
+    }
+    // Subscribes a handler that records titles in the `seen` table.
+    void subscribe_recorder(const std::string& name) {
+        bus->subscribe<TicketCreated>(name, *module, [name](db::WriteTx& tx, const TicketCreated& e) {
+            auto& ins = tx.statement("INSERT INTO seen (title, subscriber) VALUES (?, ?)");
+            ins.bind(1, e.title);
+            ins.bind(2, name);
+            ins.exec();
+            return bus::Outcome::ack;
+        });
+    }
+    std::vector<std::string> seen(const std::string& by = "%") {
+        db::ReadLock read(*module);
+        auto& q = read.statement(
+            "SELECT title FROM seen WHERE coalesce(subscriber, '') LIKE ? ORDER BY rowid");
+        q.bind(1, by);
+        std::vector<std::string> out;
+        while (q.executeStep()) out.push_back(q.getColumn(0).getString());
+        return out;
+    }
+    std::int64_t count(db::Database& db, const std::string& sql) {
+        db::ReadLock read(db);
+        auto& q = read.statement(sql);
+        q.executeStep();
+        return q.getColumn(0).getInt64();
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a subscriber receives events in the order they were published", "[bus]") {
+    Fixture f;
+    f.subscribe_recorder("probe.recorder");
+    f.bus->start();
+    for (int i = 0; i < 50; ++i) f.publish("t" + std::to_string(i));
+    REQUIRE(f.bus->wait_idle(std::chrono::seconds(10)));
+    auto seen = f.seen();
+    REQUIRE(seen.size() == 50);
+    for (int i = 0; i < 50; ++i) CHECK(seen[i] == "t" + std::to_string(i));
+    CHECK(f.count(*f.module, "SELECT count(*) FROM outbox") == 0);
+}
+
+TEST_CASE("an event is not published when its transaction rolls back", "[bus]") {
+    Fixture f;
+    f.subscribe_recorder("probe.recorder");
+    f.bus->start();
+    {
+        db::WriteTx tx(*f.module);
+        f.bus->publish(tx, TicketCreated{"x", 0, "rolled back", 100, "u"});
+    }  // no commit
+    f.publish("kept");
+    REQUIRE(f.bus->wait_idle(std::chrono::seconds(10)));
+    CHECK(f.seen() == std::vector<std::string>{"kept"});
+    CHECK(f.count(*f.log, "SELECT count(*) FROM events") == 1);
+}
+
+TEST_CASE("appending the same event id twice keeps one copy in the log", "[bus]") {
+    Fixture f;
+    f.publish("once");
+    // Put the same outbox row back after it was relayed, as a crash before the delete would.
+    std::string id, payload;
+    {
+        db::ReadLock read(*f.module);
+        auto& q = read.statement("SELECT event_id, payload FROM outbox");
+        REQUIRE(q.executeStep());
+        id = q.getColumn(0).getString();
+        payload = q.getColumn(1).getString();
+    }
+    CHECK(f.bus->relay_once() == 1);
+    {
+        db::WriteTx tx(*f.module);
+        auto& ins = tx.statement(
+            "INSERT INTO outbox (event_id, subject, payload, created_at) VALUES (?, 'ticket:created', ?, 0)");
+        ins.bind(1, id);
+        ins.bind(2, payload);
+        ins.exec();
+        tx.commit();
+    }
+    CHECK(f.bus->relay_once() == 1);
+    CHECK(f.count(*f.log, "SELECT count(*) FROM events") == 1);
+    CHECK(f.count(*f.module, "SELECT count(*) FROM outbox") == 0);
+}
+
+TEST_CASE("a handler that keeps throwing is dead-lettered and later events still flow", "[bus]") {
+    Fixture f;
+    std::atomic<int> poison_tries{0};
+    f.bus->subscribe<TicketCreated>("probe.picky", *f.module,
+                                    [&](db::WriteTx& tx, const TicketCreated& e) {
+                                        if (e.title == "poison") {
+                                            ++poison_tries;
+                                            throw std::runtime_error("cannot digest");
+                                        }
+                                        auto& ins = tx.statement("INSERT INTO seen (title) VALUES (?)");
+                                        ins.bind(1, e.title);
+                                        ins.exec();
+                                        return bus::Outcome::ack;
+                                    });
+    f.bus->start();
+    f.publish("before");
+    f.publish("poison");
+    f.publish("after");
+    REQUIRE(f.bus->wait_idle(std::chrono::seconds(10)));
+    CHECK(f.seen() == std::vector<std::string>{"before", "after"});
+    CHECK(poison_tries == test::test_bus_options().max_attempts);
+    auto letters = bus::list_dead_letters(*f.log);
+    REQUIRE(letters.size() == 1);
+    CHECK(letters[0].subscriber == "probe.picky");
+    CHECK(letters[0].subject == "ticket:created");
+    CHECK(letters[0].error == "cannot digest");
+    CHECK(letters[0].attempts == test::test_bus_options().max_attempts);
+}
+
+TEST_CASE("a retried event is redelivered before any later event", "[bus]") {
+    Fixture f;
+    std::vector<std::string> calls;
+    int refusals = 0;
+    f.bus->subscribe<TicketCreated>("probe.slow", *f.module,
+                                    [&](db::WriteTx& tx, const TicketCreated& e) {
+                                        calls.push_back(e.title);
+                                        if (e.title == "first" && refusals < 2) {
+                                            ++refusals;
+                                            return bus::Outcome::retry;
+                                        }
+                                        auto& ins = tx.statement("INSERT INTO seen (title) VALUES (?)");
+                                        ins.bind(1, e.title);
+                                        ins.exec();
+                                        return bus::Outcome::ack;
+                                    });
+    f.publish("first");
+    f.publish("second");
+    f.bus->start();
+    REQUIRE(f.bus->wait_idle(std::chrono::seconds(10)));
+    CHECK(calls == std::vector<std::string>{"first", "first", "first", "second"});
+    CHECK(f.seen() == std::vector<std::string>{"first", "second"});
+    CHECK(bus::list_dead_letters(*f.log).empty());
+}
+
+TEST_CASE("a retry rolls back what the handler wrote on that try", "[bus]") {
+    Fixture f;
+    int tries = 0;
+    f.bus->subscribe<TicketCreated>("probe.partial", *f.module,
+                                    [&](db::WriteTx& tx, const TicketCreated& e) {
+                                        auto& ins = tx.statement("INSERT INTO seen (title) VALUES (?)");
+                                        ins.bind(1, e.title + std::to_string(++tries));
+                                        ins.exec();
+                                        return tries < 3 ? bus::Outcome::retry : bus::Outcome::ack;
+                                    });
+    f.publish("t");
+    f.bus->start();
+    REQUIRE(f.bus->wait_idle(std::chrono::seconds(10)));
+    CHECK(f.seen() == std::vector<std::string>{"t3"});
+}
+
+TEST_CASE("a subscriber added later catches up from the start of the log", "[bus]") {
+    Fixture f;
+    f.subscribe_recorder("probe.early");
+    f.bus->start();
+    f.publish("a");
+    f.publish("b");
+    REQUIRE(f.bus->wait_idle(std::chrono::seconds(10)));
+    f.crash_and_reopen();
+    f.subscribe_recorder("probe.early");
+    f.subscribe_recorder("probe.late");  // a new durable name: replays everything
+    f.bus->start();
+    f.publish("c");
+    REQUIRE(f.bus->wait_idle(std::chrono::seconds(10)));
+    CHECK(f.seen("probe.early") == std::vector<std::string>{"a", "b", "c"});
+    CHECK(f.seen("probe.late") == std::vector<std::string>{"a", "b", "c"});
+    for (auto& s : f.bus->subscribers()) CHECK(s.position == s.head);
+}
+
+TEST_CASE("a crash between the relay's append and delete loses and duplicates nothing", "[bus]") {
+    Fixture f;
+    f.subscribe_recorder("probe.recorder");
+    for (int i = 0; i < 5; ++i) f.publish("e" + std::to_string(i));
+    // Keep a copy of the outbox rows, relay them (append + delete), then put them back: the state
+    // a crash right after the append and before the delete leaves behind.
+    std::vector<std::pair<std::string, std::string>> rows;
+    {
+        db::ReadLock read(*f.module);
+        auto& q = read.statement("SELECT event_id, payload FROM outbox ORDER BY id");
+        while (q.executeStep()) rows.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getString());
+    }
+    REQUIRE(f.bus->relay_once() == 5);
+    {
+        db::WriteTx tx(*f.module);
+        for (auto& [id, payload] : rows) {
+            auto& ins = tx.statement(
+                "INSERT INTO outbox (event_id, subject, payload, created_at) VALUES (?, 'ticket:created', ?, 0)");
+            ins.bind(1, id);
+            ins.bind(2, payload);
+            ins.exec();
+        }
+        tx.commit();
+    }
+    f.publish("e5");  // written before the crash, never relayed
+    f.crash_and_reopen();
+    f.subscribe_recorder("probe.recorder");
+    f.bus->start();
+    REQUIRE(f.bus->wait_idle(std::chrono::seconds(10)));
+    CHECK(f.count(*f.log, "SELECT count(*) FROM events") == 6);
+    CHECK(f.count(*f.module, "SELECT count(*) FROM outbox") == 0);
+    CHECK(f.seen() == std::vector<std::string>{"e0", "e1", "e2", "e3", "e4", "e5"});
+}
+
+TEST_CASE("redelivery after a crash before the cursor moved has no second effect", "[bus]") {
+    Fixture f;
+    f.subscribe_recorder("probe.recorder");
+    f.bus->start();
+    f.publish("x");
+    f.publish("y");
+    REQUIRE(f.bus->wait_idle(std::chrono::seconds(10)));
+    f.crash_and_reopen();
+    {
+        // The handler's transaction committed but the process died before the cursor update.
+        db::WriteTx tx(*f.log);
+        tx.exec("UPDATE cursors SET position = 0 WHERE subscriber = 'probe.recorder'");
+        tx.commit();
+    }
+    f.subscribe_recorder("probe.recorder");
+    f.bus->start();
+    REQUIRE(f.bus->wait_idle(std::chrono::seconds(10)));
+    CHECK(f.seen() == std::vector<std::string>{"x", "y"});
+    for (auto& s : f.bus->subscribers()) CHECK(s.position == 2);
+}
+
+TEST_CASE("wait_idle covers events published by handlers", "[bus]") {
+    Fixture f;
+    // A chain: each created ticket below 20 publishes the next one from inside its handler.
+    f.bus->subscribe<TicketCreated>("probe.chain", *f.module,
+                                    [&](db::WriteTx& tx, const TicketCreated& e) {
+                                        auto& ins = tx.statement("INSERT INTO seen (title) VALUES (?)");
+                                        ins.bind(1, e.title);
+                                        ins.exec();
+                                        if (e.version < 20)
+                                            f.bus->publish(tx, TicketCreated{e.id + "+", e.version + 1, e.title, 1, "u"});
+                                        return bus::Outcome::ack;
+                                    });
+    f.bus->start();
+    f.publish("link");
+    REQUIRE(f.bus->wait_idle(std::chrono::seconds(10)));
+    CHECK(f.seen().size() == 21);
+}

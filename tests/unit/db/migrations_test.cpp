@@ -1,0 +1,61 @@
+#include "db/migrations.hpp"
+
+#include <SQLiteCpp/Column.h>
+#include <SQLiteCpp/Statement.h>
+#include <catch2/catch.hpp>
+
+#include "db/database.hpp"
+#include "support/test_server.hpp"
+
+using namespace ticketd;
+
+TEST_CASE("migrations apply once and are recorded", "[db]") {
+    test::TempDir dir;
+    auto count = [](db::Database& db, const char* sql) {
+        db::ReadLock read(db);
+        auto& q = read.statement(sql);
+        q.executeStep();
+        return q.getColumn(0).getInt64();
+    };
+    auto known = db::migrations_for("bus");
+    REQUIRE(!known.empty());
+    {
+        db::Database db("bus", dir.path() + "/bus.db");
+        db.migrate({"bus"});
+        db.migrate({"bus"});  // a second start applies nothing
+        CHECK(count(db, "SELECT count(*) FROM schema_migrations WHERE schema_set = 'bus'") ==
+              static_cast<std::int64_t>(known.size()));
+    }
+    db::Database reopened("bus", dir.path() + "/bus.db");
+    reopened.migrate({"bus"});
+    CHECK(count(reopened, "SELECT count(*) FROM schema_migrations") == static_cast<std::int64_t>(known.size()));
+    CHECK(count(reopened, "SELECT count(*) FROM events") == 0);
+}
+
+TEST_CASE("a database written by a newer schema is refused with a clear message", "[db]") {
+    test::TempDir dir;
+    {
+        db::Database db("bus", dir.path() + "/bus.db");
+        db.migrate({"bus"});
+        db::WriteTx tx(db);
+        tx.exec("INSERT INTO schema_migrations (schema_set, version, name) VALUES ('bus', 999, 'future')");
+        tx.commit();
+    }
+    db::Database db("bus", dir.path() + "/bus.db");
+    CHECK_THROWS_WITH(db.migrate({"bus"}), Catch::Contains("newer than this binary knows"));
+}
+
+TEST_CASE("databases on disk use WAL mode, foreign keys and a busy timeout", "[db]") {
+    test::TempDir dir;
+    db::Database db("bus", dir.path() + "/bus.db");
+    db::ReadLock read(db);
+    auto pragma = [&](const char* sql) {
+        auto& q = read.statement(sql);
+        q.executeStep();
+        return q.getColumn(0).getString();
+    };
+    CHECK(pragma("PRAGMA journal_mode") == "wal");
+    CHECK(pragma("PRAGMA foreign_keys") == "1");
+    CHECK(pragma("PRAGMA busy_timeout") == "5000");
+    CHECK(pragma("PRAGMA synchronous") == "1");  // NORMAL
+}

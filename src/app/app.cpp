@@ -9,15 +9,58 @@
 #include <stdexcept>
 
 #include "db/database.hpp"
+#include "modules/auth/auth_module.hpp"
 #include "http/json_body.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
+#include "http/session.hpp"
 #include "util/clock.hpp"
+#include "util/ids.hpp"
 #include "util/log.hpp"
+#include "util/worker_pool.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
 
 namespace ticketd {
 
-std::vector<ModuleFactory> builtin_modules() { return {}; }
+std::vector<ModuleFactory> builtin_modules() { return {auth::make_module}; }
+
+namespace {
+
+// JWT_KEY, or in development a key generated once into <data-dir>/jwt.key (mode 0600).
+std::string signing_key(const Config& config) {
+    if (!config.jwt_key.empty()) {
+        if (config.production && config.jwt_key.size() < 32)
+            log::warn("JWT_KEY is shorter than 32 characters; use a long random key");
+        return config.jwt_key;
+    }
+    if (config.production)
+        throw std::runtime_error("JWT_KEY must be set in production mode");
+    if (config.data_dir == ":memory:") return util::random_id() + util::random_id();
+    auto path = (std::filesystem::path(config.data_dir) / "jwt.key").string();
+    if (std::ifstream in{path}) {
+        std::string key;
+        std::getline(in, key);
+        if (!key.empty()) return key;
+    }
+    std::string key = util::random_id() + util::random_id();
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) throw std::runtime_error("cannot write " + path);
+    std::string line = key + "\n";
+    bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+    ::fsync(fd);
+    ::close(fd);
+    if (!ok) throw std::runtime_error("cannot write " + path);
+    log::warn("JWT_KEY not set: generated a development signing key; set JWT_KEY in production",
+              {{"file", path}});
+    return key;
+}
+
+}  // namespace
 
 struct App::Impl {
     Config config;
@@ -27,6 +70,8 @@ struct App::Impl {
     std::unique_ptr<bus::LocalBus> bus;
     http::Router router;
     std::unique_ptr<http::Server> server;
+    std::unique_ptr<http::Sessions> sessions;
+    std::unique_ptr<util::WorkerPool> workers;
     std::vector<std::unique_ptr<Module>> modules;
     std::once_flag stop_once;
     bool started = false;
@@ -56,7 +101,15 @@ struct App::Impl {
         so.access_log = config.access_log;
         server = std::make_unique<http::Server>(router, so);
 
-        ModuleContext ctx{config, *bus, *clock,
+        sessions = std::make_unique<http::Sessions>(
+            signing_key(config), config.production,
+            std::chrono::hours(24) * config.session_days, *clock);
+        workers = std::make_unique<util::WorkerPool>(
+            static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
+        router.before(http::refuse_cross_site);
+        router.before([this](http::Request& req) { req.current_user = sessions->from_request(req); });
+
+        ModuleContext ctx{config, *bus, *clock, *sessions, *workers,
                           [this](std::function<void()> fn) { server->post(std::move(fn)); }};
         std::vector<ModuleFactory> factories;
         if (options.builtin_modules) factories = builtin_modules();
@@ -117,6 +170,7 @@ void App::stop() {
     std::call_once(i.stop_once, [&i] {
         if (!i.started) return;
         i.server->stop();
+        i.workers.reset();  // finishes queued jobs (their replies go nowhere now)
         if (!i.bus->wait_idle(std::chrono::seconds(5)))
             log::warn("bus still busy at shutdown; remaining events are delivered at next start");
         for (auto& m : i.modules) m->stop();

@@ -9,13 +9,15 @@
 
 namespace ticketd::util {
 class Clock;
-}
+class WorkerPool;
+}  // namespace ticketd::util
 namespace ticketd::bus {
 class Bus;
 }
 namespace ticketd::http {
 class Router;
-}
+class Sessions;
+}  // namespace ticketd::http
 namespace ticketd::db {
 class Database;
 }
@@ -27,6 +29,10 @@ struct ModuleContext {
     const Config& config;
     bus::Bus& bus;
     const util::Clock& clock;
+    // Issues and verifies session tokens (the router already sets Request::current_user).
+    const http::Sessions& sessions;
+    // Threads for CPU-heavy work, so it never blocks an HTTP thread.
+    util::WorkerPool& workers;
     // Runs fn on one of the server's threads (never inline): a way back from worker threads.
     std::function<void(std::function<void()>)> post;
     // Opens <data-dir>/<name>.db (or an in-memory database when the data dir is ":memory:"),

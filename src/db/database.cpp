@@ -36,14 +36,22 @@ Database::~Database() {
 SQLite::Statement& Database::statement(std::string_view sql) {
     for (auto& [text, stmt] : statements_) {
         if (text == sql) {
-            stmt->reset();
+            // tryReset: reset() would rethrow the error of the statement's last failed step.
+            stmt->tryReset();
             stmt->clearBindings();
+            in_use_.push_back(stmt.get());
             return *stmt;
         }
     }
     auto stmt = std::make_unique<SQLite::Statement>(*connection_, std::string(sql));
     statements_.emplace_back(std::string(sql), std::move(stmt));
+    in_use_.push_back(statements_.back().second.get());
     return *statements_.back().second;
+}
+
+void Database::reset_statements() {
+    for (auto* stmt : in_use_) stmt->tryReset();
+    in_use_.clear();
 }
 
 void Database::migrate(std::initializer_list<std::string_view> schema_sets) {
@@ -60,7 +68,6 @@ void Database::migrate(std::initializer_list<std::string_view> schema_sets) {
         q.bind(1, std::string(set));
         q.executeStep();
         int applied = q.getColumn(0).getInt();
-        q.reset();
         if (applied > known)
             throw std::runtime_error("database " + path_ + " has schema " + std::string(set) +
                                      " version " + std::to_string(applied) +
@@ -82,6 +89,7 @@ void Database::migrate(std::initializer_list<std::string_view> schema_sets) {
 }
 
 ReadLock::ReadLock(Database& db) : db_(db), lock_(db.mutex_) {}
+ReadLock::~ReadLock() { db_.reset_statements(); }
 SQLite::Statement& ReadLock::statement(std::string_view sql) { return db_.statement(sql); }
 SQLite::Database& ReadLock::connection() { return *db_.connection_; }
 
@@ -91,6 +99,7 @@ WriteTx::WriteTx(Database& db) : db_(db), lock_(db.mutex_) {
 
 WriteTx::~WriteTx() {
     if (!open_) return;
+    db_.reset_statements();
     try {
         db_.connection_->exec("ROLLBACK");
     } catch (const std::exception& e) {
@@ -103,6 +112,7 @@ SQLite::Database& WriteTx::connection() { return *db_.connection_; }
 void WriteTx::exec(std::string_view sql) { db_.connection_->exec(std::string(sql)); }
 
 void WriteTx::commit() {
+    db_.reset_statements();
     db_.connection_->exec("COMMIT");
     open_ = false;
     lock_.unlock();

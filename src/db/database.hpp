@@ -39,11 +39,15 @@ private:
     friend class WriteTx;
     friend class ReadLock;
     SQLite::Statement& statement(std::string_view sql);  // cached; mutex must be held
+    // Resets the statements handed out since the last call, ending their implicit read
+    // transactions (an unfinished SELECT would otherwise pin a WAL snapshot).
+    void reset_statements();
 
     std::string name_;
     std::string path_;
     std::unique_ptr<SQLite::Database> connection_;
     std::vector<std::pair<std::string, std::unique_ptr<SQLite::Statement>>> statements_;
+    std::vector<SQLite::Statement*> in_use_;
     std::mutex mutex_;
 };
 
@@ -51,6 +55,7 @@ private:
 class ReadLock {
 public:
     explicit ReadLock(Database& db);
+    ~ReadLock();
     // A prepared statement for `sql`, reset and with its bindings cleared, cached per database.
     SQLite::Statement& statement(std::string_view sql);
     SQLite::Database& connection();

@@ -1,0 +1,13 @@
+#pragma once
+// The auth module owns users (auth.db): sign up, sign in, sign out and the current user. It
+// issues session tokens through the core's Sessions; other modules learn who is signed in from
+// the request, never from this module.
+#include <memory>
+
+#include "app/module.hpp"
+
+namespace ticketd::auth {
+
+std::unique_ptr<Module> make_module(const ModuleContext& ctx);
+
+}  // namespace ticketd::auth

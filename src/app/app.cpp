@@ -10,6 +10,8 @@
 
 #include "db/database.hpp"
 #include "modules/auth/auth_module.hpp"
+#include "modules/orders/orders_module.hpp"
+#include "modules/tickets/tickets_module.hpp"
 #include "http/json_body.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
@@ -27,7 +29,9 @@
 
 namespace ticketd {
 
-std::vector<ModuleFactory> builtin_modules() { return {auth::make_module}; }
+std::vector<ModuleFactory> builtin_modules() {
+    return {auth::make_module, tickets::make_module, orders::make_module};
+}
 
 namespace {
 

@@ -3,6 +3,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <charconv>
+#include <cmath>
+
 #include "http/api_error.hpp"
 
 namespace ticketd::http {
@@ -46,8 +49,61 @@ std::optional<std::string> optional_string(const boost::json::object& body, std:
     return std::string(v->get_string());
 }
 
+namespace {
+
+// Like boost::json::serialize, but numbers with a fraction are written the way JavaScript does
+// (19.99, not 1.999E1), so prices read naturally.
+void write_json(std::string& out, const boost::json::value& v) {
+    switch (v.kind()) {
+        case boost::json::kind::double_: {
+            double d = v.get_double();
+            char buf[64];
+            auto r = std::isfinite(d) ? std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed)
+                                      : std::to_chars_result{buf, std::errc::invalid_argument};
+            if (r.ec == std::errc{}) out.append(buf, r.ptr);
+            else out += "null";
+            return;
+        }
+        case boost::json::kind::array: {
+            out += '[';
+            bool first = true;
+            for (const auto& item : v.get_array()) {
+                if (!first) out += ',';
+                first = false;
+                write_json(out, item);
+            }
+            out += ']';
+            return;
+        }
+        case boost::json::kind::object: {
+            out += '{';
+            bool first = true;
+            for (const auto& [key, item] : v.get_object()) {
+                if (!first) out += ',';
+                first = false;
+                out += boost::json::serialize(boost::json::string(key));
+                out += ':';
+                write_json(out, item);
+            }
+            out += '}';
+            return;
+        }
+        default:
+            out += boost::json::serialize(v);
+    }
+}
+
+}  // namespace
+
+std::string to_json_text(const boost::json::value& v) {
+    std::string out;
+    out.reserve(256);
+    write_json(out, v);
+    return out;
+}
+
 Response json(int status, const boost::json::value& body) {
-    return text_response(status, boost::json::serialize(body), "application/json; charset=utf-8");
+    return text_response(status, to_json_text(body), "application/json; charset=utf-8");
 }
 
 }  // namespace ticketd::http

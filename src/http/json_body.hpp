@@ -21,6 +21,9 @@ std::string required_string(const boost::json::object& body, std::string_view ke
 // A string member as sent, or nullopt when absent or not a string.
 std::optional<std::string> optional_string(const boost::json::object& body, std::string_view key);
 
+// JSON text for `v`, with fractional numbers written as JavaScript writes them (19.99).
+std::string to_json_text(const boost::json::value& v);
+
 // A JSON response.
 Response json(int status, const boost::json::value& body);
 

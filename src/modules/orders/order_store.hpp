@@ -1,0 +1,57 @@
+#pragma once
+// All SQL on orders.db: the orders and the replica of tickets.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ticketd::db {
+class ReadLock;
+class WriteTx;
+}  // namespace ticketd::db
+
+namespace ticketd::orders {
+
+// The orders module's copy of a ticket, fed by ticket events.
+struct TicketReplica {
+    std::string id;
+    std::string title;
+    std::int64_t price_cents = 0;
+    std::string user_id;
+    std::int64_t version = 0;
+    std::optional<std::string> order_id;
+};
+
+struct Order {
+    std::string id;
+    std::string user_id;
+    std::string status;  // created | cancelled | awaiting:payment | complete
+    std::int64_t expires_at_ms = 0;
+    std::string ticket_id;
+    std::string ticket_title;       // as the buyer saw it
+    std::int64_t price_cents = 0;   // what payment charges
+    std::int64_t ticket_version = 0;
+    std::int64_t version = 0;
+    std::optional<std::string> payment_id, stripe_id, refund_id;
+
+    bool active() const { return status != "cancelled"; }
+};
+
+class OrderStore {
+public:
+    std::optional<TicketReplica> find_ticket(db::WriteTx& tx, const std::string& id);
+    std::optional<TicketReplica> find_ticket(db::ReadLock& read, const std::string& id);
+    void insert_ticket(db::WriteTx& tx, const TicketReplica& t);
+    void update_ticket(db::WriteTx& tx, const TicketReplica& t);
+
+    std::optional<Order> find(db::WriteTx& tx, const std::string& id);
+    std::optional<Order> find(db::ReadLock& read, const std::string& id);
+    std::vector<Order> list_for_user(db::ReadLock& read, const std::string& user_id);
+    // Inserts the order; false when the ticket already has an active order (the partial unique
+    // index refused it).
+    bool insert(db::WriteTx& tx, const Order& order, std::int64_t now_ms);
+    // Writes status, version and payment fields of `order`.
+    void update(db::WriteTx& tx, const Order& order, std::int64_t now_ms);
+};
+
+}  // namespace ticketd::orders

@@ -1,0 +1,192 @@
+#include "orders_module.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include "bus/bus.hpp"
+#include "db/database.hpp"
+#include "http/api_error.hpp"
+#include "http/json_body.hpp"
+#include "http/router.hpp"
+#include "order_store.hpp"
+#include "ticketd/events/expiration_events.hpp"
+#include "ticketd/events/order_events.hpp"
+#include "ticketd/events/payment_events.hpp"
+#include "ticketd/events/ticket_events.hpp"
+#include "util/clock.hpp"
+#include "util/ids.hpp"
+#include "util/log.hpp"
+#include "util/money.hpp"
+#include "util/time_format.hpp"
+
+namespace ticketd::orders {
+namespace {
+
+boost::json::object to_json(const Order& o) {
+    return {{"id", o.id},
+            {"userId", o.user_id},
+            {"status", o.status},
+            {"expiresAt", util::format_rfc3339_ms(util::from_unix_ms(o.expires_at_ms))},
+            {"ticket", boost::json::object{{"id", o.ticket_id},
+                                           {"title", o.ticket_title},
+                                           {"price", util::cents_to_json(o.price_cents)},
+                                           {"version", o.ticket_version}}},
+            {"version", o.version}};
+}
+
+class OrdersModule final : public Module {
+public:
+    explicit OrdersModule(const ModuleContext& ctx)
+        : db_(ctx.open_database("orders")),
+          bus_(ctx.bus),
+          clock_(ctx.clock),
+          window_(std::chrono::seconds(ctx.config.reservation_window_seconds)) {}
+
+    std::string_view name() const override { return "orders"; }
+    db::Database& database() override { return *db_; }
+
+    void add_routes(http::Router& router) override {
+        router.post("/api/orders", [this](const http::Request& req) {
+            const auto& user = req.require_user();
+            auto body = http::json_object(req);
+            auto ticket_id = http::required_string(body, "ticketId", "TicketId must be provided");
+            return http::json(201, to_json(place_order(user.id, ticket_id)));
+        });
+        router.get("/api/orders", [this](const http::Request& req) {
+            const auto& user = req.require_user();
+            boost::json::array list;
+            db::ReadLock read(*db_);
+            for (const auto& o : store_.list_for_user(read, user.id)) list.push_back(to_json(o));
+            return http::json(200, list);
+        });
+        router.get("/api/orders/:id", [this](const http::Request& req) {
+            const auto& user = req.require_user();
+            db::ReadLock read(*db_);
+            auto order = store_.find(read, std::string(req.param("id")));
+            if (!order) throw http::ApiError::not_found();
+            if (order->user_id != user.id) throw http::ApiError::unauthorized();
+            return http::json(200, to_json(*order));
+        });
+        router.del("/api/orders/:id", [this](const http::Request& req) {
+            const auto& user = req.require_user();
+            cancel_by_buyer(user.id, std::string(req.param("id")));
+            return http::no_content();
+        });
+    }
+
+    void add_listeners(bus::Bus& bus) override {
+        bus.subscribe<events::TicketCreated>("orders.ticket-created", *db_,
+            [this](db::WriteTx& tx, const events::TicketCreated& e) { return on_ticket_created(tx, e); });
+        bus.subscribe<events::TicketUpdated>("orders.ticket-updated", *db_,
+            [this](db::WriteTx& tx, const events::TicketUpdated& e) { return on_ticket_updated(tx, e); });
+        bus.subscribe<events::ExpirationComplete>("orders.expiration-complete", *db_,
+            [this](db::WriteTx& tx, const events::ExpirationComplete& e) { return on_expiration_complete(tx, e); });
+        bus.subscribe<events::PaymentCreated>("orders.payment-created", *db_,
+            [this](db::WriteTx& tx, const events::PaymentCreated& e) { return on_payment_created(tx, e); });
+        bus.subscribe<events::PaymentRefunded>("orders.payment-refunded", *db_,
+            [this](db::WriteTx& tx, const events::PaymentRefunded& e) { return on_payment_refunded(tx, e); });
+    }
+
+private:
+    std::int64_t now_ms() const { return util::to_unix_ms(clock_.now()); }
+
+    // The order and its event commit together or not at all.
+    Order place_order(const std::string& user_id, const std::string& ticket_id) {
+        db::WriteTx tx(*db_);  // BEGIN IMMEDIATE: concurrent buyers queue here
+        auto ticket = store_.find_ticket(tx, ticket_id);
+        if (!ticket) throw http::ApiError::not_found();
+        auto now = clock_.now();
+        Order order{util::random_id(), user_id, "created",
+                    util::to_unix_ms(now + window_), ticket->id, ticket->title,
+                    ticket->price_cents, ticket->version, 0, {}, {}, {}};
+        if (!store_.insert(tx, order, util::to_unix_ms(now)))  // the partial unique index refused it
+            throw http::ApiError::bad_request("Ticket is already reserved");
+        bus_.publish(tx, events::OrderCreated{order.id, order.version, order.status, order.user_id,
+                                              util::format_rfc3339_ms(util::from_unix_ms(order.expires_at_ms)),
+                                              {order.ticket_id, order.price_cents}});
+        tx.commit();
+        return order;
+    }
+
+    void cancel_by_buyer(const std::string& user_id, const std::string& order_id) {
+        db::WriteTx tx(*db_);
+        auto order = store_.find(tx, order_id);
+        if (!order) throw http::ApiError::not_found();
+        if (order->user_id != user_id) throw http::ApiError::unauthorized();
+        if (order->status == "complete") throw http::ApiError::bad_request("Cannot cancel a complete order");
+        if (order->status == "cancelled") return;  // already cancelled: nothing changes
+        cancel(tx, *order);
+        tx.commit();
+    }
+
+    void cancel(db::WriteTx& tx, Order& order) {
+        order.status = "cancelled";
+        order.version += 1;
+        store_.update(tx, order, now_ms());
+        bus_.publish(tx, events::OrderCancelled{order.id, order.version, {order.ticket_id}});
+    }
+
+    bus::Outcome on_ticket_created(db::WriteTx& tx, const events::TicketCreated& e) {
+        if (store_.find_ticket(tx, e.id)) return bus::Outcome::ack;  // duplicate
+        store_.insert_ticket(tx, {e.id, e.title, e.price_cents, e.user_id, e.version, std::nullopt});
+        return bus::Outcome::ack;
+    }
+
+    // The version rule: apply only the next version; older is a duplicate, newer means a gap.
+    bus::Outcome on_ticket_updated(db::WriteTx& tx, const events::TicketUpdated& e) {
+        auto stored = store_.find_ticket(tx, e.id);
+        if (!stored || e.version > stored->version + 1) return bus::Outcome::retry;
+        if (e.version <= stored->version) return bus::Outcome::ack;
+        store_.update_ticket(tx, {e.id, e.title, e.price_cents, e.user_id, e.version, e.order_id});
+        return bus::Outcome::ack;
+    }
+
+    bus::Outcome on_expiration_complete(db::WriteTx& tx, const events::ExpirationComplete& e) {
+        auto order = store_.find(tx, e.order_id);
+        if (!order) return bus::Outcome::retry;
+        // A paid order is never cancelled by expiry; a cancelled one stays as it is.
+        if (order->status == "complete" || order->status == "cancelled") return bus::Outcome::ack;
+        cancel(tx, *order);
+        log::info("order expired", {{"order_id", order->id}});
+        return bus::Outcome::ack;
+    }
+
+    bus::Outcome on_payment_created(db::WriteTx& tx, const events::PaymentCreated& e) {
+        auto order = store_.find(tx, e.order_id);
+        if (!order) return bus::Outcome::retry;
+        if (order->payment_id == e.id) return bus::Outcome::ack;
+        order->payment_id = e.id;
+        order->stripe_id = e.stripe_id;
+        if (order->status == "cancelled") {
+            // Paid after it was cancelled: payments refunds it when it learns of the cancellation.
+            log::warn("payment for a cancelled order", {{"order_id", order->id}, {"payment_id", e.id}});
+        } else {
+            order->status = "complete";
+            order->version += 1;
+        }
+        store_.update(tx, *order, now_ms());
+        return bus::Outcome::ack;
+    }
+
+    bus::Outcome on_payment_refunded(db::WriteTx& tx, const events::PaymentRefunded& e) {
+        auto order = store_.find(tx, e.order_id);
+        if (!order) return bus::Outcome::retry;
+        order->refund_id = e.refund_id;
+        store_.update(tx, *order, now_ms());
+        return bus::Outcome::ack;
+    }
+
+    std::unique_ptr<db::Database> db_;
+    bus::Bus& bus_;
+    const util::Clock& clock_;
+    std::chrono::seconds window_;
+    OrderStore store_;
+};
+
+}  // namespace
+
+std::unique_ptr<Module> make_module(const ModuleContext& ctx) {
+    return std::make_unique<OrdersModule>(ctx);
+}
+
+}  // namespace ticketd::orders

@@ -1,0 +1,90 @@
+#include "ticket_store.hpp"
+
+#include <SQLiteCpp/Column.h>
+#include <SQLiteCpp/Statement.h>
+
+#include "db/database.hpp"
+
+namespace ticketd::tickets {
+namespace {
+
+constexpr const char* select_one =
+    "SELECT id, title, price_cents, user_id, version, order_id FROM tickets WHERE id = ?";
+
+Ticket read_row(SQLite::Statement& q) {
+    Ticket t{q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getInt64(),
+             q.getColumn(3).getString(), q.getColumn(4).getInt64(), std::nullopt};
+    if (!q.getColumn(5).isNull()) t.order_id = q.getColumn(5).getString();
+    return t;
+}
+
+std::optional<Ticket> find_with(SQLite::Statement& q, const std::string& id) {
+    q.bind(1, id);
+    if (!q.executeStep()) return std::nullopt;
+    return read_row(q);
+}
+
+}  // namespace
+
+std::optional<Ticket> TicketStore::find(db::ReadLock& read, const std::string& id) {
+    return find_with(read.statement(select_one), id);
+}
+
+std::optional<Ticket> TicketStore::find(db::WriteTx& tx, const std::string& id) {
+    return find_with(tx.statement(select_one), id);
+}
+
+std::vector<Ticket> TicketStore::list_available(db::ReadLock& read, std::int64_t limit,
+                                                std::int64_t offset) {
+    auto& q = read.statement(
+        "SELECT id, title, price_cents, user_id, version, order_id FROM tickets"
+        " WHERE order_id IS NULL ORDER BY n DESC LIMIT ? OFFSET ?");
+    q.bind(1, limit);
+    q.bind(2, offset);
+    std::vector<Ticket> out;
+    while (q.executeStep()) out.push_back(read_row(q));
+    return out;
+}
+
+void TicketStore::insert(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms) {
+    auto& q = tx.statement(
+        "INSERT INTO tickets (id, title, price_cents, user_id, version, order_id, created_at,"
+        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    q.bind(1, t.id);
+    q.bind(2, t.title);
+    q.bind(3, t.price_cents);
+    q.bind(4, t.user_id);
+    q.bind(5, t.version);
+    if (t.order_id) q.bind(6, *t.order_id);
+    q.bind(7, now_ms);
+    q.bind(8, now_ms);
+    q.exec();
+}
+
+void TicketStore::update(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms) {
+    auto& q = tx.statement(
+        "UPDATE tickets SET title = ?, price_cents = ?, version = ?, order_id = ?, updated_at = ?"
+        " WHERE id = ?");
+    q.bind(1, t.title);
+    q.bind(2, t.price_cents);
+    q.bind(3, t.version);
+    if (t.order_id) q.bind(4, *t.order_id);
+    else q.bind(4);
+    q.bind(5, now_ms);
+    q.bind(6, t.id);
+    q.exec();
+}
+
+void TicketStore::mark_released(db::WriteTx& tx, const std::string& order_id) {
+    auto& q = tx.statement("INSERT INTO released_orders (order_id) VALUES (?) ON CONFLICT DO NOTHING");
+    q.bind(1, order_id);
+    q.exec();
+}
+
+bool TicketStore::is_released(db::WriteTx& tx, const std::string& order_id) {
+    auto& q = tx.statement("SELECT 1 FROM released_orders WHERE order_id = ?");
+    q.bind(1, order_id);
+    return q.executeStep();
+}
+
+}  // namespace ticketd::tickets

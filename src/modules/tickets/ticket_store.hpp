@@ -1,0 +1,38 @@
+#pragma once
+// All SQL on tickets.db. Methods taking a WriteTx& run inside that transaction.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ticketd::db {
+class Database;
+class ReadLock;
+class WriteTx;
+}  // namespace ticketd::db
+
+namespace ticketd::tickets {
+
+struct Ticket {
+    std::string id;
+    std::string title;
+    std::int64_t price_cents = 0;
+    std::string user_id;
+    std::int64_t version = 0;
+    std::optional<std::string> order_id;  // set while reserved or sold
+};
+
+class TicketStore {
+public:
+    std::optional<Ticket> find(db::ReadLock& read, const std::string& id);
+    std::optional<Ticket> find(db::WriteTx& tx, const std::string& id);
+    // Tickets that are not reserved, newest first.
+    std::vector<Ticket> list_available(db::ReadLock& read, std::int64_t limit, std::int64_t offset);
+    void insert(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms);
+    // Writes title, price, version and order id of `t`.
+    void update(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms);
+    void mark_released(db::WriteTx& tx, const std::string& order_id);
+    bool is_released(db::WriteTx& tx, const std::string& order_id);
+};
+
+}  // namespace ticketd::tickets

@@ -1,0 +1,203 @@
+#include "tickets_module.hpp"
+
+#include <SQLiteCpp/Column.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include <charconv>
+
+#include "bus/bus.hpp"
+#include "db/database.hpp"
+#include "http/api_error.hpp"
+#include "http/json_body.hpp"
+#include "http/router.hpp"
+#include "ticket_store.hpp"
+#include "ticketd/events/order_events.hpp"
+#include "ticketd/events/ticket_events.hpp"
+#include "util/clock.hpp"
+#include "util/ids.hpp"
+#include "util/money.hpp"
+#include "util/time_format.hpp"
+
+namespace ticketd::tickets {
+namespace {
+
+constexpr std::int64_t default_page = 50;
+constexpr std::int64_t max_page = 200;
+constexpr std::size_t max_title = 200;
+
+boost::json::object to_json(const Ticket& t) {
+    boost::json::object o{{"id", t.id},
+                          {"title", t.title},
+                          {"price", util::cents_to_json(t.price_cents)},
+                          {"userId", t.user_id},
+                          {"version", t.version}};
+    if (t.order_id) o["orderId"] = *t.order_id;
+    return o;
+}
+
+events::TicketUpdated updated_event(const Ticket& t) {
+    return {t.id, t.version, t.title, t.price_cents, t.user_id, t.order_id};
+}
+
+std::size_t character_count(std::string_view utf8) {
+    std::size_t n = 0;
+    for (unsigned char c : utf8)
+        if ((c & 0xC0) != 0x80) ++n;
+    return n;
+}
+
+struct TicketInput {
+    std::string title;
+    std::int64_t price_cents = 0;
+};
+
+// Body validation for create and update: every invalid field is reported at once.
+TicketInput ticket_input(const http::Request& req) {
+    auto body = http::json_object(req);
+    http::Validation v;
+    TicketInput in;
+    auto* title = body.if_contains("title");
+    if (title && title->is_string()) in.title = http::trim(title->get_string());
+    if (in.title.empty())
+        v.fail("Title is required", "title");
+    else if (character_count(in.title) > max_title)
+        v.fail("Title must be at most 200 characters", "title");
+    auto price = util::parse_price(body.if_contains("price"));
+    switch (price.error) {
+        case util::PriceError::none: in.price_cents = price.cents; break;
+        case util::PriceError::not_positive: v.fail("Price must be greater than 0", "price"); break;
+        case util::PriceError::too_many_decimals: v.fail("Price must have at most two decimals", "price"); break;
+        case util::PriceError::too_large: v.fail("Price must be at most 1000000", "price"); break;
+    }
+    v.throw_if_failed();
+    return in;
+}
+
+// A non-negative integer query parameter, or `fallback` when absent; 400 naming it otherwise.
+std::int64_t query_count(const http::Request& req, std::string_view name, std::int64_t fallback) {
+    auto text = req.query_param(name);
+    if (!text) return fallback;
+    std::int64_t v = -1;
+    auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+    if (text->empty() || ec != std::errc{} || ptr != text->data() + text->size() || v < 0)
+        throw http::ApiError::bad_request(std::string(name) + " must be a non-negative integer",
+                                          std::string(name));
+    return v;
+}
+
+class TicketsModule final : public Module {
+public:
+    explicit TicketsModule(const ModuleContext& ctx)
+        : db_(ctx.open_database("tickets")), bus_(ctx.bus), clock_(ctx.clock) {}
+
+    std::string_view name() const override { return "tickets"; }
+    db::Database& database() override { return *db_; }
+
+    void add_routes(http::Router& router) override {
+        router.post("/api/tickets", [this](const http::Request& req) {
+            const auto& user = req.require_user();
+            auto in = ticket_input(req);
+            return http::json(201, to_json(create(user.id, in)));
+        });
+        router.get("/api/tickets", [this](const http::Request& req) {
+            auto limit = std::min(query_count(req, "limit", default_page), max_page);
+            auto offset = query_count(req, "offset", 0);
+            boost::json::array list;
+            {
+                db::ReadLock read(*db_);
+                for (const auto& t : store_.list_available(read, limit, offset)) list.push_back(to_json(t));
+            }
+            return http::json(200, list);
+        });
+        router.get("/api/tickets/:id", [this](const http::Request& req) {
+            db::ReadLock read(*db_);
+            auto t = store_.find(read, std::string(req.param("id")));
+            if (!t) throw http::ApiError::not_found();
+            return http::json(200, to_json(*t));
+        });
+        router.put("/api/tickets/:id", [this](const http::Request& req) {
+            const auto& user = req.require_user();
+            auto in = ticket_input(req);
+            return http::json(200, to_json(update(user.id, std::string(req.param("id")), in)));
+        });
+    }
+
+    void add_listeners(bus::Bus& bus) override {
+        bus.subscribe<events::OrderCreated>(
+            "tickets.order-created", *db_,
+            [this](db::WriteTx& tx, const events::OrderCreated& e) { return on_order_created(tx, e); });
+        bus.subscribe<events::OrderCancelled>(
+            "tickets.order-cancelled", *db_,
+            [this](db::WriteTx& tx, const events::OrderCancelled& e) { return on_order_cancelled(tx, e); });
+    }
+
+private:
+    std::int64_t now_ms() const { return util::to_unix_ms(clock_.now()); }
+
+    Ticket create(const std::string& user_id, const TicketInput& in) {
+        Ticket t{util::random_id(), in.title, in.price_cents, user_id, 0, std::nullopt};
+        db::WriteTx tx(*db_);
+        store_.insert(tx, t, now_ms());
+        bus_.publish(tx, events::TicketCreated{t.id, t.version, t.title, t.price_cents, t.user_id});
+        tx.commit();
+        return t;
+    }
+
+    // Checks in the API's order: exists (404), owner (401), not reserved (400).
+    Ticket update(const std::string& user_id, const std::string& id, const TicketInput& in) {
+        db::WriteTx tx(*db_);
+        auto t = store_.find(tx, id);
+        if (!t) throw http::ApiError::not_found();
+        if (t->user_id != user_id) throw http::ApiError::unauthorized();
+        if (t->order_id) throw http::ApiError::bad_request("Cannot edit a reserved ticket");
+        t->title = in.title;
+        t->price_cents = in.price_cents;
+        t->version += 1;
+        store_.update(tx, *t, now_ms());
+        bus_.publish(tx, updated_event(*t));
+        tx.commit();
+        return *t;
+    }
+
+    bus::Outcome on_order_created(db::WriteTx& tx, const events::OrderCreated& e) {
+        auto t = store_.find(tx, e.ticket.id);
+        if (!t) return bus::Outcome::retry;  // the ticket's own creation is not visible yet
+        if (t->order_id == e.id) return bus::Outcome::ack;      // already applied
+        if (store_.is_released(tx, e.id)) return bus::Outcome::ack;  // cancelled before we saw it
+        // Held by an order whose cancellation has not reached us yet: wait for it.
+        if (t->order_id) return bus::Outcome::retry;
+        t->order_id = e.id;
+        t->version += 1;
+        store_.update(tx, *t, now_ms());
+        bus_.publish(tx, updated_event(*t));
+        return bus::Outcome::ack;
+    }
+
+    bus::Outcome on_order_cancelled(db::WriteTx& tx, const events::OrderCancelled& e) {
+        store_.mark_released(tx, e.id);
+        auto t = store_.find(tx, e.ticket.id);
+        if (!t) return bus::Outcome::retry;
+        if (t->order_id != e.id) return bus::Outcome::ack;  // not held by this order (any more)
+        t->order_id.reset();
+        t->version += 1;
+        store_.update(tx, *t, now_ms());
+        bus_.publish(tx, updated_event(*t));
+        return bus::Outcome::ack;
+    }
+
+    std::unique_ptr<db::Database> db_;
+    bus::Bus& bus_;
+    const util::Clock& clock_;
+    TicketStore store_;
+};
+
+}  // namespace
+
+std::unique_ptr<Module> make_module(const ModuleContext& ctx) {
+    return std::make_unique<TicketsModule>(ctx);
+}
+
+}  // namespace ticketd::tickets

@@ -1,0 +1,268 @@
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <barrier>
+#include <thread>
+
+#include "support/db_query.hpp"
+#include "support/http_client.hpp"
+#include "support/recording_bus.hpp"
+#include "support/test_server.hpp"
+#include "tickets/tickets_module.hpp"
+#include "ticketd/events/order_events.hpp"
+#include "ticketd/events/ticket_events.hpp"
+#include "util/time_format.hpp"
+
+using namespace ticketd;
+namespace json = boost::json;
+
+namespace {
+
+std::string message(const test::HttpResponse& r, int i = 0) {
+    return std::string(json::parse(r.body).at("errors").at(i).at("message").as_string());
+}
+std::unique_ptr<test::HttpClient> as_user(test::TestServer& app, const std::string& user_id) {
+    auto c = std::make_unique<test::HttpClient>(app.port());
+    c->cookie = test::session_cookie(user_id);
+    return c;
+}
+std::string create_ticket(test::TestServer& app, test::HttpClient& seller, const std::string& price = "10") {
+    auto res = seller.post("/api/tickets", R"({"title":"Show","price":)" + price + "}");
+    REQUIRE(res.status == 201);
+    app.wait_idle();  // the orders module learns of it through the bus
+    return std::string(json::parse(res.body).at("id").as_string());
+}
+test::HttpResponse order(test::HttpClient& buyer, const std::string& ticket_id) {
+    return buyer.post("/api/orders", R"({"ticketId":")" + ticket_id + R"("})");
+}
+std::vector<std::string> listed_ids(test::HttpClient& c) {
+    auto list = json::parse(c.get("/api/tickets").body);
+    std::vector<std::string> ids;
+    for (auto& t : list.as_array()) ids.emplace_back(t.at("id").as_string());
+    return ids;
+}
+bool contains(const std::vector<std::string>& v, const std::string& x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+}  // namespace
+
+TEST_CASE("ordering reserves the ticket for the reservation window", "[orders]") {
+    test::TestServer app([](Config& c) { c.reservation_window_seconds = 900; });
+    auto seller = as_user(app, "seller");
+    auto buyer = as_user(app, "buyer");
+    auto ticket_id = create_ticket(app, *seller, "19.99");
+    auto before = std::chrono::system_clock::now();
+    auto res = order(*buyer, ticket_id);
+    REQUIRE(res.status == 201);
+    auto o = json::parse(res.body);
+    CHECK(o.at("status") == "created");
+    CHECK(o.at("userId") == "buyer");
+    CHECK(o.at("version") == 0);
+    CHECK(o.at("ticket").at("id").as_string() == ticket_id);
+    CHECK(o.at("ticket").at("title") == "Show");
+    CHECK(o.at("ticket").at("price").as_double() == 19.99);
+    CHECK(o.at("ticket").at("version") == 0);
+    auto expires = util::parse_rfc3339(o.at("expiresAt").as_string()).value();
+    CHECK(expires >= before + std::chrono::seconds(899));
+    CHECK(expires <= std::chrono::system_clock::now() + std::chrono::seconds(901));
+
+    app.wait_idle();
+    auto t = json::parse(seller->get("/api/tickets/" + ticket_id).body);
+    CHECK(t.at("orderId") == o.at("id"));
+    CHECK(t.at("version") == 1);
+    CHECK(!contains(listed_ids(*seller), ticket_id));
+    auto edit = seller->put("/api/tickets/" + ticket_id, R"({"title":"Show","price":50})");
+    CHECK(edit.status == 400);
+    CHECK(message(edit) == "Cannot edit a reserved ticket");
+
+    auto mine = json::parse(buyer->get("/api/orders").body).as_array();
+    REQUIRE(mine.size() == 1);
+    CHECK(mine[0].at("id") == o.at("id"));
+    CHECK(json::parse(seller->get("/api/orders").body).as_array().empty());
+}
+
+TEST_CASE("a cancelled order releases the ticket for someone else", "[orders]") {
+    test::TestServer app;
+    auto seller = as_user(app, "seller");
+    auto first = as_user(app, "first");
+    auto second = as_user(app, "second");
+    auto ticket_id = create_ticket(app, *seller);
+    auto o = json::parse(order(*first, ticket_id).body);
+    std::string url = "/api/orders/" + std::string(o.at("id").as_string());
+    CHECK(message(order(*second, ticket_id)) == "Ticket is already reserved");
+    CHECK(first->del(url).status == 204);
+    auto cancelled = json::parse(first->get(url).body);
+    CHECK(cancelled.at("status") == "cancelled");
+    CHECK(cancelled.at("version") == 1);
+    CHECK(first->del(url).status == 204);  // again: nothing changes
+    CHECK(json::parse(first->get(url).body).at("version") == 1);
+    app.wait_idle();
+    auto t = json::parse(seller->get("/api/tickets/" + ticket_id).body);
+    CHECK(!t.as_object().contains("orderId"));
+    CHECK(t.at("version") == 2);
+    CHECK(contains(listed_ids(*seller), ticket_id));
+    auto again = order(*second, ticket_id);
+    CHECK(again.status == 201);
+    app.wait_idle();
+    CHECK(json::parse(seller->get("/api/tickets/" + ticket_id).body).at("orderId") ==
+          json::parse(again.body).at("id"));
+    CHECK(test::query_int(app.app().database("bus"), "SELECT count(*) FROM events WHERE subject = 'order:cancelled'") == 1);
+}
+
+TEST_CASE("order routes refuse what the API says they refuse", "[orders]") {
+    test::TestServer app;
+    auto seller = as_user(app, "seller");
+    auto buyer = as_user(app, "buyer");
+    auto stranger = as_user(app, "stranger");
+    test::HttpClient anonymous(app.port());
+    auto ticket_id = create_ticket(app, *seller);
+
+    CHECK(anonymous.post("/api/orders", R"({"ticketId":"x"})").status == 401);
+    CHECK(anonymous.get("/api/orders").status == 401);
+    auto missing = buyer->post("/api/orders", "{}");
+    CHECK(missing.status == 400);
+    CHECK(message(missing) == "TicketId must be provided");
+    CHECK(message(buyer->post("/api/orders", R"({"ticketId":42})")) == "TicketId must be provided");
+    CHECK(message(buyer->post("/api/orders", R"({"ticketId":"  "})")) == "TicketId must be provided");
+    CHECK(order(*buyer, "no-such-ticket").status == 404);
+
+    auto o = json::parse(order(*buyer, ticket_id).body);
+    std::string url = "/api/orders/" + std::string(o.at("id").as_string());
+    CHECK(buyer->get(url).status == 200);
+    CHECK(anonymous.get(url).status == 401);
+    CHECK(stranger->get(url).status == 401);
+    CHECK(stranger->del(url).status == 401);
+    CHECK(buyer->get("/api/orders/unknown").status == 404);
+    CHECK(buyer->del("/api/orders/unknown").status == 404);
+    CHECK(json::parse(buyer->get(url).body).at("status") == "created");  // the stranger changed nothing
+
+    // A complete order cannot be cancelled.
+    {
+        db::WriteTx tx(app.app().database("orders"));
+        tx.exec("UPDATE orders SET status = 'complete'");
+        tx.commit();
+    }
+    auto refused = buyer->del(url);
+    CHECK(refused.status == 400);
+    CHECK(message(refused) == "Cannot cancel a complete order");
+}
+
+TEST_CASE("two hundred buyers pressing buy at the same instant get exactly one order", "[orders][dogpile]") {
+    test::TestServer app([](Config& c) { c.threads = 2; });
+    auto seller = as_user(app, "seller");
+    auto ticket_id = create_ticket(app, *seller);
+    constexpr int buyers = 200;
+    std::vector<std::unique_ptr<test::HttpClient>> clients;
+    for (int i = 0; i < buyers; ++i) {
+        clients.push_back(as_user(app, "buyer-" + std::to_string(i)));
+        clients.back()->get("/healthz");  // connect before the race starts
+    }
+    std::atomic<int> created{0}, reserved{0}, other{0};
+    std::barrier start(buyers);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < buyers; ++i)
+        threads.emplace_back([&, i] {
+            start.arrive_and_wait();
+            auto res = order(*clients[i], ticket_id);
+            if (res.status == 201) ++created;
+            else if (res.status == 400 && message(res) == "Ticket is already reserved") ++reserved;
+            else ++other;
+        });
+    for (auto& t : threads) t.join();
+    CHECK(created == 1);
+    CHECK(reserved == buyers - 1);
+    CHECK(other == 0);
+    app.wait_idle();
+    CHECK(test::query_int(app.app().database("orders"), "SELECT count(*) FROM orders") == 1);
+    CHECK(test::query_int(app.app().database("bus"), "SELECT count(*) FROM events WHERE subject = 'order:created'") == 1);
+    CHECK(test::query_int(app.app().database("tickets"), "SELECT version FROM tickets") == 1);
+}
+
+TEST_CASE("a price edit racing a purchase always ends consistent", "[orders][race]") {
+    test::TestServer app;
+    auto seller = as_user(app, "seller");
+    auto buyer = as_user(app, "buyer");
+    int refused_edits = 0, accepted_edits = 0;
+    for (int round = 0; round < 25; ++round) {
+        auto ticket_id = create_ticket(app, *seller, "10");
+        std::barrier start(2);
+        test::HttpResponse edit, placed;
+        std::thread editor([&] {
+            start.arrive_and_wait();
+            edit = seller->put("/api/tickets/" + ticket_id, R"({"title":"Show","price":99})");
+        });
+        std::thread purchaser([&] {
+            start.arrive_and_wait();
+            placed = order(*buyer, ticket_id);
+        });
+        editor.join();
+        purchaser.join();
+        REQUIRE(placed.status == 201);
+        app.wait_idle();
+        auto o = json::parse(placed.body);
+        // The order charges the price of the ticket version it was placed against.
+        auto version = o.at("ticket").at("version").as_int64();
+        double expected = version == 0 ? 10.0 : 99.0;
+        CHECK(o.at("ticket").at("price").to_number<double>() == expected);
+        if (edit.status == 400) {
+            CHECK(message(edit) == "Cannot edit a reserved ticket");
+            ++refused_edits;
+        } else {
+            CHECK(edit.status == 200);
+            ++accepted_edits;
+        }
+        // Both modules agree on the final state of the ticket.
+        std::string where = " FROM tickets WHERE id = '" + ticket_id + "'";
+        auto& tickets_db = app.app().database("tickets");
+        auto& orders_db = app.app().database("orders");
+        CHECK(test::query_int(tickets_db, "SELECT version" + where) == test::query_int(orders_db, "SELECT version" + where));
+        CHECK(test::query_int(tickets_db, "SELECT price_cents" + where) == test::query_int(orders_db, "SELECT price_cents" + where));
+        CHECK(test::query_text(tickets_db, "SELECT order_id" + where) == std::string(o.at("id").as_string()));
+        CHECK(test::query_text(orders_db, "SELECT order_id" + where) == std::string(o.at("id").as_string()));
+    }
+    CHECK(refused_edits + accepted_edits == 25);
+}
+
+TEST_CASE("the tickets module reserves and releases in the right order whatever arrives first", "[tickets][orders]") {
+    test::ModuleHarness h;
+    auto tickets = tickets::make_module(h.context());
+    tickets->add_listeners(h.bus);
+    {
+        db::WriteTx tx(tickets->database());
+        tx.exec("INSERT INTO tickets (id, title, price_cents, user_id, version, created_at, updated_at)"
+                " VALUES ('t1', 'Gig', 1000, 'seller', 0, 0, 0)");
+        tx.commit();
+    }
+    auto ticket = [&](const char* column) {
+        return test::query_text(tickets->database(), std::string("SELECT coalesce(") + column + ", '') FROM tickets");
+    };
+    events::OrderCreated a{"A", 0, "created", "b1", "2030-01-01T00:00:00.000Z", {"t1", 1000}};
+    events::OrderCancelled a_cancel{"A", 1, {"t1"}};
+    events::OrderCreated b{"B", 0, "created", "b2", "2030-01-01T00:00:00.000Z", {"t1", 1000}};
+    events::OrderCreated c{"C", 0, "created", "b3", "2030-01-01T00:00:00.000Z", {"t1", 1000}};
+    events::OrderCancelled c_cancel{"C", 1, {"t1"}};
+
+    CHECK(h.bus.deliver("tickets.order-created", a, "a") == bus::Outcome::ack);
+    CHECK(ticket("order_id") == "A");
+    CHECK(ticket("version") == "1");
+    CHECK(h.bus.deliver("tickets.order-created", a, "a") == bus::Outcome::ack);  // redelivered
+    // B was placed after A was cancelled, but A's cancellation has not arrived yet: wait.
+    CHECK(h.bus.deliver("tickets.order-created", b, "b") == bus::Outcome::retry);
+    CHECK(h.bus.deliver("tickets.order-cancelled", a_cancel, "ac") == bus::Outcome::ack);
+    CHECK(ticket("order_id") == "");
+    CHECK(h.bus.deliver("tickets.order-created", b, "b") == bus::Outcome::ack);
+    CHECK(ticket("order_id") == "B");
+    CHECK(ticket("version") == "3");
+    // A late duplicate cancellation of A does not release B's reservation.
+    CHECK(h.bus.deliver("tickets.order-cancelled", a_cancel, "ac-2") == bus::Outcome::ack);
+    CHECK(ticket("order_id") == "B");
+    // Release B, then see C's cancellation before C's creation: C never reserves the ticket.
+    CHECK(h.bus.deliver("tickets.order-cancelled", events::OrderCancelled{"B", 1, {"t1"}}, "bc") == bus::Outcome::ack);
+    CHECK(h.bus.deliver("tickets.order-cancelled", c_cancel, "cc") == bus::Outcome::ack);
+    CHECK(h.bus.deliver("tickets.order-created", c, "c") == bus::Outcome::ack);
+    CHECK(ticket("order_id") == "");
+    CHECK(ticket("version") == "4");
+    CHECK(h.bus.published == std::vector<std::string>{"ticket:updated", "ticket:updated", "ticket:updated", "ticket:updated"});
+}

@@ -10,7 +10,9 @@
 
 #include "db/database.hpp"
 #include "modules/auth/auth_module.hpp"
+#include "modules/expiration/expiration_module.hpp"
 #include "modules/orders/orders_module.hpp"
+#include "modules/payments/payments_module.hpp"
 #include "modules/tickets/tickets_module.hpp"
 #include "http/json_body.hpp"
 #include "http/router.hpp"
@@ -30,7 +32,8 @@
 namespace ticketd {
 
 std::vector<ModuleFactory> builtin_modules() {
-    return {auth::make_module, tickets::make_module, orders::make_module};
+    return {auth::make_module, tickets::make_module, orders::make_module, expiration::make_module,
+            [](const ModuleContext& ctx) { return payments::make_module(ctx); }};
 }
 
 namespace {
@@ -114,7 +117,8 @@ struct App::Impl {
         router.before([this](http::Request& req) { req.current_user = sessions->from_request(req); });
 
         ModuleContext ctx{config, *bus, *clock, *sessions, *workers,
-                          [this](std::function<void()> fn) { server->post(std::move(fn)); }};
+                          [this](std::function<void()> fn) { server->post(std::move(fn)); },
+                          [this] { return server->make_timer(); }};
         std::vector<ModuleFactory> factories;
         if (options.builtin_modules) factories = builtin_modules();
         for (auto& f : options.extra_modules) factories.push_back(std::move(f));

@@ -9,6 +9,7 @@
 
 namespace ticketd::util {
 class Clock;
+class Timer;
 class WorkerPool;
 }  // namespace ticketd::util
 namespace ticketd::bus {
@@ -35,6 +36,8 @@ struct ModuleContext {
     util::WorkerPool& workers;
     // Runs fn on one of the server's threads (never inline): a way back from worker threads.
     std::function<void(std::function<void()>)> post;
+    // One-shot timers whose callbacks run on the server's threads.
+    std::function<std::unique_ptr<util::Timer>()> make_timer;
     // Opens <data-dir>/<name>.db (or an in-memory database when the data dir is ":memory:"),
     // applies schema/<name> and the outbox schema, and attaches its outbox to the bus.
     std::unique_ptr<db::Database> open_database(std::string_view name) const;

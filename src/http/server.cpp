@@ -3,6 +3,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -398,5 +399,32 @@ void Server::stop() {
 std::size_t Server::open_connections() const { return impl_->connections.load(); }
 
 void Server::post(std::function<void()> fn) { net::post(impl_->ioc, std::move(fn)); }
+
+namespace {
+
+class AsioTimer final : public util::Timer {
+public:
+    explicit AsioTimer(net::io_context& ioc) : timer_(net::make_strand(ioc)) {}
+    ~AsioTimer() override { cancel(); }
+    void arm(std::chrono::milliseconds delay, std::function<void()> fire) override {
+        std::lock_guard lock(mutex_);
+        timer_.expires_after(std::max(delay, std::chrono::milliseconds(0)));
+        timer_.async_wait([fire = std::move(fire)](beast::error_code ec) {
+            if (!ec) fire();
+        });
+    }
+    void cancel() override {
+        std::lock_guard lock(mutex_);
+        timer_.cancel();
+    }
+
+private:
+    std::mutex mutex_;
+    net::steady_timer timer_;
+};
+
+}  // namespace
+
+std::unique_ptr<util::Timer> Server::make_timer() { return std::make_unique<AsioTimer>(impl_->ioc); }
 
 }  // namespace ticketd::http

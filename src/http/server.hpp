@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "util/timer.hpp"
+
 namespace ticketd::http {
 
 class Router;
@@ -53,6 +55,8 @@ public:
 
     // Runs `fn` on one of the server's threads (never inline).
     void post(std::function<void()> fn);
+    // A timer whose callbacks run on the server's threads.
+    std::unique_ptr<util::Timer> make_timer();
 
 private:
     friend class Session;

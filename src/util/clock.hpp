@@ -1,6 +1,9 @@
 #pragma once
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <mutex>
+#include <vector>
 
 namespace ticketd::util {
 
@@ -12,6 +15,8 @@ class Clock {
 public:
     virtual ~Clock() = default;
     virtual TimePoint now() const = 0;
+    // Calls `fn` whenever the clock jumps (a test moved it); real clocks never call it.
+    virtual void on_jump(std::function<void()> fn) const { (void)fn; }
 };
 
 class SystemClock final : public Clock {
@@ -26,9 +31,13 @@ public:
     TimePoint now() const override;
     void set(TimePoint t);
     void advance(std::chrono::milliseconds d);
+    void on_jump(std::function<void()> fn) const override;
 
 private:
+    void jumped();
     std::atomic<std::int64_t> ms_since_epoch_;
+    mutable std::mutex mutex_;
+    mutable std::vector<std::function<void()>> listeners_;
 };
 
 }  // namespace ticketd::util

@@ -45,7 +45,12 @@ bus::Outcome RecordingBus::deliver_raw(const std::string& name, const std::strin
 }
 
 ModuleContext ModuleHarness::context() {
-    return ModuleContext{config, bus, clock, sessions, workers, [](std::function<void()> fn) { fn(); }};
+    return ModuleContext{config, bus, clock, sessions, workers, [](std::function<void()> fn) { fn(); },
+                         [this] {
+                             auto t = std::make_unique<FakeTimer>();
+                             timers.push_back(t.get());
+                             return std::unique_ptr<util::Timer>(std::move(t));
+                         }};
 }
 
 std::string session_cookie(const std::string& user_id, const std::string& email) {

@@ -11,6 +11,7 @@
 #include "db/database.hpp"
 #include "http/session.hpp"
 #include "util/clock.hpp"
+#include "util/timer.hpp"
 #include "util/worker_pool.hpp"
 
 namespace ticketd::test {
@@ -51,6 +52,25 @@ private:
     std::map<std::string, Sub> subs_;
 };
 
+// A timer that fires only when a test says so.
+class FakeTimer final : public util::Timer {
+public:
+    void arm(std::chrono::milliseconds delay, std::function<void()> fire) override {
+        armed_delay = delay;
+        callback = std::move(fire);
+    }
+    void cancel() override { callback = nullptr; }
+    // Fires if armed; returns whether it was.
+    bool fire() {
+        auto cb = std::move(callback);
+        callback = nullptr;
+        if (cb) cb();
+        return static_cast<bool>(cb);
+    }
+    std::optional<std::chrono::milliseconds> armed_delay;
+    std::function<void()> callback;
+};
+
 // Everything a module needs to be built for a unit test: in-memory databases, a manual clock,
 // a recording bus.
 struct ModuleHarness {
@@ -59,6 +79,7 @@ struct ModuleHarness {
     util::ManualClock clock{std::chrono::system_clock::now()};
     http::Sessions sessions{"unit-test-key", false, std::chrono::hours(1), clock};
     util::WorkerPool workers{1};
+    std::vector<FakeTimer*> timers;  // every timer the module made, owned by the module
     ModuleContext context();
     ModuleHarness() { config.data_dir = ":memory:"; }
 };

@@ -1,0 +1,152 @@
+#include "expiration_module.hpp"
+
+#include <SQLiteCpp/Column.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <atomic>
+#include <mutex>
+
+#include "bus/bus.hpp"
+#include "db/database.hpp"
+#include "ticketd/events/expiration_events.hpp"
+#include "ticketd/events/order_events.hpp"
+#include "util/clock.hpp"
+#include "util/log.hpp"
+#include "util/time_format.hpp"
+#include "util/timer.hpp"
+
+namespace ticketd::expiration {
+namespace {
+
+constexpr int fire_batch = 500;
+
+class ExpirationModule final : public Module {
+public:
+    explicit ExpirationModule(const ModuleContext& ctx)
+        : db_(ctx.open_database("expiration")),
+          bus_(ctx.bus),
+          clock_(ctx.clock),
+          timer_(ctx.make_timer()) {
+        // A test moving the clock is like time passing: look for due jobs.
+        clock_.on_jump([this, alive = alive_] {
+            if (*alive) rearm();
+        });
+    }
+    ~ExpirationModule() override { *alive_ = false; }
+
+    std::string_view name() const override { return "expiration"; }
+    db::Database& database() override { return *db_; }
+    void add_routes(http::Router&) override {}
+
+    void add_listeners(bus::Bus& bus) override {
+        bus.subscribe<events::OrderCreated>("expiration.order-created", *db_,
+            [this](db::WriteTx& tx, const events::OrderCreated& e) { return on_order_created(tx, e); });
+        bus.subscribe<events::OrderCancelled>("expiration.order-cancelled", *db_,
+            [this](db::WriteTx& tx, const events::OrderCancelled& e) { return on_order_cancelled(tx, e); });
+    }
+
+    // Re-arms for every job left from before; overdue ones fire at once.
+    void start() override {
+        {
+            std::lock_guard lock(mutex_);
+            running_ = true;
+        }
+        rearm();
+    }
+
+    void stop() override {
+        std::lock_guard lock(mutex_);
+        running_ = false;
+        timer_->cancel();
+    }
+
+private:
+    bus::Outcome on_order_created(db::WriteTx& tx, const events::OrderCreated& e) {
+        auto due = util::parse_rfc3339(e.expires_at);
+        if (!due) throw std::invalid_argument("order:created with a bad expiresAt: " + e.expires_at);
+        auto& ins = tx.statement(
+            "INSERT INTO jobs (order_id, expires_at) VALUES (?, ?) ON CONFLICT (order_id) DO NOTHING");
+        ins.bind(1, e.id);
+        ins.bind(2, util::to_unix_ms(*due));
+        ins.exec();
+        tx.on_commit([this] { rearm(); });
+        return bus::Outcome::ack;
+    }
+
+    bus::Outcome on_order_cancelled(db::WriteTx& tx, const events::OrderCancelled& e) {
+        auto& del = tx.statement("DELETE FROM jobs WHERE order_id = ?");
+        del.bind(1, e.id);
+        del.exec();
+        return bus::Outcome::ack;
+    }
+
+    // Publishes expiration:complete for every due job and removes them, in one transaction per
+    // batch; then arms the timer for the next job.
+    void fire_due() {
+        std::lock_guard fire_lock(fire_mutex_);
+        for (;;) {
+            std::int64_t now = util::to_unix_ms(clock_.now());
+            db::WriteTx tx(*db_);
+            auto& q = tx.statement("SELECT order_id FROM jobs WHERE expires_at <= ? ORDER BY expires_at LIMIT ?");
+            q.bind(1, now);
+            q.bind(2, fire_batch);
+            std::vector<std::string> due;
+            while (q.executeStep()) due.push_back(q.getColumn(0).getString());
+            if (due.empty()) break;
+            for (const auto& order_id : due) {
+                bus_.publish(tx, events::ExpirationComplete{order_id});
+                auto& del = tx.statement("DELETE FROM jobs WHERE order_id = ?");
+                del.bind(1, order_id);
+                del.exec();
+            }
+            tx.commit();
+            log::info("reservations expired", {{"count", std::to_string(due.size())}});
+            if (due.size() < static_cast<std::size_t>(fire_batch)) break;
+        }
+        rearm();
+    }
+
+    // Arms the single timer for the earliest pending job.
+    void rearm() {
+        std::optional<std::int64_t> next;
+        {
+            db::ReadLock read(*db_);
+            auto& q = read.statement("SELECT min(expires_at) FROM jobs");
+            if (q.executeStep() && !q.getColumn(0).isNull()) next = q.getColumn(0).getInt64();
+        }
+        std::lock_guard lock(mutex_);
+        if (!running_) return;
+        if (!next) {
+            timer_->cancel();
+            return;
+        }
+        auto delay = std::chrono::milliseconds(*next - util::to_unix_ms(clock_.now()));
+        timer_->arm(delay, [this] {
+            try {
+                fire_due();
+            } catch (const std::exception& e) {
+                // Jobs stay in the table; try again shortly.
+                log::error("expiring reservations failed", {{"error", e.what()}});
+                std::lock_guard lock(mutex_);
+                if (running_) timer_->arm(std::chrono::seconds(1), [this] { fire_due(); });
+            }
+        });
+    }
+
+    std::unique_ptr<db::Database> db_;
+    bus::Bus& bus_;
+    const util::Clock& clock_;
+    std::unique_ptr<util::Timer> timer_;
+    std::mutex mutex_;       // guards timer_ arming and running_
+    std::mutex fire_mutex_;  // one firing at a time
+    bool running_ = false;
+    std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
+};
+
+}  // namespace
+
+std::unique_ptr<Module> make_module(const ModuleContext& ctx) {
+    return std::make_unique<ExpirationModule>(ctx);
+}
+
+}  // namespace ticketd::expiration

@@ -1,0 +1,17 @@
+#pragma once
+// The expiration module owns pending reservation deadlines (expiration.db). For every
+// order:created it stores a job; when the deadline passes it publishes expiration:complete.
+//
+// One timer for the whole module, armed for the earliest due job, rather than one timer per
+// job: tens of thousands of pending orders cost one row each on disk and nothing in memory, a
+// restart re-arms with a single query, and jobs that fell due while the server was down fire at
+// once in one batch.
+#include <memory>
+
+#include "app/module.hpp"
+
+namespace ticketd::expiration {
+
+std::unique_ptr<Module> make_module(const ModuleContext& ctx);
+
+}  // namespace ticketd::expiration

@@ -2,6 +2,7 @@
 # schema (KIND=schema: entries {set, file name, text}) or web assets (KIND=web).
 # Usage: cmake -DROOT=dir -DOUT=file.cpp -DKIND=schema|web -P embed.cmake
 file(GLOB_RECURSE files RELATIVE ${ROOT} ${ROOT}/*)
+list(FILTER files EXCLUDE REGEX "(^|/)(node_modules|\\.)")
 list(SORT files)
 set(body "")
 foreach(rel IN LISTS files)

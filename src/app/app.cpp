@@ -18,6 +18,7 @@
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "http/session.hpp"
+#include "http/static_files.hpp"
 #include "util/clock.hpp"
 #include "util/ids.hpp"
 #include "util/log.hpp"
@@ -125,6 +126,7 @@ struct App::Impl {
         for (auto& make : factories) modules.push_back(make(ctx));
 
         add_core_routes();
+        router.set_fallback(http::serve_static);
         for (auto& m : modules) m->add_routes(router);
         for (auto& m : modules) m->add_listeners(*bus);
     }
@@ -132,6 +134,14 @@ struct App::Impl {
     void add_core_routes() {
         router.get("/healthz", [](const http::Request&) {
             return http::json(200, boost::json::object{{"status", "ok"}});
+        });
+        // What the web UI needs to know about this server.
+        router.get("/api/config", [this](const http::Request&) {
+            boost::json::object o{{"payments", config.payments},
+                                  {"reservationWindowSeconds", config.reservation_window_seconds}};
+            if (!config.stripe_publishable_key.empty())
+                o["stripePublishableKey"] = config.stripe_publishable_key;
+            return http::json(200, o);
         });
         router.get("/readyz", [this](const http::Request&) {
             boost::json::object databases;

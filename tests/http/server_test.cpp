@@ -112,7 +112,7 @@ TEST_CASE("malformed requests get a 400 and change nothing", "[http]") {
 TEST_CASE("pipelined requests on one connection are answered in order", "[http]") {
     test::TestServer app({}, probe_only());
     test::HttpClient client(app.port());
-    client.send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+    client.send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /api/nope HTTP/1.1\r\nHost: x\r\n\r\n"
                     "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
     auto a = client.read_response();
     auto b = client.read_response();

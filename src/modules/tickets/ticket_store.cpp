@@ -46,6 +46,19 @@ std::vector<Ticket> TicketStore::list_available(db::ReadLock& read, std::int64_t
     return out;
 }
 
+std::vector<Ticket> TicketStore::list_by_seller(db::ReadLock& read, const std::string& user_id,
+                                                std::int64_t limit, std::int64_t offset) {
+    auto& q = read.statement(
+        "SELECT id, title, price_cents, user_id, version, order_id FROM tickets"
+        " WHERE user_id = ? ORDER BY n DESC LIMIT ? OFFSET ?");
+    q.bind(1, user_id);
+    q.bind(2, limit);
+    q.bind(3, offset);
+    std::vector<Ticket> out;
+    while (q.executeStep()) out.push_back(read_row(q));
+    return out;
+}
+
 void TicketStore::insert(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms) {
     auto& q = tx.statement(
         "INSERT INTO tickets (id, title, price_cents, user_id, version, order_id, created_at,"

@@ -105,10 +105,17 @@ public:
         router.get("/api/tickets", [this](const http::Request& req) {
             auto limit = std::min(query_count(req, "limit", default_page), max_page);
             auto offset = query_count(req, "offset", 0);
+            // ?seller=me: the caller's own tickets, reserved ones included ("my listings").
+            auto seller = req.query_param("seller");
+            if (seller && *seller != "me")
+                throw http::ApiError::bad_request("seller must be \"me\"", "seller");
+            const http::User* user = seller ? &req.require_user() : nullptr;
             boost::json::array list;
             {
                 db::ReadLock read(*db_);
-                for (const auto& t : store_.list_available(read, limit, offset)) list.push_back(to_json(t));
+                auto tickets = user ? store_.list_by_seller(read, user->id, limit, offset)
+                                    : store_.list_available(read, limit, offset);
+                for (const auto& t : tickets) list.push_back(to_json(t));
             }
             return http::json(200, list);
         });

@@ -1,0 +1,95 @@
+// The app shell: a tiny client-side router over history.pushState. Each page module exports
+// render(main, ctx) and may return a cleanup function (timers).
+import { get } from './api.js';
+import { h } from './ui.js';
+
+const routes = [
+  ['/', () => import('./pages/tickets.js')],
+  ['/auth/signup', () => import('./pages/auth.js'), { mode: 'signup' }],
+  ['/auth/signin', () => import('./pages/auth.js'), { mode: 'signin' }],
+  ['/auth/signout', () => import('./pages/signout.js')],
+  ['/tickets/new', () => import('./pages/sell.js')],
+  ['/tickets/:id', () => import('./pages/ticket.js')],
+  ['/orders', () => import('./pages/orders.js')],
+  ['/orders/:id', () => import('./pages/order.js')],
+  ['/listings', () => import('./pages/listings.js')],
+];
+
+let cleanup = null;
+let config = null;
+
+function match(path) {
+  const parts = path.replace(/\/+$/, '').split('/').filter(Boolean);
+  for (const [pattern, load, extra] of routes) {
+    const want = pattern.split('/').filter(Boolean);
+    if (want.length !== parts.length) continue;
+    const params = {};
+    const ok = want.every((seg, i) => {
+      if (seg.startsWith(':')) {
+        params[seg.slice(1)] = decodeURIComponent(parts[i]);
+        return true;
+      }
+      return seg === parts[i];
+    });
+    if (ok) return { load, params: { ...params, ...extra } };
+  }
+  return null;
+}
+
+function renderNav(user) {
+  const link = (href, text) => h('li', {}, h('a', { href, 'data-link': true }, text));
+  const items = user
+    ? [link('/', 'Tickets'), link('/tickets/new', 'Sell a ticket'), link('/listings', 'My listings'),
+       link('/orders', 'My orders'), link('/auth/signout', 'Sign out')]
+    : [link('/', 'Tickets'), link('/auth/signin', 'Sign in'), link('/auth/signup', 'Sign up')];
+  document.getElementById('nav').replaceChildren(...items);
+  for (const a of document.querySelectorAll('#nav a')) {
+    if (a.getAttribute('href') === location.pathname) a.setAttribute('aria-current', 'page');
+  }
+}
+
+export async function navigate(path, { replace = false } = {}) {
+  if (replace) history.replaceState({}, '', path);
+  else history.pushState({}, '', path);
+  await render();
+}
+
+async function render() {
+  if (cleanup) {
+    cleanup();
+    cleanup = null;
+  }
+  const main = document.getElementById('main');
+  let user = null;
+  try {
+    config ??= await get('/api/config');
+    user = (await get('/api/users/currentuser')).currentUser;
+  } catch {
+    // The server is unreachable; pages show their own errors when they load data.
+  }
+  renderNav(user);
+  const found = match(location.pathname);
+  if (!found) {
+    main.replaceChildren(h('h1', {}, 'Page not found'), h('p', {}, h('a', { href: '/', 'data-link': true }, 'Back to the tickets')));
+    return;
+  }
+  const page = await found.load();
+  main.replaceChildren();
+  const ctx = { params: found.params, user, config: config ?? { payments: 'fake' }, navigate };
+  try {
+    cleanup = (await page.render(main, ctx)) ?? null;
+  } catch (error) {
+    main.replaceChildren(h('h1', {}, 'Something went wrong'),
+      h('p', { role: 'alert' }, error.message || 'Please try again.'));
+  }
+  main.focus({ preventScroll: true });
+}
+
+document.addEventListener('click', (event) => {
+  const a = event.target.closest('a[data-link]');
+  if (!a || event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
+  event.preventDefault();
+  navigate(a.getAttribute('href'));
+});
+window.addEventListener('popstate', render);
+render();

@@ -5,12 +5,16 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test clean
+.PHONY: all deps deps-test build run test clean
 
 all: build
 
 deps:
 	@bash scripts/install-deps
+
+# Tests also need Chromium and Node for the browser tests.
+deps-test:
+	@bash scripts/install-deps --web
 
 $(BUILD)/build.ninja:
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS)
@@ -21,8 +25,8 @@ build: deps $(BUILD)/build.ninja
 run: build
 	$(BUILD)/ticketd $(ARGS)
 
-test: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300
+test: deps-test build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
 clean:
 	rm -rf $(BUILD)

@@ -1,5 +1,6 @@
 #include "app/app.hpp"
 
+#include <SQLiteCpp/Column.h>
 #include <SQLiteCpp/Statement.h>
 
 #include <boost/json/object.hpp>
@@ -22,6 +23,7 @@
 #include "util/clock.hpp"
 #include "util/ids.hpp"
 #include "util/log.hpp"
+#include "util/metrics.hpp"
 #include "util/worker_pool.hpp"
 
 #include <fcntl.h>
@@ -131,6 +133,58 @@ struct App::Impl {
         for (auto& m : modules) m->add_listeners(*bus);
     }
 
+    // Prometheus text: counters kept in memory plus gauges read from the databases now.
+    std::string scrape() {
+        std::string out;
+        metrics::write_prometheus(out);
+        auto subs = bus->subscribers();
+        metrics::write_help(out, "ticketd_subscriber_lag_events", "gauge",
+                            "Events of a subscriber's subject logged but not yet processed.");
+        for (const auto& s : subs) {
+            std::int64_t lag = 0;
+            db::ReadLock read(*log_db);
+            auto& q = read.statement("SELECT count(*) FROM events WHERE subject = ? AND seq > ?");
+            q.bind(1, s.subject);
+            q.bind(2, s.position);
+            if (q.executeStep()) lag = q.getColumn(0).getInt64();
+            metrics::write_sample(out, "ticketd_subscriber_lag_events",
+                                  "subscriber=" + metrics::label_value(s.name), static_cast<double>(lag));
+        }
+        auto count = [](db::Database& db, const char* sql) {
+            db::ReadLock read(db);
+            auto& q = read.statement(sql);
+            return q.executeStep() ? q.getColumn(0).getInt64() : 0;
+        };
+        metrics::write_help(out, "ticketd_dead_letters", "gauge", "Parked events not yet re-queued.");
+        metrics::write_sample(out, "ticketd_dead_letters", "",
+                              static_cast<double>(count(*log_db, "SELECT count(*) FROM dead_letters WHERE requeued_at IS NULL")));
+        metrics::write_help(out, "ticketd_event_log_head", "gauge", "Sequence number of the newest logged event.");
+        metrics::write_sample(out, "ticketd_event_log_head", "",
+                              static_cast<double>(count(*log_db, "SELECT coalesce(max(seq), 0) FROM events")));
+        metrics::write_help(out, "ticketd_outbox_pending", "gauge", "Outbox rows not yet moved to the event log, by module.");
+        for (auto& m : modules)
+            metrics::write_sample(out, "ticketd_outbox_pending", "module=" + metrics::label_value(m->name()),
+                                  static_cast<double>(count(m->database(), "SELECT count(*) FROM outbox")));
+        metrics::write_help(out, "ticketd_database_size_bytes", "gauge", "Size of each database file and its WAL.");
+        auto size_of = [](db::Database& db) {
+            std::error_code ec;
+            double total = 0;
+            for (auto suffix : {"", "-wal"}) {
+                auto n = std::filesystem::file_size(db.path() + suffix, ec);
+                if (!ec) total += static_cast<double>(n);
+            }
+            return total;
+        };
+        if (config.data_dir != ":memory:") {
+            metrics::write_sample(out, "ticketd_database_size_bytes", "db=\"bus\"", size_of(*log_db));
+            for (auto& m : modules)
+                metrics::write_sample(out, "ticketd_database_size_bytes", "db=" + metrics::label_value(m->name()),
+                                      size_of(m->database()));
+        }
+        for (auto& m : modules) m->write_metrics(out);
+        return out;
+    }
+
     void add_core_routes() {
         router.get("/healthz", [](const http::Request&) {
             return http::json(200, boost::json::object{{"status", "ok"}});
@@ -142,6 +196,9 @@ struct App::Impl {
             if (!config.stripe_publishable_key.empty())
                 o["stripePublishableKey"] = config.stripe_publishable_key;
             return http::json(200, o);
+        });
+        router.get("/metrics", [this](const http::Request&) {
+            return http::text_response(200, scrape(), "text/plain; version=0.0.4; charset=utf-8");
         });
         router.get("/readyz", [this](const http::Request&) {
             boost::json::object databases;

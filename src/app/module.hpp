@@ -3,6 +3,7 @@
 // listeners. Modules are built from a ModuleContext and never see each other.
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "config.hpp"
@@ -54,6 +55,8 @@ public:
     virtual void start() {}
     // Before the bus stops: cancel timers, stop background work.
     virtual void stop() {}
+    // Module-specific gauges for /metrics, appended in Prometheus text format.
+    virtual void write_metrics(std::string& out) { (void)out; }
 };
 
 using ModuleFactory = std::function<std::unique_ptr<Module>(const ModuleContext&)>;

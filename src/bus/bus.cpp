@@ -18,7 +18,8 @@ void Bus::publish_raw(db::WriteTx& tx, std::string_view subject, std::string pay
     insert.bind(4, static_cast<std::int64_t>(util::to_unix_ms(util::SystemClock{}.now())));
     insert.exec();
     db::Database* db = &tx.database();
-    tx.on_commit([this, db] { outbox_committed(*db); });
+    // Under the database lock: whoever sees the new rows also finds the bus already busy.
+    tx.on_commit_locked([this, db] { outbox_committed(*db); });
 }
 
 }  // namespace ticketd::bus

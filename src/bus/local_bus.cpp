@@ -8,6 +8,7 @@
 
 #include "db/database.hpp"
 #include "util/log.hpp"
+#include "util/metrics.hpp"
 #include "util/time_format.hpp"
 
 namespace ticketd::bus {
@@ -194,6 +195,7 @@ std::size_t LocalBus::relay_outbox(db::Database& db) {
             tx.commit();
         }
         moved += rows.size();
+        for (const auto& r : rows) metrics::record_published(r.subject, 1);
         {
             std::lock_guard lock(mutex_);
             delivery_pending_ = true;
@@ -338,6 +340,7 @@ bool LocalBus::deliver_batch(Subscriber& s) {
         tx.commit();
         s.position = done_through;
         if (parked) {
+            metrics::record_dead_letter(s.name);
             log::error("event dead-lettered",
                        {{"subscriber", s.name}, {"seq", std::to_string(parked->seq)},
                         {"subject", parked->subject}, {"event_id", parked->id},

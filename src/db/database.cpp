@@ -115,12 +115,16 @@ void WriteTx::commit() {
     db_.reset_statements();
     db_.connection_->exec("COMMIT");
     open_ = false;
+    for (auto& cb : on_commit_locked_) cb();
     lock_.unlock();
     auto callbacks = std::move(on_commit_);
     for (auto& cb : callbacks) cb();
 }
 
 void WriteTx::on_commit(std::function<void()> callback) { on_commit_.push_back(std::move(callback)); }
+void WriteTx::on_commit_locked(std::function<void()> callback) {
+    on_commit_locked_.push_back(std::move(callback));
+}
 
 WriteTx::Savepoint::Savepoint(WriteTx& tx) : tx_(tx) { tx_.exec("SAVEPOINT sp"); }
 

@@ -83,6 +83,10 @@ public:
     void exec(std::string_view sql);
     void commit();
     void on_commit(std::function<void()> callback);
+    // Like on_commit, but runs right after COMMIT while the database is still locked, so anyone
+    // who can see the committed rows also sees the callback's effect. Must not touch this
+    // database; for cheap notifications (waking the bus relay).
+    void on_commit_locked(std::function<void()> callback);
 
     // A savepoint inside this transaction: rolled back to unless released.
     class Savepoint {
@@ -101,7 +105,7 @@ private:
     Database& db_;
     std::unique_lock<std::mutex> lock_;
     bool open_ = true;
-    std::vector<std::function<void()>> on_commit_;
+    std::vector<std::function<void()>> on_commit_, on_commit_locked_;
 };
 
 // The path of database `name` in `data_dir`: data_dir/name.db.

@@ -7,6 +7,9 @@
 
 #include "http/api_error.hpp"
 #include "util/log.hpp"
+#include "util/metrics.hpp"
+
+#include <chrono>
 
 namespace ticketd::http {
 namespace {
@@ -106,7 +109,16 @@ bool Router::match(const Route& route, const std::vector<std::string_view>& path
     return true;
 }
 
-void Router::dispatch(Request req, std::function<void(Response)> done) const {
+void Router::dispatch(Request req, std::function<void(Response)> inner_done) const {
+    // Every response is counted under its route pattern (or "unmatched"), with its latency.
+    auto started = std::chrono::steady_clock::now();
+    auto route_name = std::make_shared<std::string>("unmatched");
+    auto done = [inner_done = std::move(inner_done), started, method = req.method,
+                 route_name](Response r) {
+        double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        metrics::record_request(*route_name, method, r.status, seconds);
+        inner_done(std::move(r));
+    };
     auto path = split_path(req.path);
     bool path_known = false;
     const Route* found = nullptr;
@@ -122,6 +134,7 @@ void Router::dispatch(Request req, std::function<void(Response)> done) const {
     }
     if (!found) {
         if (!path_known && fallback_ && method == "GET") {
+            *route_name = "static";
             try {
                 done(fallback_(req));
             } catch (...) {
@@ -145,6 +158,7 @@ void Router::dispatch(Request req, std::function<void(Response)> done) const {
         return;
     }
     match(*found, path, &req);
+    *route_name = found->pattern;
     try {
         for (const auto& step : steps_) step(req);
         if (found->handler) {

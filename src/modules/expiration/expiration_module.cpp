@@ -12,6 +12,7 @@
 #include "ticketd/events/order_events.hpp"
 #include "util/clock.hpp"
 #include "util/log.hpp"
+#include "util/metrics.hpp"
 #include "util/time_format.hpp"
 #include "util/timer.hpp"
 
@@ -58,6 +59,14 @@ public:
         std::lock_guard lock(mutex_);
         running_ = false;
         timer_->cancel();
+    }
+
+    void write_metrics(std::string& out) override {
+        db::ReadLock read(*db_);
+        auto& q = read.statement("SELECT count(*) FROM jobs");
+        q.executeStep();
+        metrics::write_help(out, "ticketd_expiration_jobs_pending", "gauge", "Reservations waiting to expire.");
+        metrics::write_sample(out, "ticketd_expiration_jobs_pending", "", static_cast<double>(q.getColumn(0).getInt64()));
     }
 
 private:

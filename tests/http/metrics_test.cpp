@@ -1,0 +1,30 @@
+#include <catch2/catch.hpp>
+
+#include "support/http_client.hpp"
+#include "support/recording_bus.hpp"
+#include "support/test_server.hpp"
+
+using namespace ticketd;
+
+TEST_CASE("/metrics reports requests by route, events, lag, outboxes and pending expirations", "[metrics]") {
+    test::TestServer app;
+    test::HttpClient client(app.port());
+    client.cookie = test::session_cookie("seller");
+    REQUIRE(client.post("/api/tickets", R"({"title":"Gig","price":5})").status == 201);
+    CHECK(client.get("/api/tickets/missing").status == 404);
+    app.wait_idle();
+    auto res = client.get("/metrics");
+    REQUIRE(res.status == 200);
+    CHECK(res.header("content-type")->starts_with("text/plain; version=0.0.4"));
+    const auto& m = res.body;
+    CHECK(m.find(R"(ticketd_http_requests_total{route="/api/tickets",method="POST",status="201"} 1)") != std::string::npos);
+    CHECK(m.find(R"(ticketd_http_requests_total{route="/api/tickets/:id",method="GET",status="404"} 1)") != std::string::npos);
+    CHECK(m.find(R"(ticketd_http_request_duration_seconds_bucket{route="/api/tickets",le="+Inf"} 1)") != std::string::npos);
+    CHECK(m.find(R"(ticketd_events_published_total{subject="ticket:created"})") != std::string::npos);
+    CHECK(m.find(R"(ticketd_subscriber_lag_events{subscriber="orders.ticket-created"} 0)") != std::string::npos);
+    CHECK(m.find(R"(ticketd_outbox_pending{module="tickets"} 0)") != std::string::npos);
+    CHECK(m.find("ticketd_dead_letters 0") != std::string::npos);
+    CHECK(m.find("ticketd_expiration_jobs_pending 0") != std::string::npos);
+    CHECK(m.find(R"(ticketd_database_size_bytes{db="orders"})") != std::string::npos);
+    CHECK(m.find("# TYPE ticketd_http_request_duration_seconds histogram") != std::string::npos);
+}

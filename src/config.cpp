@@ -112,6 +112,15 @@ const std::vector<Option>& options() {
         {"--max-connections", "TICKETD_MAX_CONNECTIONS", "N", "open connections beyond this get a 503",
          [](auto& c) { return std::to_string(c.max_connections); },
          [](auto& c, auto& v) { c.max_connections = parse_int(v, 1, 1000000); }},
+        {"--subject", "", "SUBJECT", "events tail: only this subject",
+         [](auto&) { return std::string("all"); },
+         [](auto& c, auto& v) { c.tail_subject = v; }},
+        {"--from", "", "SEQ", "events tail: start after this sequence number",
+         [](auto&) { return std::string("0"); },
+         [](auto& c, auto& v) { c.tail_from = parse_int(v, 0, 2000000000); }},
+        {"--follow", "", "", "events tail: keep printing new events",
+         [](auto&) { return std::string("off"); },
+         [](auto& c, auto&) { c.tail_follow = true; }},
         {"--read-timeout-ms", "TICKETD_READ_TIMEOUT_MS", "MS",
          "time allowed to send a whole request; idle connections close after it too",
          [](auto& c) { return std::to_string(c.read_timeout_ms); },
@@ -153,7 +162,8 @@ Command parse_command_line(int argc, const char* const* argv, const std::vector<
         }
         if (arg.rfind("--", 0) != 0) {
             if (!named) {
-                if (arg != "serve" && arg != "dead-letters")
+                if (arg != "serve" && arg != "dead-letters" && arg != "backup" && arg != "restore" &&
+                    arg != "events")
                     throw UsageError("unknown command '" + arg + "' (see ticketd --help)");
                 cmd.name = arg;
                 named = true;
@@ -193,7 +203,14 @@ std::string help_text() {
     out << "ticketd: a ticket marketplace server (REST API and web UI)\n\n"
            "Usage:\n"
            "  ticketd [serve] [flags]       run the server (the default)\n"
-           "  ticketd dead-letters [flags]  list events parked after too many failed tries\n"
+           "  ticketd dead-letters           list events parked after too many failed tries\n"
+           "  ticketd dead-letters retry ID  deliver parked event ID to its subscriber again\n"
+           "  ticketd backup DIR             consistent copy of every database while the server runs\n"
+           "  ticketd restore DIR            copy a backup into an empty data directory\n"
+           "  ticketd events catalog         every event contract: fields, publishers, subscribers\n"
+           "  ticketd events graph           the publish/subscribe graph as Mermaid\n"
+           "  ticketd events doc             docs/events.md (catalog and graph)\n"
+           "  ticketd events tail [--subject S] [--from SEQ] [--follow]   show the event log\n"
            "  ticketd --help | --version\n\n"
            "Flags win over environment variables, which win over defaults.\n\n";
     for (const auto& o : options()) {

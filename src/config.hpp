@@ -26,11 +26,16 @@ struct Config {
     std::string stripe_publishable_key;
     int max_connections = 10000;
     int read_timeout_ms = 30000;
+    // `ticketd events tail` only.
+    std::string tail_subject;
+    std::int64_t tail_from = 0;
+    bool tail_follow = false;
 };
 
 // The result of reading the command line: what to do, and with which settings.
 struct Command {
-    std::string name = "serve";      // serve | dead-letters | help | version
+    // serve | dead-letters | backup | restore | events | help | version
+    std::string name = "serve";
     std::vector<std::string> args;   // positional arguments after the command name
     Config config;
 };

@@ -155,9 +155,9 @@ struct App::Impl {
             auto& q = read.statement(sql);
             return q.executeStep() ? q.getColumn(0).getInt64() : 0;
         };
-        metrics::write_help(out, "ticketd_dead_letters", "gauge", "Parked events not yet re-queued.");
+        metrics::write_help(out, "ticketd_dead_letters", "gauge", "Parked events not yet redelivered.");
         metrics::write_sample(out, "ticketd_dead_letters", "",
-                              static_cast<double>(count(*log_db, "SELECT count(*) FROM dead_letters WHERE requeued_at IS NULL")));
+                              static_cast<double>(count(*log_db, "SELECT count(*) FROM dead_letters WHERE redelivered_at IS NULL")));
         metrics::write_help(out, "ticketd_event_log_head", "gauge", "Sequence number of the newest logged event.");
         metrics::write_sample(out, "ticketd_event_log_head", "",
                               static_cast<double>(count(*log_db, "SELECT coalesce(max(seq), 0) FROM events")));

@@ -5,6 +5,14 @@
 #include <iostream>
 
 #include "app/app.hpp"
+#include "app/backup.hpp"
+#include "app/event_catalog.hpp"
+
+#include <SQLiteCpp/Column.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <sstream>
+#include <thread>
 #include "bus/local_bus.hpp"
 #include "config.hpp"
 #include "db/database.hpp"
@@ -30,15 +38,31 @@ int serve(const Config& config) {
     return 0;
 }
 
-int dead_letters(const Config& config) {
+// The event log of a data directory, for the tools below (the server may be running).
+std::unique_ptr<db::Database> open_log(const Config& config) {
     auto path = db::database_path(config.data_dir, "bus");
-    if (!std::filesystem::exists(path)) {
-        std::cerr << "ticketd: no event log at " << path << "\n";
-        return 1;
+    if (!std::filesystem::exists(path)) throw std::runtime_error("no event log at " + path);
+    auto log = std::make_unique<db::Database>("bus", path);
+    log->migrate({"bus"});
+    return log;
+}
+
+int dead_letters(const Config& config, const std::vector<std::string>& args) {
+    auto log = open_log(config);
+    if (!args.empty()) {
+        std::int64_t id = 0;
+        if (args.size() != 2 || args[0] != "retry" || !(std::istringstream(args[1]) >> id)) {
+            std::cerr << "ticketd: usage: ticketd dead-letters [retry ID]\n";
+            return 2;
+        }
+        if (!bus::requeue_dead_letter(*log, id)) {
+            std::cerr << "ticketd: no parked event #" << id << "\n";
+            return 1;
+        }
+        std::cout << "dead letter #" << id << " re-queued; a running server delivers it within a second\n";
+        return 0;
     }
-    db::Database log("bus", path);
-    log.migrate({"bus"});
-    auto letters = bus::list_dead_letters(log);
+    auto letters = bus::list_dead_letters(*log);
     if (letters.empty()) {
         std::cout << "no dead letters\n";
         return 0;
@@ -50,6 +74,47 @@ int dead_letters(const Config& config) {
                   << "\n    payload: " << d.payload << "\n";
     }
     return 0;
+}
+
+int events_command(const Config& config, const std::vector<std::string>& args) {
+    std::string what = args.empty() ? "" : args[0];
+    if (what == "catalog" || what == "graph" || what == "doc") {
+        // Build the application in memory: the registrations are the source of truth.
+        Config c = config;
+        c.data_dir = ":memory:";
+        log::configure(log::Level::error, log::Format::text);
+        App app(c);
+        std::cout << (what == "catalog" ? event_catalog(app.bus())
+                      : what == "graph" ? event_graph(app.bus())
+                                        : events_doc(app.bus()));
+        return 0;
+    }
+    if (what != "tail") {
+        std::cerr << "ticketd: usage: ticketd events catalog|graph|doc|tail\n";
+        return 2;
+    }
+    auto log = open_log(config);
+    std::int64_t after = config.tail_from;
+    for (;;) {
+        {
+            db::ReadLock read(*log);
+            auto& q = read.statement(
+                "SELECT seq, logged_at, subject, source, event_id, payload FROM events"
+                " WHERE seq > ? AND (? = '' OR subject = ?) ORDER BY seq LIMIT 1000");
+            q.bind(1, after);
+            q.bind(2, config.tail_subject);
+            q.bind(3, config.tail_subject);
+            while (q.executeStep()) {
+                after = q.getColumn(0).getInt64();
+                std::cout << after << " " << util::format_rfc3339_ms(util::from_unix_ms(q.getColumn(1).getInt64()))
+                          << " " << q.getColumn(2).getString() << " from=" << q.getColumn(3).getString()
+                          << " id=" << q.getColumn(4).getString() << " " << q.getColumn(5).getString() << "\n";
+            }
+        }
+        std::cout.flush();
+        if (!config.tail_follow) return 0;
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
 }
 
 }  // namespace
@@ -76,7 +141,17 @@ int run_cli(int argc, const char* const* argv, const std::vector<std::string>& e
     log::parse_format(cmd.config.log_format, format);
     log::configure(level, format);
     try {
-        if (cmd.name == "dead-letters") return dead_letters(cmd.config);
+        if (cmd.name == "dead-letters") return dead_letters(cmd.config, cmd.args);
+        if (cmd.name == "events") return events_command(cmd.config, cmd.args);
+        if (cmd.name == "backup" || cmd.name == "restore") {
+            if (cmd.args.size() != 1) {
+                std::cerr << "ticketd: usage: ticketd " << cmd.name << " DIR [--data-dir DIR]\n";
+                return 2;
+            }
+            if (cmd.name == "backup") backup_data_dir(cmd.config.data_dir, cmd.args[0]);
+            else restore_data_dir(cmd.args[0], cmd.config.data_dir);
+            return 0;
+        }
         return serve(cmd.config);
     } catch (const std::exception& e) {
         log::error("fatal", {{"error", e.what()}});

@@ -86,6 +86,14 @@ public:
                       });
     }
 
+    // Declares that `module` publishes events of type E (for the event catalog and graph).
+    template <events::Contract E>
+    void publishes(std::string module) {
+        publishers_.emplace_back(std::string(E::subject), std::move(module));
+    }
+    // (subject, module) pairs declared with publishes().
+    const std::vector<std::pair<std::string, std::string>>& publishers() const { return publishers_; }
+
     virtual void start() = 0;
     // Stops the bus threads; undelivered events stay in the log and outboxes for next time.
     virtual void stop() = 0;
@@ -103,6 +111,9 @@ protected:
     virtual void outbox_committed(db::Database& db) = 0;
     virtual void subscribe_raw(std::string name, std::string subject, db::Database& db,
                                RawHandler handler) = 0;
+
+private:
+    std::vector<std::pair<std::string, std::string>> publishers_;
 };
 
 }  // namespace ticketd::bus

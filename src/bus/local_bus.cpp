@@ -352,8 +352,81 @@ bool LocalBus::deliver_batch(Subscriber& s) {
     return true;
 }
 
+bool LocalBus::deliver_requeued(Subscriber& s) {
+    std::int64_t id = 0;
+    RawEvent event;
+    {
+        db::ReadLock read(log_);
+        auto& q = read.statement(
+            "SELECT id, seq, event_id, subject, payload FROM dead_letters WHERE subscriber = ?"
+            " AND requeued_at IS NOT NULL AND redelivered_at IS NULL ORDER BY id LIMIT 1");
+        q.bind(1, s.name);
+        if (!q.executeStep()) return false;
+        id = q.getColumn(0).getInt64();
+        event = {q.getColumn(1).getInt64(), q.getColumn(2).getString(), q.getColumn(3).getString(),
+                 q.getColumn(4).getString()};
+    }
+    bool ok = false;
+    std::string error;
+    {
+        db::WriteTx tx(*s.db);
+        auto& seen = tx.statement("SELECT 1 FROM inbox WHERE subscriber = ? AND event_id = ?");
+        seen.bind(1, s.name);
+        seen.bind(2, event.id);
+        if (seen.executeStep()) {
+            ok = true;
+        } else {
+            try {
+                ok = s.handler(tx, event) == Outcome::ack;
+                if (!ok) error = "handler asked for a retry";
+            } catch (const std::exception& e) {
+                error = e.what();
+            }
+            if (ok) {
+                auto& ins = tx.statement("INSERT INTO inbox (subscriber, event_id, processed_at) VALUES (?, ?, ?)");
+                ins.bind(1, s.name);
+                ins.bind(2, event.id);
+                ins.bind(3, now_ms());
+                ins.exec();
+                tx.commit();
+            }
+        }
+    }
+    db::WriteTx tx(log_);
+    if (ok) {
+        auto& up = tx.statement("UPDATE dead_letters SET redelivered_at = ? WHERE id = ?");
+        up.bind(1, now_ms());
+        up.bind(2, id);
+        up.exec();
+        log::info("dead letter redelivered", {{"subscriber", s.name}, {"id", std::to_string(id)}});
+    } else {
+        // Parked again, with the new error.
+        auto& up = tx.statement(
+            "UPDATE dead_letters SET requeued_at = NULL, error = ?, attempts = attempts + 1 WHERE id = ?");
+        up.bind(1, error);
+        up.bind(2, id);
+        up.exec();
+        log::error("dead letter failed again", {{"subscriber", s.name}, {"id", std::to_string(id)}, {"error", error}});
+    }
+    tx.commit();
+    return true;
+}
+
+bool requeue_dead_letter(db::Database& log, std::int64_t id) {
+    db::WriteTx tx(log);
+    auto& up = tx.statement(
+        "UPDATE dead_letters SET requeued_at = ?, redelivered_at = NULL WHERE id = ? AND redelivered_at IS NULL");
+    up.bind(1, now_ms());
+    up.bind(2, id);
+    up.exec();
+    bool found = tx.connection().getChanges() > 0;
+    tx.commit();
+    return found;
+}
+
 void LocalBus::delivery_loop() {
     std::unique_lock lock(mutex_);
+    auto next_requeue_check = Clock::now();
     for (;;) {
         if (stopping_) return;
         delivery_pending_ = false;
@@ -364,8 +437,20 @@ void LocalBus::delivery_loop() {
 
         bool progressed = false;
         bool waiting = false;
-        auto earliest = Clock::time_point::max();
         auto now = Clock::now();
+        // Re-queued dead letters come from another process: look for them once a second.
+        auto earliest = next_requeue_check;
+        if (now >= next_requeue_check) {
+            next_requeue_check = now + std::chrono::seconds(1);
+            earliest = next_requeue_check;
+            for (auto* s : subs) {
+                try {
+                    if (deliver_requeued(*s)) progressed = true;
+                } catch (const std::exception& e) {
+                    log::error("redelivering a dead letter failed", {{"subscriber", s->name}, {"error", e.what()}});
+                }
+            }
+        }
         for (auto* s : subs) {
             if (s->attempts > 0 && s->not_before > now) {
                 waiting = true;
@@ -395,10 +480,7 @@ void LocalBus::delivery_loop() {
         }
         if (idle_locked()) idle_cv_.notify_all();
         auto wake = [this] { return stopping_ || delivery_pending_; };
-        if (waiting)
-            delivery_cv_.wait_until(lock, earliest, wake);
-        else
-            delivery_cv_.wait(lock, wake);
+        delivery_cv_.wait_until(lock, earliest, wake);
     }
 }
 
@@ -407,7 +489,7 @@ std::vector<DeadLetter> list_dead_letters(db::Database& log) {
     db::ReadLock read(log);
     auto& q = read.statement(
         "SELECT id, subscriber, seq, event_id, subject, payload, error, attempts, parked_at"
-        " FROM dead_letters WHERE requeued_at IS NULL ORDER BY id");
+        " FROM dead_letters WHERE redelivered_at IS NULL ORDER BY id");
     while (q.executeStep())
         out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(),
                        q.getColumn(2).getInt64(), q.getColumn(3).getString(),

@@ -51,6 +51,8 @@ private:
     std::size_t relay_outbox(db::Database& db);
     // Delivers one batch to `s`; true if it made progress (processed, parked or found events).
     bool deliver_batch(Subscriber& s);
+    // Delivers dead letters re-queued by `ticketd dead-letters retry`; true if any was handled.
+    bool deliver_requeued(Subscriber& s);
     bool idle_locked() const;
 
     db::Database& log_;
@@ -72,5 +74,8 @@ private:
 
 // Parked events, oldest first, read from bus.db.
 std::vector<DeadLetter> list_dead_letters(db::Database& log);
+// Marks dead letter `id` for redelivery to its subscriber (a running server picks it up within a
+// second). False if there is no such parked event.
+bool requeue_dead_letter(db::Database& log, std::int64_t id);
 
 }  // namespace ticketd::bus

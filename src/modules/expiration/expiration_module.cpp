@@ -40,6 +40,7 @@ public:
     void add_routes(http::Router&) override {}
 
     void add_listeners(bus::Bus& bus) override {
+        bus.publishes<events::ExpirationComplete>("expiration");
         bus.subscribe<events::OrderCreated>("expiration.order-created", *db_,
             [this](db::WriteTx& tx, const events::OrderCreated& e) { return on_order_created(tx, e); });
         bus.subscribe<events::OrderCancelled>("expiration.order-cancelled", *db_,

@@ -75,6 +75,8 @@ public:
     }
 
     void add_listeners(bus::Bus& bus) override {
+        bus.publishes<events::OrderCreated>("orders");
+        bus.publishes<events::OrderCancelled>("orders");
         bus.subscribe<events::TicketCreated>("orders.ticket-created", *db_,
             [this](db::WriteTx& tx, const events::TicketCreated& e) { return on_ticket_created(tx, e); });
         bus.subscribe<events::TicketUpdated>("orders.ticket-updated", *db_,

@@ -93,6 +93,8 @@ public:
     }
 
     void add_listeners(bus::Bus& bus) override {
+        bus.publishes<events::PaymentCreated>("payments");
+        bus.publishes<events::PaymentRefunded>("payments");
         bus.subscribe<events::OrderCreated>("payments.order-created", *db_,
             [this](db::WriteTx& tx, const events::OrderCreated& e) { return on_order_created(tx, e); });
         bus.subscribe<events::OrderCancelled>("payments.order-cancelled", *db_,

@@ -133,6 +133,8 @@ public:
     }
 
     void add_listeners(bus::Bus& bus) override {
+        bus.publishes<events::TicketCreated>("tickets");
+        bus.publishes<events::TicketUpdated>("tickets");
         bus.subscribe<events::OrderCreated>(
             "tickets.order-created", *db_,
             [this](db::WriteTx& tx, const events::OrderCreated& e) { return on_order_created(tx, e); });

@@ -5,7 +5,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps deps-test build run test clean
+.PHONY: all deps deps-test build run test bench check-container clean
 
 all: build
 
@@ -27,6 +27,16 @@ run: build
 
 test: deps-test build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+# Benchmarks: prints one table of figures (see docs/performance.md). BENCH_SECONDS per scenario.
+BENCH_SECONDS ?= 5
+bench: build
+	cmake --build $(BUILD) --target ticketd_hello ticketd_bench
+	$(BUILD)/ticketd_bench $(BUILD) $(BENCH_SECONDS)
+
+# Builds and runs the Dockerfile with podman, as scripts/check-container describes.
+check-container:
+	bash scripts/check-container
 
 clean:
 	rm -rf $(BUILD)

@@ -5,7 +5,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps deps-test build run test bench check-container clean
+.PHONY: all deps deps-test build run test test-sanitized bench check-container clean
 
 all: build
 
@@ -27,6 +27,15 @@ run: build
 
 test: deps-test build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+	$(MAKE) test-sanitized
+
+# The unit and HTTP tests again, built with AddressSanitizer and UndefinedBehaviorSanitizer.
+SAN_BUILD ?= build-asan
+test-sanitized: deps
+	cmake -S . -B $(SAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTICKETD_SANITIZE=ON
+	cmake --build $(SAN_BUILD) -j $(JOBS) --target ticketd_tests
+	cd $(SAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --output-on-failure -j $(JOBS) --timeout 600 -E "^browser:|module boundaries"
 
 # Benchmarks: prints one table of figures (see docs/performance.md). BENCH_SECONDS per scenario.
 BENCH_SECONDS ?= 5

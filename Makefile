@@ -5,7 +5,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps deps-test build run test test-sanitized bench check-container clean
+.PHONY: all deps deps-test build run test test-sanitized bench chaos check-container clean
 
 all: build
 
@@ -35,13 +35,17 @@ test-sanitized: deps
 	cmake -S . -B $(SAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTICKETD_SANITIZE=ON
 	cmake --build $(SAN_BUILD) -j $(JOBS) --target ticketd_tests
 	cd $(SAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		ctest --output-on-failure -j $(JOBS) --timeout 600 -E "^browser:|module boundaries"
+		ctest --output-on-failure -j $(JOBS) --timeout 600 -E "^browser:|^chaos:|module boundaries"
 
 # Benchmarks: prints one table of figures (see docs/performance.md). BENCH_SECONDS per scenario.
 BENCH_SECONDS ?= 5
 bench: build
 	cmake --build $(BUILD) --target ticketd_hello ticketd_bench
 	$(BUILD)/ticketd_bench $(BUILD) $(BENCH_SECONDS)
+
+# Crash testing, long form: 100 SIGKILLs under load (the short form runs in make test).
+chaos: build
+	$(BUILD)/tests/ticketd_chaos $(BUILD)/ticketd --kills 100
 
 # Builds and runs the Dockerfile with podman, as scripts/check-container describes.
 check-container:

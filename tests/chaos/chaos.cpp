@@ -1,0 +1,299 @@
+// Crash testing: many concurrent buyers and sellers (orders, payments, cancels, expiries with a
+// short window) against a real ticketd that is killed with SIGKILL at random moments and
+// restarted on the same data directory. When the load stops and the bus is idle, the databases
+// and the API must show that nothing acknowledged was lost and no invariant was broken.
+//
+// Usage: ticketd_chaos PATH/TO/ticketd [--kills N] [--workers N]
+#include <SQLiteCpp/Column.h>
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "http/session.hpp"
+#include "support/http_client.hpp"
+#include "util/base64.hpp"
+#include "util/clock.hpp"
+
+using namespace ticketd;
+namespace json = boost::json;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+const std::string jwt_key = "chaos-signing-key-0123456789abcdef0123456789";
+constexpr int window_seconds = 2;
+
+std::string cookie_for(const std::string& user) {
+    static util::SystemClock clock;
+    static http::Sessions sessions(jwt_key, false, std::chrono::hours(24), clock);
+    return util::base64_encode(json::serialize(json::object{{"jwt", sessions.issue(user, user + "@chaos")}}));
+}
+
+struct Server {
+    std::string binary, data;
+    std::uint16_t port;
+    pid_t pid = -1;
+
+    void start() {
+        pid = fork();
+        if (pid == 0) {
+            setenv("JWT_KEY", jwt_key.c_str(), 1);
+            freopen("/dev/null", "w", stderr);
+            std::string p = std::to_string(port), w = std::to_string(window_seconds);
+            execl(binary.c_str(), binary.c_str(), "--port", p.c_str(), "--host", "127.0.0.1", "--data-dir",
+                  data.c_str(), "--reservation-window", w.c_str(), "--access-log", "false", "--threads", "2",
+                  static_cast<char*>(nullptr));
+            _exit(127);
+        }
+        for (int i = 0; i < 10000; ++i) {
+            try {
+                test::HttpClient c(port);
+                if (c.get("/healthz").status == 200) return;
+            } catch (const std::exception&) {
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+        throw std::runtime_error("ticketd did not come back");
+    }
+    void kill9() {
+        ::kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+    }
+    void stop() {
+        ::kill(pid, SIGTERM);
+        waitpid(pid, nullptr, 0);
+    }
+};
+
+// What the driver saw acknowledged (a 2xx answer).
+struct Ledger {
+    std::mutex m;
+    std::vector<std::string> tickets;
+    std::set<std::string> orders;
+    std::set<std::string> paid_orders;     // payment answered 201
+    std::set<std::string> cancelled;       // DELETE answered 204
+    std::atomic<long> requests{0}, acked{0}, failed{0};
+};
+
+std::string field(const std::string& body, const char* key) {
+    boost::system::error_code ec;
+    auto v = json::parse(body, ec);
+    if (ec || !v.is_object() || !v.as_object().contains(key)) return {};
+    return std::string(v.at(key).as_string());
+}
+
+void worker(int id, std::uint16_t port, Ledger& ledger, std::atomic<bool>& stop) {
+    std::mt19937 rng(static_cast<unsigned>(id * 7919 + 1));
+    test::HttpClient c(port);
+    c.cookie = cookie_for("user" + std::to_string(id));
+    std::vector<std::string> my_orders;
+    while (!stop) {
+        int what = static_cast<int>(rng() % 10);
+        ++ledger.requests;
+        try {
+            if (what < 3) {
+                auto res = c.post("/api/tickets", R"({"title":"chaos","price":)" + std::to_string(1 + rng() % 500) + "}");
+                if (res.status == 201) {
+                    std::lock_guard lock(ledger.m);
+                    ledger.tickets.push_back(field(res.body, "id"));
+                    ++ledger.acked;
+                }
+            } else if (what < 7) {
+                std::string ticket;
+                {
+                    std::lock_guard lock(ledger.m);
+                    if (ledger.tickets.empty()) continue;
+                    ticket = ledger.tickets[rng() % ledger.tickets.size()];
+                }
+                auto res = c.post("/api/orders", R"({"ticketId":")" + ticket + R"("})");
+                if (res.status == 201) {
+                    auto order = field(res.body, "id");
+                    my_orders.push_back(order);
+                    std::lock_guard lock(ledger.m);
+                    ledger.orders.insert(order);
+                    ++ledger.acked;
+                }
+            } else if (what < 9) {
+                if (my_orders.empty()) continue;
+                auto order = my_orders[rng() % my_orders.size()];
+                auto res = c.post("/api/payments", R"({"token":"tok_visa","orderId":")" + order + R"("})");
+                if (res.status == 201) {
+                    std::lock_guard lock(ledger.m);
+                    ledger.paid_orders.insert(order);
+                    ++ledger.acked;
+                }
+            } else {
+                if (my_orders.empty()) continue;
+                auto order = my_orders[rng() % my_orders.size()];
+                auto res = c.del("/api/orders/" + order);
+                if (res.status == 204) {
+                    std::lock_guard lock(ledger.m);
+                    ledger.cancelled.insert(order);
+                    ++ledger.acked;
+                }
+            }
+        } catch (const std::exception&) {
+            ++ledger.failed;  // the server was down: nothing was acknowledged
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+    }
+}
+
+long query(SQLite::Database& db, const std::string& sql) {
+    SQLite::Statement q(db, sql);
+    return q.executeStep() ? q.getColumn(0).getInt64() : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: ticketd_chaos PATH/TO/ticketd [--kills N] [--workers N]\n");
+        return 2;
+    }
+    int kills = 5, workers = 8;
+    for (int i = 2; i + 1 < argc; i += 2) {
+        std::string a = argv[i];
+        if (a == "--kills") kills = std::atoi(argv[i + 1]);
+        else if (a == "--workers") workers = std::atoi(argv[i + 1]);
+    }
+    signal(SIGPIPE, SIG_IGN);
+    auto dir = fs::temp_directory_path() / ("ticketd-chaos-" + std::to_string(getpid()));
+    fs::create_directories(dir);
+    Server server{argv[1], dir.string(), static_cast<std::uint16_t>(30000 + getpid() % 20000)};
+    server.start();
+
+    Ledger ledger;
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> threads;
+    for (int w = 0; w < workers; ++w) threads.emplace_back(worker, w, server.port, std::ref(ledger), std::ref(stop));
+    std::mt19937 rng(42);
+    for (int k = 0; k < kills; ++k) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200 + rng() % 800));
+        server.kill9();
+        server.start();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    stop = true;
+    for (auto& t : threads) t.join();
+
+    // Let every reservation fall due and the bus settle, then stop cleanly and look inside.
+    std::this_thread::sleep_for(std::chrono::seconds(window_seconds + 1));
+    for (int i = 0; i < 600; ++i) {
+        test::HttpClient c(server.port);
+        auto m = c.get("/metrics").body;
+        bool busy = false;
+        std::size_t pos = 0;
+        // Sample lines only ("\nname"), not the HELP/TYPE lines that mention the name.
+        for (auto name : {"\nticketd_subscriber_lag_events{", "\nticketd_outbox_pending{",
+                          "\nticketd_expiration_jobs_pending "}) {
+            pos = 0;
+            while ((pos = m.find(name, pos)) != std::string::npos) {
+                auto line_end = m.find('\n', pos + 1);
+                if (line_end == std::string::npos) line_end = m.size();
+                auto value = m.substr(m.rfind(' ', line_end) + 1, line_end - m.rfind(' ', line_end) - 1);
+                if (value != "0") busy = true;
+                pos = line_end;
+            }
+        }
+        if (!busy) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    server.stop();
+
+    int violations = 0;
+    auto violation = [&](const std::string& what, long n) {
+        if (n == 0) return;
+        ++violations;
+        std::printf("VIOLATION: %s (%ld)\n", what.c_str(), n);
+    };
+    SQLite::Database orders(dir / "orders.db");
+    orders.exec("ATTACH '" + (dir / "tickets.db").string() + "' AS t");
+    orders.exec("ATTACH '" + (dir / "payments.db").string() + "' AS p");
+    orders.exec("ATTACH '" + (dir / "bus.db").string() + "' AS b");
+    orders.exec("ATTACH '" + (dir / "expiration.db").string() + "' AS x");
+    violation("a ticket with two active or complete orders",
+              query(orders, "SELECT count(*) FROM (SELECT ticket_id FROM orders WHERE status != 'cancelled'"
+                            " GROUP BY ticket_id HAVING count(*) > 1)"));
+    auto missing = [&](const char* table, const std::vector<std::string>& ids) {
+        long n = 0;
+        for (const auto& id : ids) {
+            SQLite::Statement q(orders, std::string("SELECT 1 FROM ") + table + " WHERE id = ?");
+            q.bind(1, id);
+            if (!q.executeStep()) ++n;
+        }
+        return n;
+    };
+    violation("acknowledged tickets missing", missing("t.tickets", ledger.tickets));
+    violation("acknowledged orders missing", missing("orders", {ledger.orders.begin(), ledger.orders.end()}));
+    long unpaid = 0;
+    for (const auto& o : ledger.paid_orders) {
+        SQLite::Statement q(orders, "SELECT status = 'complete' OR refund_id IS NOT NULL FROM orders WHERE id = ?");
+        q.bind(1, o);
+        if (!q.executeStep() || q.getColumn(0).getInt() == 0) ++unpaid;
+        SQLite::Statement pq(orders, "SELECT count(*) FROM p.payments WHERE order_id = ?");
+        pq.bind(1, o);
+        if (!pq.executeStep() || pq.getColumn(0).getInt() != 1) ++unpaid;
+    }
+    violation("paid orders neither complete nor refunded", unpaid);
+    long not_cancelled = 0;
+    for (const auto& o : ledger.cancelled) {
+        SQLite::Statement q(orders, "SELECT status FROM orders WHERE id = ?");
+        q.bind(1, o);
+        if (!q.executeStep() || q.getColumn(0).getString() != "cancelled") ++not_cancelled;
+    }
+    violation("acknowledged cancellations not cancelled", not_cancelled);
+    auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch()).count();
+    violation("due reservations not expired",
+              query(orders, "SELECT count(*) FROM orders WHERE status = 'created' AND expires_at < " +
+                                std::to_string(now_ms - 500)));
+    violation("money kept for a cancelled order",
+              query(orders, "SELECT count(*) FROM p.payments JOIN orders ON orders.id = p.payments.order_id"
+                            " WHERE orders.status = 'cancelled' AND p.payments.refund_status != 'done'"));
+    violation("cursors behind the log head",
+              query(orders, "SELECT count(*) FROM b.cursors c WHERE c.position <"
+                            " (SELECT coalesce(max(seq), 0) FROM b.events e WHERE e.subject = c.subject)"));
+    violation("dead letters", query(orders, "SELECT count(*) FROM b.dead_letters"));
+    violation("tickets whose replica disagrees",
+              query(orders, "SELECT count(*) FROM t.tickets tt LEFT JOIN main.tickets r ON r.id = tt.id"
+                            " WHERE r.id IS NULL OR r.version != tt.version"
+                            " OR coalesce(r.order_id, '') != coalesce(tt.order_id, '')"));
+    long outbox = 0, inbox_gaps = 0;
+    for (auto name : {"auth", "tickets", "orders", "expiration", "payments"}) {
+        SQLite::Database db(dir / (std::string(name) + ".db"));
+        outbox += query(db, "SELECT count(*) FROM outbox");
+        db.exec("ATTACH '" + (dir / "bus.db").string() + "' AS b");
+        // Every logged event of a subscriber's subject is in its inbox, exactly once.
+        inbox_gaps += query(db, "SELECT count(*) FROM b.cursors c JOIN b.events e ON e.subject = c.subject"
+                                " WHERE c.subscriber LIKE '" + std::string(name) + ".%' AND NOT EXISTS"
+                                " (SELECT 1 FROM inbox i WHERE i.subscriber = c.subscriber AND i.event_id = e.event_id)");
+    }
+    violation("outbox rows left", outbox);
+    violation("logged events missing from a subscriber's inbox", inbox_gaps);
+    long events = query(orders, "SELECT count(*) FROM b.events");
+
+    std::printf("chaos: kills=%d requests=%ld acknowledged=%ld refused-while-down=%ld tickets=%zu orders=%zu "
+                "paid=%zu cancelled=%zu events=%ld violations=%d\n",
+                kills, ledger.requests.load(), ledger.acked.load(), ledger.failed.load(), ledger.tickets.size(),
+                ledger.orders.size(), ledger.paid_orders.size(), ledger.cancelled.size(), events, violations);
+    if (violations == 0) fs::remove_all(dir);
+    else std::printf("data directory kept for inspection: %s\n", dir.c_str());
+    return violations == 0 ? 0 : 1;
+}

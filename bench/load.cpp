@@ -2,7 +2,7 @@
 // real sockets and prints one table (requests/s, p50, p99, errors, the server's peak RSS), with a
 // bare Beast hello-world built with the same flags as the ceiling. Then measures the bus alone.
 //
-// Usage: ticketd_bench BUILD_DIR [seconds per scenario]
+// Usage: ticketd_bench BUILD_DIR [seconds per scenario] [bus]   ("bus": only the bus figures)
 #include <SQLiteCpp/Column.h>
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
@@ -182,7 +182,9 @@ int main(int argc, char** argv) {
     auto tmp = fs::temp_directory_path() / ("ticketd-bench-" + std::to_string(getpid()));
     fs::create_directories(tmp);
     std::vector<Result> rows;
+    bool bus_only = argc > 3 && std::string(argv[3]) == "bus";
 
+    if (!bus_only) {
     // The ceiling: a bare Beast hello-world, one thread, like ticketd --threads 1 below.
     {
         auto port = free_port();
@@ -324,6 +326,7 @@ int main(int argc, char** argv) {
         rows.push_back(row);
     }
     print(rows);
+    }
 
     // The bus alone: outbox -> log -> three subscribers, durable (synchronous=NORMAL, WAL).
     std::vector<Result> bus_rows;

@@ -9,6 +9,7 @@
 
 #include "http/session.hpp"
 #include "support/http_client.hpp"
+#include "support/recording_bus.hpp"
 #include "support/test_server.hpp"
 #include "util/base64.hpp"
 #include "util/clock.hpp"
@@ -18,12 +19,8 @@ namespace json = boost::json;
 
 namespace {
 
-std::string message(const test::HttpResponse& r, int i = 0) {
-    return std::string(json::parse(r.body).at("errors").at(i).at("message").as_string());
-}
-std::string field(const test::HttpResponse& r, int i = 0) {
-    return std::string(json::parse(r.body).at("errors").at(i).at("field").as_string());
-}
+std::string message(const test::HttpResponse& r, int i = 0) { return test::error_message(r.body, i); }
+std::string field(const test::HttpResponse& r, int i = 0) { return test::error_field(r.body, i); }
 std::string creds(const std::string& email, const std::string& password) {
     return json::serialize(json::object{{"email", email}, {"password", password}});
 }

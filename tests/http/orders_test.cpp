@@ -19,9 +19,7 @@ namespace json = boost::json;
 
 namespace {
 
-std::string message(const test::HttpResponse& r, int i = 0) {
-    return std::string(json::parse(r.body).at("errors").at(i).at("message").as_string());
-}
+std::string message(const test::HttpResponse& r, int i = 0) { return test::error_message(r.body, i); }
 std::unique_ptr<test::HttpClient> as_user(test::TestServer& app, const std::string& user_id) {
     auto c = std::make_unique<test::HttpClient>(app.port());
     c->cookie = test::session_cookie(user_id);

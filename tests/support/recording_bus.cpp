@@ -60,4 +60,12 @@ std::string session_cookie(const std::string& user_id, const std::string& email)
         boost::json::serialize(boost::json::object{{"jwt", sessions.issue(user_id, email)}}));
 }
 
+std::string error_message(const std::string& body, int i) {
+    return std::string(boost::json::parse(body).at("errors").at(i).at("message").as_string());
+}
+
+std::string error_field(const std::string& body, int i) {
+    return std::string(boost::json::parse(body).at("errors").at(i).at("field").as_string());
+}
+
 }  // namespace ticketd::test

@@ -88,4 +88,8 @@ struct ModuleHarness {
 // many users without paying for a password hash per user.
 std::string session_cookie(const std::string& user_id, const std::string& email = "user@example.com");
 
+// The message (and field) of the i-th entry of an API error body.
+std::string error_message(const std::string& body, int i = 0);
+std::string error_field(const std::string& body, int i = 0);
+
 }  // namespace ticketd::test

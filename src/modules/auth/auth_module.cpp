@@ -14,6 +14,7 @@
 #include "util/clock.hpp"
 #include "util/ids.hpp"
 #include "util/log.hpp"
+#include "util/text.hpp"
 #include "util/time_format.hpp"
 #include "util/worker_pool.hpp"
 
@@ -68,7 +69,7 @@ private:
         auto email = normalize_email(http::optional_string(body, "email").value_or(""));
         if (!email) v.fail("Email must be valid", "email");
         std::string password = http::trim(http::optional_string(body, "password").value_or(""));
-        auto length = character_count(password);
+        auto length = util::character_count(password);
         if (length < 4 || length > 20) v.fail("Password must be between 4 and 20 characters", "password");
         v.throw_if_failed();
         return {*email, password};

@@ -57,11 +57,4 @@ std::optional<std::string> normalize_email(std::string_view raw) {
     return email;
 }
 
-std::size_t character_count(std::string_view utf8) {
-    std::size_t n = 0;
-    for (unsigned char c : utf8)
-        if ((c & 0xC0) != 0x80) ++n;
-    return n;
-}
-
 }  // namespace ticketd::auth

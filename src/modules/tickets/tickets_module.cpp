@@ -19,6 +19,7 @@
 #include "util/clock.hpp"
 #include "util/ids.hpp"
 #include "util/money.hpp"
+#include "util/text.hpp"
 #include "util/time_format.hpp"
 
 namespace ticketd::tickets {
@@ -42,13 +43,6 @@ events::TicketUpdated updated_event(const Ticket& t) {
     return {t.id, t.version, t.title, t.price_cents, t.user_id, t.order_id};
 }
 
-std::size_t character_count(std::string_view utf8) {
-    std::size_t n = 0;
-    for (unsigned char c : utf8)
-        if ((c & 0xC0) != 0x80) ++n;
-    return n;
-}
-
 struct TicketInput {
     std::string title;
     std::int64_t price_cents = 0;
@@ -63,7 +57,7 @@ TicketInput ticket_input(const http::Request& req) {
     if (title && title->is_string()) in.title = http::trim(title->get_string());
     if (in.title.empty())
         v.fail("Title is required", "title");
-    else if (character_count(in.title) > max_title)
+    else if (util::character_count(in.title) > max_title)
         v.fail("Title must be at most 200 characters", "title");
     auto price = util::parse_price(body.if_contains("price"));
     switch (price.error) {

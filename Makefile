@@ -5,7 +5,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps deps-test build run test test-sanitized bench chaos check-container clean
+.PHONY: all deps deps-test build run test test-sanitized fuzz bench chaos check-container clean
 
 all: build
 
@@ -42,6 +42,23 @@ BENCH_SECONDS ?= 5
 bench: build
 	cmake --build $(BUILD) --target ticketd_hello ticketd_bench
 	$(BUILD)/ticketd_bench $(BUILD) $(BENCH_SECONDS)
+
+# libFuzzer targets, built with clang in their own directory; FUZZ_SECONDS per target.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+fuzz:
+	@bash scripts/install-deps --fuzz
+	CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release \
+		-DTICKETD_FUZZ=ON -DTICKETD_TESTS=OFF
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_http fuzz_events fuzz_parsers
+	@for t in http events parsers; do \
+		mkdir -p $(FUZZ_BUILD)/corpus/$$t && cp -n tests/fuzz/corpus/$$t/* $(FUZZ_BUILD)/corpus/$$t/ ; \
+		echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
+		$(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
+			-artifact_prefix=$(FUZZ_BUILD)/crash-$$t- $(FUZZ_BUILD)/corpus/$$t > $(FUZZ_BUILD)/fuzz_$$t.log 2>&1; \
+		status=$$?; grep -E "^(stat::number_of_executed_units|stat::new_units_added|SUMMARY)" $(FUZZ_BUILD)/fuzz_$$t.log; \
+		if [ $$status -ne 0 ]; then tail -40 $(FUZZ_BUILD)/fuzz_$$t.log; exit 1; fi; \
+	done
 
 # Crash testing, long form: 100 SIGKILLs under load (the short form runs in make test).
 chaos: build

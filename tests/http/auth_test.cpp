@@ -2,6 +2,11 @@
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
 
 #include <atomic>
 #include <filesystem>
@@ -13,6 +18,7 @@
 #include "support/test_server.hpp"
 #include "util/base64.hpp"
 #include "util/clock.hpp"
+#include "util/log.hpp"
 
 using namespace ticketd;
 namespace json = boost::json;
@@ -267,4 +273,41 @@ TEST_CASE("repeated failed sign-ins are throttled and a success resets the email
     // Another account is not locked by hal's failures.
     REQUIRE(client.post("/api/users/signup", creds("ivy@example.com", "password")).status == 201);
     CHECK(client.post("/api/users/signin", creds("ivy@example.com", "password")).status == 200);
+}
+
+TEST_CASE("passwords and their hashes appear in no response and no log line", "[auth][security]") {
+    // Capture everything the server logs, at the most talkative level, with access logs on.
+    test::TempDir dir;
+    std::string log_path = dir.path() + "/captured.log";
+    fflush(stderr);
+    int saved = dup(2);
+    FILE* sink = fopen(log_path.c_str(), "w");
+    dup2(fileno(sink), 2);
+    std::string bodies;
+    {
+        test::TestServer app([](Config& c) { c.access_log = true; });
+        log::configure(log::Level::debug, log::Format::json);
+        test::HttpClient client(app.port());
+        const std::string password = "Sup3rSecretPw";
+        auto up = client.post("/api/users/signup", creds("kim@example.com", password));
+        auto in = client.post("/api/users/signin", creds("kim@example.com", password));
+        auto bad = client.post("/api/users/signin", creds("kim@example.com", password + "x"));
+        auto me = client.get("/api/users/currentuser");
+        bodies = up.body + in.body + bad.body + me.body;
+        for (const auto& r : {up, in, bad, me})
+            for (const auto& [k, v] : r.headers) bodies += k + ": " + v + "\n";
+        log::configure(log::Level::error, log::Format::text);
+    }
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    fclose(sink);
+    std::ifstream in(log_path);
+    std::stringstream logged;
+    logged << in.rdbuf();
+    CHECK(logged.str().find("request") != std::string::npos);  // the capture did work
+    for (const std::string& secret : {std::string("Sup3rSecretPw"), std::string("scrypt$")}) {
+        CHECK(bodies.find(secret) == std::string::npos);
+        CHECK(logged.str().find(secret) == std::string::npos);
+    }
 }

@@ -241,14 +241,15 @@ private:
                 pending.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getString(),
                                      q.getColumn(2).getString());
         }
-        for (auto& [payment_id, order_id, charge_id] : pending) {
+        for (const auto& row : pending) {
+            const auto& [payment_id, order_id, charge_id] = row;
             {
                 std::lock_guard lock(mutex_);
                 if (!refunding_.insert(payment_id).second) continue;
             }
             provider_->refund({charge_id, "refund-" + payment_id},
-                              [this, alive = alive_, payment_id, order_id](ProviderResult result) {
-                                  if (*alive) refunded(payment_id, order_id, result);
+                              [this, alive = alive_, payment = payment_id, order = order_id](ProviderResult result) {
+                                  if (*alive) refunded(payment, order, result);
                               });
         }
     }

@@ -28,6 +28,7 @@ run: build
 test: deps-test build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
 	$(MAKE) test-sanitized
+	$(MAKE) fuzz FUZZ_SECONDS=5
 
 # The unit and HTTP tests again, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 SAN_BUILD ?= build-asan

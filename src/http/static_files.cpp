@@ -51,7 +51,9 @@ const std::map<std::string_view, Asset, std::less<>>& assets() {
 
 Response serve_static(const Request& req) {
     std::string_view path = req.path;
-    if (path.starts_with("/api/") || path == "/api") throw ApiError::not_found();
+    // An origin-form target starts with '/'; anything else ("*", an absolute URL, a bare query)
+    // names no file.
+    if (!path.starts_with("/") || path.starts_with("/api/") || path == "/api") throw ApiError::not_found();
     std::string_view rel = path.substr(1);
     const auto& table = assets();
     auto it = table.find(rel.empty() ? std::string_view("index.html") : rel);

@@ -169,3 +169,17 @@ TEST_CASE("stopping the server finishes in-flight requests", "[http]") {
     // The idle keep-alive connection was closed; a new one is refused.
     CHECK(client.closed_by_server(std::chrono::seconds(2)));
 }
+
+TEST_CASE("request targets that are not a path get a 404, not a 500", "[http][fuzz-regression]") {
+    // Found by fuzz_http: a GET whose target has no leading '/' reached the web UI fallback.
+    test::TestServer app({}, probe_only());
+    for (std::string target : {"?x=1", "*", "http://example.com/", "x"}) {
+        test::HttpClient client(app.port());
+        client.send_raw("GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        auto res = client.read_response(std::chrono::seconds(5));
+        REQUIRE(res);
+        INFO(target);
+        CHECK(res->status == 404);
+        CHECK(res->body.find("\"errors\"") != std::string::npos);
+    }
+}

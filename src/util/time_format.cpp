@@ -57,8 +57,9 @@ std::optional<TimePoint> parse_rfc3339(std::string_view s) {
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
     // system_clock counts nanoseconds in 64 bits: it ends in 2262.
     if (y < 1970 || y > 2200) return std::nullopt;
-    auto days = sys_days{year{y} / month{static_cast<unsigned>(mo)} / day{static_cast<unsigned>(d)}};
-    if (!year_month_day{days}.ok()) return std::nullopt;
+    year_month_day date{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+    if (!date.ok()) return std::nullopt;  // 30 February and the like
+    auto days = sys_days{date};
     return TimePoint{days.time_since_epoch() + hours{h} + minutes{mi} + seconds{sec} +
                      milliseconds{ms}};
 }

@@ -22,7 +22,9 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+# Only the server: `make run` does not wait for the tests to compile.
+run: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target ticketd
 	$(BUILD)/ticketd $(ARGS)
 
 test: deps-test build

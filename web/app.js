@@ -17,6 +17,7 @@ const routes = [
 
 let cleanup = null;
 let config = null;
+let firstRender = true;
 
 function match(path) {
   const parts = path.replace(/\/+$/, '').split('/').filter(Boolean);
@@ -82,7 +83,10 @@ async function render() {
     main.replaceChildren(h('h1', {}, 'Something went wrong'),
       h('p', { role: 'alert' }, error.message || 'Please try again.'));
   }
-  main.focus({ preventScroll: true });
+  // After a client-side navigation, move focus to the new content (as a page load would reset
+  // it); on the first load leave it where the browser put it, at the top of the page.
+  if (!firstRender) main.focus({ preventScroll: true });
+  firstRender = false;
 }
 
 document.addEventListener('click', (event) => {

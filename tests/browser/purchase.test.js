@@ -107,6 +107,7 @@ test('validation errors appear next to the fields they name', async () => {
 
     // Keyboard only: the skip link is the first stop and leads to the content.
     await page.goto(server.url);
+    await page.getByRole('heading', { name: 'Tickets for sale' }).waitFor();
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Skip to content');
     assert.deepEqual(person.consoleErrors, []);

@@ -20,11 +20,6 @@ namespace json = boost::json;
 namespace {
 
 std::string message(const test::HttpResponse& r, int i = 0) { return test::error_message(r.body, i); }
-std::unique_ptr<test::HttpClient> as_user(test::TestServer& app, const std::string& user_id) {
-    auto c = std::make_unique<test::HttpClient>(app.port());
-    c->cookie = test::session_cookie(user_id);
-    return c;
-}
 std::string create_ticket(test::TestServer& app, test::HttpClient& seller, const std::string& price = "10") {
     auto res = seller.post("/api/tickets", R"({"title":"Show","price":)" + price + "}");
     REQUIRE(res.status == 201);
@@ -48,8 +43,8 @@ bool contains(const std::vector<std::string>& v, const std::string& x) {
 
 TEST_CASE("ordering reserves the ticket for the reservation window", "[orders]") {
     test::TestServer app([](Config& c) { c.reservation_window_seconds = 900; });
-    auto seller = as_user(app, "seller");
-    auto buyer = as_user(app, "buyer");
+    auto seller = test::as_user(app, "seller");
+    auto buyer = test::as_user(app, "buyer");
     auto ticket_id = create_ticket(app, *seller, "19.99");
     auto before = std::chrono::system_clock::now();
     auto res = order(*buyer, ticket_id);
@@ -83,9 +78,9 @@ TEST_CASE("ordering reserves the ticket for the reservation window", "[orders]")
 
 TEST_CASE("a cancelled order releases the ticket for someone else", "[orders]") {
     test::TestServer app;
-    auto seller = as_user(app, "seller");
-    auto first = as_user(app, "first");
-    auto second = as_user(app, "second");
+    auto seller = test::as_user(app, "seller");
+    auto first = test::as_user(app, "first");
+    auto second = test::as_user(app, "second");
     auto ticket_id = create_ticket(app, *seller);
     auto o = json::parse(order(*first, ticket_id).body);
     std::string url = "/api/orders/" + std::string(o.at("id").as_string());
@@ -111,9 +106,9 @@ TEST_CASE("a cancelled order releases the ticket for someone else", "[orders]") 
 
 TEST_CASE("order routes refuse what the API says they refuse", "[orders]") {
     test::TestServer app;
-    auto seller = as_user(app, "seller");
-    auto buyer = as_user(app, "buyer");
-    auto stranger = as_user(app, "stranger");
+    auto seller = test::as_user(app, "seller");
+    auto buyer = test::as_user(app, "buyer");
+    auto stranger = test::as_user(app, "stranger");
     test::HttpClient anonymous(app.port());
     auto ticket_id = create_ticket(app, *seller);
 
@@ -149,12 +144,12 @@ TEST_CASE("order routes refuse what the API says they refuse", "[orders]") {
 
 TEST_CASE("two hundred buyers pressing buy at the same instant get exactly one order", "[orders][dogpile]") {
     test::TestServer app([](Config& c) { c.threads = 2; });
-    auto seller = as_user(app, "seller");
+    auto seller = test::as_user(app, "seller");
     auto ticket_id = create_ticket(app, *seller);
     constexpr int buyers = 200;
     std::vector<std::unique_ptr<test::HttpClient>> clients;
     for (int i = 0; i < buyers; ++i) {
-        clients.push_back(as_user(app, "buyer-" + std::to_string(i)));
+        clients.push_back(test::as_user(app, "buyer-" + std::to_string(i)));
         clients.back()->get("/healthz");  // connect before the race starts
     }
     std::atomic<int> created{0}, reserved{0}, other{0};
@@ -180,8 +175,8 @@ TEST_CASE("two hundred buyers pressing buy at the same instant get exactly one o
 
 TEST_CASE("a price edit racing a purchase always ends consistent", "[orders][race]") {
     test::TestServer app;
-    auto seller = as_user(app, "seller");
-    auto buyer = as_user(app, "buyer");
+    auto seller = test::as_user(app, "seller");
+    auto buyer = test::as_user(app, "buyer");
     int refused_edits = 0, accepted_edits = 0;
     for (int round = 0; round < 25; ++round) {
         auto ticket_id = create_ticket(app, *seller, "10");

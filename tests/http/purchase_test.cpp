@@ -24,11 +24,6 @@ namespace json = boost::json;
 namespace {
 
 std::string message(const test::HttpResponse& r, int i = 0) { return test::error_message(r.body, i); }
-std::unique_ptr<test::HttpClient> as_user(test::TestServer& app, const std::string& user_id) {
-    auto c = std::make_unique<test::HttpClient>(app.port());
-    c->cookie = test::session_cookie(user_id);
-    return c;
-}
 std::string sell(test::TestServer& app, test::HttpClient& seller, const std::string& price = "25.50") {
     auto res = seller.post("/api/tickets", R"({"title":"Final","price":)" + price + "}");
     REQUIRE(res.status == 201);
@@ -111,8 +106,8 @@ AppOptions with_provider(std::shared_ptr<GatedProvider::Gate> gate) {
 
 TEST_CASE("a buyer reserves, pays with a good card and the order completes", "[payments]") {
     test::TestServer app;
-    auto seller = as_user(app, "seller");
-    auto buyer = as_user(app, "buyer");
+    auto seller = test::as_user(app, "seller");
+    auto buyer = test::as_user(app, "buyer");
     auto ticket_id = sell(app, *seller);
     auto order_id = reserve(app, *buyer, ticket_id);
     auto paid = pay(*buyer, order_id);
@@ -134,9 +129,9 @@ TEST_CASE("a buyer reserves, pays with a good card and the order completes", "[p
 
 TEST_CASE("payment routes refuse what the API says they refuse", "[payments]") {
     test::TestServer app;
-    auto seller = as_user(app, "seller");
-    auto buyer = as_user(app, "buyer");
-    auto stranger = as_user(app, "stranger");
+    auto seller = test::as_user(app, "seller");
+    auto buyer = test::as_user(app, "buyer");
+    auto stranger = test::as_user(app, "stranger");
     auto order_id = reserve(app, *buyer, sell(app, *seller));
     test::HttpClient anonymous(app.port());
     CHECK(pay(anonymous, order_id).status == 401);
@@ -168,12 +163,12 @@ TEST_CASE("payment routes refuse what the API says they refuse", "[payments]") {
 TEST_CASE("paying twice at the same instant charges once", "[payments]") {
     auto gate = std::make_shared<GatedProvider::Gate>();
     test::TestServer app({}, with_provider(gate));
-    auto seller = as_user(app, "seller");
-    auto buyer = as_user(app, "buyer");
+    auto seller = test::as_user(app, "seller");
+    auto buyer = test::as_user(app, "buyer");
     auto order_id = reserve(app, *buyer, sell(app, *seller));
     constexpr int tries = 8;
     std::vector<std::unique_ptr<test::HttpClient>> clients;
-    for (int i = 0; i < tries; ++i) clients.push_back(as_user(app, "buyer"));
+    for (int i = 0; i < tries; ++i) clients.push_back(test::as_user(app, "buyer"));
     std::atomic<int> created{0}, already{0};
     std::barrier start(tries);
     std::vector<std::thread> threads;
@@ -207,9 +202,9 @@ TEST_CASE("paying twice at the same instant charges once", "[payments]") {
 TEST_CASE("an unpaid reservation expires and the ticket is listed again", "[expiration]") {
     ClockedApp c;
     auto& app = *c.app;
-    auto seller = as_user(app, "seller");
-    auto buyer = as_user(app, "buyer");
-    auto other = as_user(app, "other");
+    auto seller = test::as_user(app, "seller");
+    auto buyer = test::as_user(app, "buyer");
+    auto other = test::as_user(app, "other");
     auto ticket_id = sell(app, *seller);
     auto order_id = reserve(app, *buyer, ticket_id);
     CHECK(test::query_int(app.app().database("expiration"), "SELECT count(*) FROM jobs") == 1);
@@ -231,8 +226,8 @@ TEST_CASE("an unpaid reservation expires and the ticket is listed again", "[expi
 
 TEST_CASE("with a real two-second window an unpaid order is cancelled on time", "[expiration][slow]") {
     test::TestServer app([](Config& c) { c.reservation_window_seconds = 2; });
-    auto seller = as_user(app, "seller");
-    auto buyer = as_user(app, "buyer");
+    auto seller = test::as_user(app, "seller");
+    auto buyer = test::as_user(app, "buyer");
     auto ticket_id = sell(app, *seller);
     auto started = std::chrono::steady_clock::now();
     auto order_id = reserve(app, *buyer, ticket_id);
@@ -256,15 +251,15 @@ TEST_CASE("a reservation due while the server was down expires when it starts ag
         auto options = test::TestServer::default_options();
         options.clock = &clock;
         test::TestServer app(dir.path(), [](Config& c) { c.reservation_window_seconds = 60; }, options);
-        auto seller = as_user(app, "seller");
-        auto buyer = as_user(app, "buyer");
+        auto seller = test::as_user(app, "seller");
+        auto buyer = test::as_user(app, "buyer");
         order_id = reserve(app, *buyer, sell(app, *seller));
     }
     clock.advance(std::chrono::minutes(5));  // while it was down
     auto options = test::TestServer::default_options();
     options.clock = &clock;
     test::TestServer app(dir.path(), [](Config& c) { c.reservation_window_seconds = 60; }, options);
-    auto buyer = as_user(app, "buyer");
+    auto buyer = test::as_user(app, "buyer");
     for (int i = 0; i < 200 && test::query_int(app.app().database("expiration"), "SELECT count(*) FROM jobs") > 0; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     app.wait_idle();
@@ -274,8 +269,8 @@ TEST_CASE("a reservation due while the server was down expires when it starts ag
 TEST_CASE("a paid order is never cancelled by its expiry", "[payments][expiration][race]") {
     ClockedApp c;
     auto& app = *c.app;
-    auto seller = as_user(app, "seller");
-    auto buyer = as_user(app, "buyer");
+    auto seller = test::as_user(app, "seller");
+    auto buyer = test::as_user(app, "buyer");
     auto ticket_id = sell(app, *seller);
     auto order_id = reserve(app, *buyer, ticket_id);
     REQUIRE(pay(*buyer, order_id).status == 201);
@@ -294,8 +289,8 @@ TEST_CASE("a charge that lands after the reservation expired is refunded", "[pay
     auto gate = std::make_shared<GatedProvider::Gate>();
     ClockedApp c(with_provider(gate));
     auto& app = *c.app;
-    auto seller = as_user(app, "seller");
-    auto buyer = as_user(app, "buyer");
+    auto seller = test::as_user(app, "seller");
+    auto buyer = test::as_user(app, "buyer");
     auto ticket_id = sell(app, *seller);
     auto order_id = reserve(app, *buyer, ticket_id);
     test::HttpResponse paid;

@@ -15,11 +15,6 @@ namespace {
 
 std::string message(const test::HttpResponse& r, int i = 0) { return test::error_message(r.body, i); }
 std::string field(const test::HttpResponse& r, int i = 0) { return test::error_field(r.body, i); }
-std::unique_ptr<test::HttpClient> as_user(test::TestServer& app, const std::string& user_id) {
-    auto c = std::make_unique<test::HttpClient>(app.port());
-    c->cookie = test::session_cookie(user_id);
-    return c;
-}
 json::object create_ticket(test::HttpClient& c, const std::string& title, const std::string& price) {
     auto res = c.post("/api/tickets", R"({"title":")" + title + R"(","price":)" + price + "}");
     REQUIRE(res.status == 201);
@@ -30,7 +25,7 @@ json::object create_ticket(test::HttpClient& c, const std::string& title, const 
 
 TEST_CASE("a signed-in user lists a ticket with an exact price", "[tickets]") {
     test::TestServer app;
-    auto seller = as_user(app, "seller-1");
+    auto seller = test::as_user(app, "seller-1");
     auto t = create_ticket(*seller, "  Concert  ", "19.99");
     CHECK(t.at("title") == "Concert");
     CHECK(t.at("price").as_double() == 19.99);
@@ -59,7 +54,7 @@ TEST_CASE("creating a ticket requires a session and a valid body", "[tickets]") 
     auto r = anonymous.post("/api/tickets", R"({"title":"x","price":10})");
     CHECK(r.status == 401);
     CHECK(message(r) == "Not authorized");
-    auto seller = as_user(app, "s");
+    auto seller = test::as_user(app, "s");
     auto both = seller->post("/api/tickets", R"({"title":"   ","price":-10})");
     CHECK(both.status == 400);
     CHECK(message(both, 0) == "Title is required");
@@ -88,7 +83,7 @@ TEST_CASE("creating a ticket requires a session and a valid body", "[tickets]") 
 
 TEST_CASE("SQL metacharacters and unicode in a title are stored and returned verbatim", "[tickets][security]") {
     test::TestServer app;
-    auto seller = as_user(app, "s");
+    auto seller = test::as_user(app, "s");
     std::string title = "Robert'); DROP TABLE tickets;-- \xF0\x9F\x8E\xB8 \xC3\xA9t\xC3\xA9 \\\"q\\\"";
     auto t = create_ticket(*seller, title, "5");
     auto back = json::parse(seller->get("/api/tickets/" + std::string(t.at("id").as_string())).body);
@@ -97,7 +92,7 @@ TEST_CASE("SQL metacharacters and unicode in a title are stored and returned ver
 
 TEST_CASE("the listing shows unreserved tickets newest first, paginated by limit and offset", "[tickets]") {
     test::TestServer app;
-    auto seller = as_user(app, "s");
+    auto seller = test::as_user(app, "s");
     for (int i = 0; i < 5; ++i) create_ticket(*seller, "t" + std::to_string(i), "1");
     auto titles = [&](const std::string& query) {
         auto res = seller->get("/api/tickets" + query);
@@ -122,8 +117,8 @@ TEST_CASE("the listing shows unreserved tickets newest first, paginated by limit
 
 TEST_CASE("only the owner edits a ticket, and each edit raises the version by one", "[tickets]") {
     test::TestServer app;
-    auto owner = as_user(app, "owner");
-    auto other = as_user(app, "other");
+    auto owner = test::as_user(app, "owner");
+    auto other = test::as_user(app, "other");
     auto t = create_ticket(*owner, "Gig", "10");
     std::string url = "/api/tickets/" + std::string(t.at("id").as_string());
     test::HttpClient anonymous(app.port());

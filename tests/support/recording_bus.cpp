@@ -60,6 +60,12 @@ std::string session_cookie(const std::string& user_id, const std::string& email)
         boost::json::serialize(boost::json::object{{"jwt", sessions.issue(user_id, email)}}));
 }
 
+std::unique_ptr<HttpClient> as_user(TestServer& app, const std::string& user_id) {
+    auto c = std::make_unique<HttpClient>(app.port());
+    c->cookie = session_cookie(user_id);
+    return c;
+}
+
 std::string error_message(const std::string& body, int i) {
     return std::string(boost::json::parse(body).at("errors").at(i).at("message").as_string());
 }

@@ -10,6 +10,7 @@
 #include "bus/bus.hpp"
 #include "db/database.hpp"
 #include "http/session.hpp"
+#include "support/http_client.hpp"
 #include "util/clock.hpp"
 #include "util/timer.hpp"
 #include "util/worker_pool.hpp"
@@ -87,6 +88,10 @@ struct ModuleHarness {
 // A session cookie value for any user id, signed with test_config()'s key: lets HTTP tests act as
 // many users without paying for a password hash per user.
 std::string session_cookie(const std::string& user_id, const std::string& email = "user@example.com");
+
+class TestServer;
+// A client of `app` that is signed in as `user_id`.
+std::unique_ptr<HttpClient> as_user(TestServer& app, const std::string& user_id);
 
 // The message (and field) of the i-th entry of an API error body.
 std::string error_message(const std::string& body, int i = 0);

@@ -267,14 +267,21 @@ bool LocalBus::deliver_batch(Subscriber& s) {
     {
         db::WriteTx tx(*s.db);
         for (const auto& event : batch) {
-            auto& seen = tx.statement("SELECT 1 FROM inbox WHERE subscriber = ? AND event_id = ?");
-            seen.bind(1, s.name);
-            seen.bind(2, event.id);
-            if (seen.executeStep()) {  // redelivered after a crash: already applied
+            db::WriteTx::Savepoint sp(tx);
+            // Record the event in the inbox first: one statement both detects a redelivery
+            // (nothing inserted) and marks this one as processed if the handler acks.
+            auto& ins = tx.statement(
+                "INSERT INTO inbox (subscriber, event_id, processed_at) VALUES (?, ?, ?)"
+                " ON CONFLICT DO NOTHING");
+            ins.bind(1, s.name);
+            ins.bind(2, event.id);
+            ins.bind(3, now_ms());
+            ins.exec();
+            if (tx.connection().getChanges() == 0) {  // redelivered after a crash: already applied
+                sp.release();
                 done_through = event.seq;
                 continue;
             }
-            db::WriteTx::Savepoint sp(tx);
             Outcome outcome = Outcome::retry;
             try {
                 outcome = s.handler(tx, event);
@@ -283,16 +290,10 @@ bool LocalBus::deliver_batch(Subscriber& s) {
                 s.last_error = e.what();
             }
             if (outcome == Outcome::retry) {
-                sp.rollback();
+                sp.rollback();  // also takes the inbox row back
                 failed = true;
                 break;
             }
-            auto& ins = tx.statement(
-                "INSERT INTO inbox (subscriber, event_id, processed_at) VALUES (?, ?, ?)");
-            ins.bind(1, s.name);
-            ins.bind(2, event.id);
-            ins.bind(3, now_ms());
-            ins.exec();
             sp.release();
             done_through = event.seq;
             s.attempts = 0;

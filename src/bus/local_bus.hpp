@@ -1,6 +1,8 @@
 #pragma once
 // The in-process transport: an append-only event log in bus.db, a relay thread that moves outbox
-// rows into it, and a delivery thread that feeds each durable subscriber from its cursor.
+// rows into it, and one delivery thread per subscribing database that feeds each of its durable
+// subscribers from its cursor (subscribers of one database share its write lock anyway; those of
+// different databases run in parallel).
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -44,10 +46,11 @@ protected:
 
 private:
     struct Subscriber;
+    struct Worker;
     using Clock = std::chrono::steady_clock;
 
     void relay_loop();
-    void delivery_loop();
+    void delivery_loop(Worker& worker);
     std::size_t relay_outbox(db::Database& db);
     // Delivers one batch to `s`; true if it made progress (processed, parked or found events).
     bool deliver_batch(Subscriber& s);
@@ -59,6 +62,7 @@ private:
     LocalBusOptions options_;
     std::vector<db::Database*> outboxes_;
     std::vector<std::unique_ptr<Subscriber>> subscribers_;
+    std::vector<std::unique_ptr<Worker>> workers_;  // one per subscribing database
 
     mutable std::mutex mutex_;
     std::condition_variable relay_cv_, delivery_cv_, idle_cv_;
@@ -66,10 +70,8 @@ private:
     bool started_ = false;
     bool outbox_pending_ = false;   // a commit added outbox rows since the relay last looked
     bool relay_busy_ = false;
-    bool delivery_pending_ = false; // the log grew since the delivery thread last looked
-    bool delivery_busy_ = false;
-    bool retry_pending_ = false;    // some subscriber waits out a backoff
-    std::thread relay_thread_, delivery_thread_;
+    std::uint64_t log_generation_ = 1;  // bumped whenever the log grows or a subscriber joins
+    std::thread relay_thread_;
 };
 
 // Parked events, oldest first, read from bus.db.

@@ -11,9 +11,26 @@
 #include "util/log.hpp"
 
 namespace ticketd::db {
+namespace {
+
+// Process-wide SQLite settings, applied before the library initializes (later calls are
+// refused by SQLite and ignored here). Every connection is used under our own mutex, so
+// SQLite's per-connection mutexes are not needed; memory statistics would take a global
+// mutex on every allocation, which the bus threads and HTTP threads then contend for.
+void configure_sqlite_once() {
+    static const bool done = [] {
+        sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+        sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+        return true;
+    }();
+    (void)done;
+}
+
+}  // namespace
 
 Database::Database(std::string name, const std::string& path, Durability durability)
     : name_(std::move(name)), path_(path) {
+    configure_sqlite_once();
     connection_ = std::make_unique<SQLite::Database>(
         // NOMUTEX: our own mutex already serializes every use of the connection.
         path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX);
@@ -39,19 +56,22 @@ Database::~Database() {
 }
 
 SQLite::Statement& Database::statement(std::string_view sql) {
-    for (auto& [text, stmt] : statements_) {
-        if (text == sql) {
-            // tryReset: reset() would rethrow the error of the statement's last failed step.
-            stmt->tryReset();
-            stmt->clearBindings();
-            in_use_.push_back(stmt.get());
-            return *stmt;
-        }
-    }
+    auto use = [this](SQLite::Statement& stmt) -> SQLite::Statement& {
+        // tryReset: reset() would rethrow the error of the statement's last failed step.
+        stmt.tryReset();
+        stmt.clearBindings();
+        in_use_.push_back(&stmt);
+        return stmt;
+    };
+    // Callers pass string literals, so the same text almost always comes from the same address:
+    // look for that first (one comparison confirms it), then compare texts.
+    for (auto& cached : statements_)
+        if (cached.source == sql.data() && cached.text == sql) return use(*cached.statement);
+    for (auto& cached : statements_)
+        if (cached.text == sql) return use(*cached.statement);
     auto stmt = std::make_unique<SQLite::Statement>(*connection_, std::string(sql));
-    statements_.emplace_back(std::string(sql), std::move(stmt));
-    in_use_.push_back(statements_.back().second.get());
-    return *statements_.back().second;
+    statements_.push_back({sql.data(), std::string(sql), std::move(stmt)});
+    return use(*statements_.back().statement);
 }
 
 void Database::reset_statements() {
@@ -129,28 +149,6 @@ void WriteTx::commit() {
 void WriteTx::on_commit(std::function<void()> callback) { on_commit_.push_back(std::move(callback)); }
 void WriteTx::on_commit_locked(std::function<void()> callback) {
     on_commit_locked_.push_back(std::move(callback));
-}
-
-WriteTx::Savepoint::Savepoint(WriteTx& tx) : tx_(tx) { tx_.statement("SAVEPOINT sp").exec(); }
-
-WriteTx::Savepoint::~Savepoint() {
-    if (done_) return;
-    try {
-        rollback();
-    } catch (const std::exception& e) {
-        log::error("savepoint rollback failed", {{"error", e.what()}});
-    }
-}
-
-void WriteTx::Savepoint::release() {
-    tx_.statement("RELEASE sp").exec();
-    done_ = true;
-}
-
-void WriteTx::Savepoint::rollback() {
-    done_ = true;
-    tx_.exec("ROLLBACK TO sp");
-    tx_.exec("RELEASE sp");
 }
 
 std::string database_path(const std::filesystem::path& data_dir, std::string_view name) {

@@ -46,7 +46,12 @@ private:
     std::string name_;
     std::string path_;
     std::unique_ptr<SQLite::Database> connection_;
-    std::vector<std::pair<std::string, std::unique_ptr<SQLite::Statement>>> statements_;
+    struct CachedStatement {
+        const char* source;  // where the caller's text was: literals keep their address
+        std::string text;
+        std::unique_ptr<SQLite::Statement> statement;
+    };
+    std::vector<CachedStatement> statements_;
     std::vector<SQLite::Statement*> in_use_;
     std::mutex mutex_;
 };
@@ -87,19 +92,6 @@ public:
     // who can see the committed rows also sees the callback's effect. Must not touch this
     // database; for cheap notifications (waking the bus relay).
     void on_commit_locked(std::function<void()> callback);
-
-    // A savepoint inside this transaction: rolled back to unless released.
-    class Savepoint {
-    public:
-        explicit Savepoint(WriteTx& tx);
-        ~Savepoint();
-        void release();
-        void rollback();
-
-    private:
-        WriteTx& tx_;
-        bool done_ = false;
-    };
 
 private:
     Database& db_;

@@ -27,6 +27,7 @@
 #include "util/worker_pool.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -70,12 +71,35 @@ std::string signing_key(const Config& config) {
     return key;
 }
 
+// An exclusive lock on <data-dir>/ticketd.lock for as long as the server runs: a second server
+// on the same data directory would run a second relay, delivery and expiry timers over the same
+// databases. The kernel drops the lock when the process dies, so a crash leaves nothing stale.
+class DataDirLock {
+public:
+    explicit DataDirLock(const std::string& data_dir) {
+        auto path = (std::filesystem::path(data_dir) / "ticketd.lock").string();
+        fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd_ < 0) throw std::runtime_error("cannot open " + path);
+        if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+            ::close(fd_);
+            throw std::runtime_error("another ticketd is already using the data directory " + data_dir);
+        }
+    }
+    ~DataDirLock() { ::close(fd_); }
+    DataDirLock(const DataDirLock&) = delete;
+    DataDirLock& operator=(const DataDirLock&) = delete;
+
+private:
+    int fd_ = -1;
+};
+
 }  // namespace
 
 struct App::Impl {
     Config config;
     util::SystemClock system_clock;
     const util::Clock* clock;
+    std::unique_ptr<DataDirLock> data_dir_lock;
     std::unique_ptr<db::Database> log_db;
     std::unique_ptr<bus::LocalBus> bus;
     http::Router router;
@@ -95,6 +119,7 @@ struct App::Impl {
             if (ec)
                 throw std::runtime_error("cannot create data directory " + config.data_dir + ": " +
                                          ec.message());
+            data_dir_lock = std::make_unique<DataDirLock>(config.data_dir);
         }
         log_db = std::make_unique<db::Database>(
             "bus", in_memory ? std::string(":memory:") : db::database_path(config.data_dir, "bus"),
@@ -143,7 +168,7 @@ struct App::Impl {
         for (const auto& s : subs) {
             std::int64_t lag = 0;
             db::ReadLock read(*log_db);
-            auto& q = read.statement("SELECT count(*) FROM events WHERE subject = ? AND seq > ?");
+            auto& q = read.statement("SELECT count(*) FROM events INDEXED BY events_by_subject WHERE subject = ? AND seq > ?");
             q.bind(1, s.subject);
             q.bind(2, s.position);
             if (q.executeStep()) lag = q.getColumn(0).getInt64();
@@ -231,10 +256,11 @@ App::App(Config config, AppOptions options)
 App::~App() { stop(); }
 
 void App::start() {
+    impl_->server->listen();  // a taken port fails here, before any work starts
+    impl_->started = true;    // from here on, stop() undoes whatever did start
     impl_->bus->start();
     for (auto& m : impl_->modules) m->start();
     impl_->server->start();
-    impl_->started = true;
 }
 
 std::uint16_t App::port() const { return impl_->server->port(); }

@@ -332,8 +332,9 @@ Server::Server(const Router& router, ServerOptions options)
 
 Server::~Server() { stop(); }
 
-void Server::start() {
+void Server::listen() {
     auto& i = *impl_;
+    if (i.acceptor.is_open()) return;
     beast::error_code ec;
     auto address = net::ip::make_address(i.options.host, ec);
     if (ec) throw std::runtime_error("invalid listen address " + i.options.host);
@@ -342,10 +343,18 @@ void Server::start() {
     if (!ec) i.acceptor.set_option(net::socket_base::reuse_address(true), ec);
     if (!ec) i.acceptor.bind(ep, ec);
     if (!ec) i.acceptor.listen(net::socket_base::max_listen_connections, ec);
-    if (ec)
+    if (ec) {
+        beast::error_code ignored;
+        i.acceptor.close(ignored);
         throw std::runtime_error("cannot listen on " + i.options.host + ":" +
                                  std::to_string(i.options.port) + ": " + ec.message());
+    }
     i.bound_port = i.acceptor.local_endpoint().port();
+}
+
+void Server::start() {
+    listen();
+    auto& i = *impl_;
     i.signals.async_wait([this](beast::error_code ec, int signal) {
         if (ec) return;
         log::info("signal received, shutting down", {{"signal", std::to_string(signal)}});

@@ -38,8 +38,10 @@ public:
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
-    // Binds and starts accepting on the thread pool. Throws std::runtime_error naming the address
-    // when it cannot bind.
+    // Binds the listening socket (no connection is accepted yet). Throws std::runtime_error naming
+    // the address when it cannot bind. Lets the caller find a taken port before starting work.
+    void listen();
+    // Binds (unless listen() already did) and starts accepting on the thread pool.
     void start();
     std::uint16_t port() const;
 

@@ -63,6 +63,37 @@ TEST_CASE("events published before a restart are delivered after it", "[http][bu
     CHECK(client.get("/test/probe").body == R"(["before","after"])");
 }
 
+TEST_CASE("a second server on the same data directory is refused; the first keeps serving", "[http]") {
+    test::TempDir dir;
+    {
+        test::TestServer first(dir.path(), {}, probe_only());
+        REQUIRE_THROWS_WITH(App(test::test_config(dir.path()), probe_only()),
+                            Catch::Contains("another ticketd is already using the data directory"));
+        test::HttpClient client(first.port());
+        CHECK(client.post("/test/probe", R"({"title":"still here"})").status == 201);
+        first.wait_idle();
+    }
+    // The lock goes with the first server.
+    test::TestServer again(dir.path(), {}, probe_only());
+    test::HttpClient client(again.port());
+    CHECK(client.get("/test/probe").body == R"(["still here"])");
+}
+
+TEST_CASE("a server whose port is taken fails to start, naming the address, and shuts down cleanly", "[http]") {
+    test::TestServer running({}, probe_only());
+    test::TempDir dir;
+    auto config = test::test_config(dir.path());
+    config.port = running.port();
+    {
+        App app(config, probe_only());
+        REQUIRE_THROWS_WITH(app.start(), Catch::Contains("cannot listen on 127.0.0.1:" + std::to_string(running.port())));
+    }  // destroying it after the failed start must not touch closed databases
+    // Its data directory is usable at once by a server on a free port.
+    test::TestServer later(dir.path(), {}, probe_only());
+    test::HttpClient client(later.port());
+    CHECK(client.post("/test/probe", R"({"title":"x"})").status == 201);
+}
+
 TEST_CASE("a body over 1 MiB is refused with 413 in the error shape", "[http]") {
     test::TestServer app({}, probe_only());
     test::HttpClient client(app.port());

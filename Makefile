@@ -44,7 +44,7 @@ test-sanitized: deps
 BENCH_SECONDS ?= 5
 bench: build
 	cmake --build $(BUILD) --target ticketd_hello ticketd_bench
-	$(BUILD)/ticketd_bench $(BUILD) $(BENCH_SECONDS)
+	$(BUILD)/ticketd_bench $(BUILD) $(BENCH_SECONDS) $(BENCH_ONLY)
 
 # libFuzzer targets, built with clang in their own directory; FUZZ_SECONDS per target.
 FUZZ_BUILD ?= build-fuzz

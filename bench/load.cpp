@@ -2,7 +2,8 @@
 // real sockets and prints one table (requests/s, p50, p99, errors, the server's peak RSS), with a
 // bare Beast hello-world built with the same flags as the ceiling. Then measures the bus alone.
 //
-// Usage: ticketd_bench BUILD_DIR [seconds per scenario] [bus]   ("bus": only the bus figures)
+// Usage: ticketd_bench BUILD_DIR [seconds per scenario] [scenario,...]
+//   scenarios: hello, health, get, list, post, dogpile, purchase, bus, replay (default: all)
 #include <SQLiteCpp/Column.h>
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
@@ -29,6 +30,7 @@
 #include "bus/local_bus.hpp"
 #include "db/database.hpp"
 #include "http/session.hpp"
+#include "event_loop_client.hpp"
 #include "support/http_client.hpp"
 #include "ticketd/events/ticket_events.hpp"
 #include "util/base64.hpp"
@@ -132,50 +134,37 @@ double percentile(std::vector<double>& v, double p) {
     return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
 }
 
-// `connections` clients each run `request(client, i)` in a loop for `seconds`.
-Result closed_loop(const std::string& name, std::uint16_t port, int connections, double seconds,
-                   const std::function<int(test::HttpClient&, long)>& request,
-                   const std::function<void(test::HttpClient&)>& setup = {}) {
-    std::vector<std::vector<double>> lat(connections);
-    std::atomic<long> errors{0}, total{0};
-    std::atomic<bool> stop{false};
-    std::vector<std::thread> threads;
-    std::barrier start(connections + 1);
-    for (int c = 0; c < connections; ++c)
-        threads.emplace_back([&, c] {
-            test::HttpClient client(port);
-            if (setup) setup(client);
-            start.arrive_and_wait();
-            for (long i = c; !stop; i += connections) {
-                auto t0 = Clock::now();
-                int status = 0;
-                try {
-                    status = request(client, i);
-                } catch (const std::exception&) {
-                    status = 0;
-                }
-                lat[c].push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-                if (status < 200 || status >= 300) ++errors;
-                ++total;
-            }
-        });
-    start.arrive_and_wait();
-    auto t0 = Clock::now();
-    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-    stop = true;
-    for (auto& t : threads) t.join();
-    double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
-    std::vector<double> all;
-    for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
-    Result r{name, static_cast<double>(total) / elapsed, 0, 0, errors, 0, ""};
-    r.p50_ms = percentile(all, 0.50);
-    r.p99_ms = percentile(all, 0.99);
+Result measure(const std::string& name, bench::LoadResult res) {
+    Result r{name, static_cast<double>(res.units) / res.elapsed_s, percentile(res.latency_ms, 0.50),
+             percentile(res.latency_ms, 0.99), res.errors, 0, ""};
     return r;
 }
 
-std::string create_ticket(test::HttpClient& c, int i) {
-    auto res = c.post("/api/tickets", R"({"title":"Bench )" + std::to_string(i) + R"(","price":10})");
-    return std::string(json::parse(res.body).at("id").as_string());
+bench::Flow get(std::string target) {
+    auto request = bench::http_request("GET", target);
+    return [request](long, int step, std::string_view) { return step ? std::string() : request; };
+}
+
+std::string id_of(std::string_view body) {
+    try {
+        return std::string(json::parse(body).at("id").as_string());
+    } catch (const std::exception&) {
+        return "?";
+    }
+}
+
+// Creates `n` tickets as `seller` (50 connections) and returns their ids in order.
+std::vector<std::string> create_tickets(std::uint16_t port, const std::string& seller, long n, long first) {
+    std::vector<std::string> ids(static_cast<std::size_t>(n));
+    auto res = bench::run_units(port, std::min<long>(50, n), n, [&](long i, int step, std::string_view previous) {
+        if (step == 0)
+            return bench::http_request("POST", "/api/tickets", seller,
+                                       R"({"title":"Bench )" + std::to_string(first + i) + R"(","price":10})");
+        ids[static_cast<std::size_t>(i)] = id_of(previous);
+        return std::string();
+    });
+    if (res.errors) throw std::runtime_error("creating tickets failed");
+    return ids;
 }
 
 double cpu_seconds() {
@@ -276,7 +265,7 @@ void print(const std::vector<Result>& rows) {
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: ticketd_bench BUILD_DIR [seconds]\n");
+        std::fprintf(stderr, "usage: ticketd_bench BUILD_DIR [seconds] [hello,health,get,list,post,dogpile,purchase,bus,replay]\n");
         return 2;
     }
     std::string build = argv[1];
@@ -285,15 +274,19 @@ int main(int argc, char** argv) {
     auto tmp = fs::temp_directory_path() / ("ticketd-bench-" + std::to_string(getpid()));
     fs::create_directories(tmp);
     std::vector<Result> rows;
-    bool bus_only = argc > 3 && std::string(argv[3]) == "bus";
+    // Optional third argument: run only the scenarios whose key it names (comma-separated):
+    // hello, health, get, list, post, dogpile, purchase, bus, replay.
+    std::string only = argc > 3 ? std::string(",") + argv[3] + "," : "";
+    auto want = [&](const char* key) { return only.empty() || only.find(std::string(",") + key + ",") != std::string::npos; };
+    bool http_scenarios = false;
+    for (auto key : {"hello", "health", "get", "list", "post", "dogpile", "purchase"}) http_scenarios |= want(key);
 
-    if (!bus_only) {
+    if (http_scenarios) {
     // The ceiling: a bare Beast hello-world, one thread, like ticketd --threads 1 below.
-    {
+    if (want("hello")) {
         auto port = free_port();
         auto hello = spawn({build + "/ticketd_hello", std::to_string(port), "1"}, port);
-        auto r = closed_loop("hello-world (bare Beast, 1 thread)", port, 50, seconds,
-                             [](test::HttpClient& c, long) { return c.get("/healthz").status; });
+        auto r = measure("hello-world (bare Beast, 1 thread)", bench::run_closed_loop(port, 50, seconds, get("/healthz")));
         r.rss_kib = hello.rss_kib();
         rows.push_back(r);
         hello.stop();
@@ -309,108 +302,98 @@ int main(int argc, char** argv) {
     std::snprintf(note, sizeof note, "start-up %.1f ms", server.startup_ms);
     idle.note = note;
     rows.push_back(idle);
-    double hello_rps = rows[0].rps;
+    double hello_rps = want("hello") ? rows[0].rps : 0;
     auto vs_hello = [&](Result& r) {
+        if (hello_rps == 0) return;
         char n[64];
         std::snprintf(n, sizeof n, "%.0f%% of hello-world", 100.0 * r.rps / hello_rps);
         r.note = n;
     };
 
-    test::HttpClient seller(port);
-    seller.cookie = cookie_for("seller");
-    {
-        auto r = closed_loop("GET /healthz", port, 50, seconds,
-                             [](test::HttpClient& c, long) { return c.get("/healthz").status; });
+    const std::string seller = cookie_for("seller");
+    if (want("health")) {
+        auto r = measure("GET /healthz", bench::run_closed_loop(port, 50, seconds, get("/healthz")));
         vs_hello(r);
         r.rss_kib = server.rss_kib();
         rows.push_back(r);
     }
     // 10,000 listed tickets.
-    std::vector<std::string> ids;
-    for (int i = 0; i < 10000; ++i) ids.push_back(create_ticket(seller, i));
-    {
-        auto r = closed_loop("GET /api/tickets/:id", port, 50, seconds, [&](test::HttpClient& c, long i) {
-            return c.get("/api/tickets/" + ids[static_cast<std::size_t>(i) % ids.size()]).status;
-        });
+    auto ids = create_tickets(port, seller, 10000, 0);
+    if (want("get")) {
+        auto r = measure("GET /api/tickets/:id",
+                         bench::run_closed_loop(port, 50, seconds, [&](long n, int step, std::string_view) {
+                             return step ? std::string() : bench::http_request("GET", "/api/tickets/" + ids[static_cast<std::size_t>(n) % ids.size()]);
+                         }));
         vs_hello(r);
         r.rss_kib = server.rss_kib();
         rows.push_back(r);
     }
-    {
-        auto r = closed_loop("GET /api/tickets (first page of 10,000)", port, 50, seconds,
-                             [](test::HttpClient& c, long) { return c.get("/api/tickets").status; });
+    if (want("list")) {
+        auto r = measure("GET /api/tickets (first page of 10,000)", bench::run_closed_loop(port, 50, seconds, get("/api/tickets")));
         vs_hello(r);
         r.rss_kib = server.rss_kib();
         rows.push_back(r);
     }
-    {
-        auto r = closed_loop(
-            "POST /api/tickets", port, 50, seconds,
-            [](test::HttpClient& c, long i) {
-                return c.post("/api/tickets", R"({"title":"P)" + std::to_string(i) + R"(","price":"12.50"})").status;
-            },
-            [](test::HttpClient& c) { c.cookie = cookie_for("poster"); });
+    if (want("post")) {
+        const std::string poster = cookie_for("poster");
+        auto r = measure("POST /api/tickets",
+                         bench::run_closed_loop(port, 50, seconds, [&](long n, int step, std::string_view) {
+                             return step ? std::string()
+                                         : bench::http_request("POST", "/api/tickets", poster,
+                                                               R"({"title":"P)" + std::to_string(n) + R"(","price":"12.50"})");
+                         }));
         r.rss_kib = server.rss_kib();
         rows.push_back(r);
     }
-    // Dogpile: 1,000 concurrent buyers on one ticket.
-    {
-        auto target = create_ticket(seller, -1);
+    // Dogpile: 1,000 buyers, each on a connection of its own opened beforehand, all asking for the
+    // same ticket at once.
+    if (want("dogpile")) {
+        auto target = create_tickets(port, seller, 1, -1).at(0);
         std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let orders learn of it
         constexpr int buyers = 1000;
-        std::vector<std::unique_ptr<test::HttpClient>> clients;
-        for (int i = 0; i < buyers; ++i) {
-            clients.push_back(std::make_unique<test::HttpClient>(port));
-            clients.back()->cookie = cookie_for("buyer" + std::to_string(i));
-            clients.back()->get("/healthz");
-        }
-        std::vector<double> refusals(buyers, -1);
-        std::atomic<int> created{0}, other{0};
-        std::barrier start(buyers);
-        std::vector<std::thread> threads;
-        auto t0 = Clock::now();
+        std::vector<std::string> requests;
         for (int i = 0; i < buyers; ++i)
-            threads.emplace_back([&, i] {
-                start.arrive_and_wait();
-                auto s = Clock::now();
-                auto res = clients[i]->post("/api/orders", R"({"ticketId":")" + target + R"("})");
-                double ms = std::chrono::duration<double, std::milli>(Clock::now() - s).count();
-                if (res.status == 201) ++created;
-                else if (res.status == 400) refusals[i] = ms;
-                else ++other;
-            });
-        for (auto& t : threads) t.join();
-        double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
-        std::vector<double> r;
-        for (double v : refusals)
-            if (v >= 0) r.push_back(v);
-        Result row{"dogpile: 1,000 buyers, one ticket (refusals)", buyers / elapsed, percentile(r, 0.5),
-                   percentile(r, 0.99), other, server.rss_kib(), ""};
-        row.note = created == 1 ? "exactly one order: yes" : "exactly one order: NO (" + std::to_string(created.load()) + ")";
+            requests.push_back(bench::http_request("POST", "/api/orders", cookie_for("buyer" + std::to_string(i)),
+                                                   R"({"ticketId":")" + target + R"("})"));
+        auto res = bench::run_once_each(port, buyers, [&](long n, int step, std::string_view) {
+            return step ? std::string() : requests[static_cast<std::size_t>(n)];
+        });
+        std::vector<double> refusals;
+        long created = 0, other = 0;
+        for (std::size_t i = 0; i < res.final_status.size(); ++i) {
+            if (res.final_status[i] == 201) ++created;
+            else if (res.final_status[i] == 400) refusals.push_back(res.latency_ms[i]);
+            else ++other;
+        }
+        Result row{"dogpile: 1,000 buyers, one ticket (refusals)", static_cast<double>(res.units) / res.elapsed_s,
+                   percentile(refusals, 0.5), percentile(refusals, 0.99), other, server.rss_kib(), ""};
+        row.note = created == 1 ? "exactly one order: yes" : "exactly one order: NO (" + std::to_string(created) + ")";
         rows.push_back(row);
+        if (want("refuse")) {  // the refusal path alone, closed loop (for profiling it)
+            auto r = measure("POST /api/orders on a reserved ticket",
+                             bench::run_closed_loop(port, 50, seconds, [&](long n, int step, std::string_view) {
+                                 return step ? std::string() : requests[static_cast<std::size_t>(n % buyers)];
+                             }));
+            r.note = std::to_string(r.errors) + " refused (400), as they should be";
+            r.errors = 0;
+            rows.push_back(r);
+        }
     }
     // Complete purchases (reserve + pay) with 16 concurrent buyers, each on tickets of its own.
-    {
-        std::vector<std::string> stock;
-        for (int i = 0; i < 40000; ++i) stock.push_back(create_ticket(seller, 100000 + i));
+    if (want("purchase")) {
+        auto stock = create_tickets(port, seller, 40000, 100000);
         std::this_thread::sleep_for(std::chrono::seconds(2));  // the orders replica catches up
-        std::atomic<std::size_t> next{0};
-        auto r = closed_loop(
-            "purchase flow (reserve + pay), 16 buyers", port, 16, seconds,
-            [&](test::HttpClient& c, long) {
-                auto n = next++;
-                if (n >= stock.size()) return 0;
-                auto order = c.post("/api/orders", R"({"ticketId":")" + stock[n] + R"("})");
-                if (order.status != 201) return order.status;
-                std::string order_id(json::parse(order.body).at("id").as_string());
-                for (int attempt = 0; attempt < 1000; ++attempt) {
-                    auto paid = c.post("/api/payments", R"({"token":"tok_visa","orderId":")" + order_id + R"("})");
-                    if (paid.status != 404) return paid.status;  // 404: payments has not heard of it yet
-                    std::this_thread::yield();
-                }
-                return 0;
-            },
-            [](test::HttpClient& c) { c.cookie = cookie_for("flow-buyer"); });
+        const std::string buyer = cookie_for("flow-buyer");
+        auto r = measure("purchase flow (reserve + pay), 16 buyers",
+                         bench::run_closed_loop(port, 16, seconds, [&](long n, int step, std::string_view previous) {
+                             if (step == 0)
+                                 return bench::http_request("POST", "/api/orders", buyer,
+                                                            R"({"ticketId":")" + stock[static_cast<std::size_t>(n) % stock.size()] + R"("})");
+                             if (step == 1)  // paid at once: payments waits for an order:created it has not seen yet
+                                 return bench::http_request("POST", "/api/payments", buyer,
+                                                            R"({"token":"tok_visa","orderId":")" + id_of(previous) + R"("})");
+                             return std::string();
+                         }));
         r.rss_kib = server.rss_kib();
         rows.push_back(r);
     }
@@ -433,11 +416,13 @@ int main(int argc, char** argv) {
 
     // The bus alone: outbox -> log -> three subscribers, durable (synchronous=NORMAL, WAL).
     std::vector<Result> bus_rows;
-    bus_rows.push_back(bus_run(tmp / "bus-drain", BusMode::drain));
-    bus_rows.push_back(bus_run(tmp / "bus-live", BusMode::concurrent));
-    bus_rows.push_back(bus_run(tmp / "bus-paced", BusMode::paced));
+    if (want("bus")) {
+        bus_rows.push_back(bus_run(tmp / "bus-drain", BusMode::drain));
+        bus_rows.push_back(bus_run(tmp / "bus-live", BusMode::concurrent));
+        bus_rows.push_back(bus_run(tmp / "bus-paced", BusMode::paced));
+    }
     // Catch-up: a new subscriber replays 1,000,000 logged events.
-    {
+    if (want("replay")) {
         auto dir = tmp / "replay";
         fs::create_directories(dir);
         db::Database log("bus", (dir / "bus.db").string());
@@ -492,7 +477,7 @@ int main(int argc, char** argv) {
         bus_rows.push_back({"idle (1,000,000-event data dir)", 0, 0, 0, 0, s.rss_kib("VmRSS:"), n});
         s.stop();
     }
-    print(bus_rows);
+    if (!bus_rows.empty()) print(bus_rows);
     fs::remove_all(tmp);
     return 0;
 }

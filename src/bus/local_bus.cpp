@@ -9,6 +9,7 @@
 #include "db/database.hpp"
 #include "util/log.hpp"
 #include "util/metrics.hpp"
+#include "util/thread_name.hpp"
 #include "util/time_format.hpp"
 
 namespace ticketd::bus {
@@ -245,6 +246,7 @@ std::size_t LocalBus::relay_once() {
 }
 
 void LocalBus::relay_loop() {
+    util::name_this_thread("bus-relay");
     std::unique_lock lock(mutex_);
     for (;;) {
         relay_cv_.wait(lock, [this] { return stopping_ || outbox_pending_; });
@@ -461,6 +463,7 @@ bool requeue_dead_letter(db::Database& log, std::int64_t id) {
 }
 
 void LocalBus::delivery_loop(Worker& worker) {
+    util::name_this_thread("bus-" + worker.db->name());
     std::unique_lock lock(mutex_);
     auto next_requeue_check = Clock::now();
     for (;;) {

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cctype>
 #include <condition_variable>
+#include <cstring>
 #include <future>
 #include <list>
 #include <mutex>
@@ -27,6 +28,7 @@
 #include "http/router.hpp"
 #include "util/ids.hpp"
 #include "util/log.hpp"
+#include "util/thread_name.hpp"
 
 namespace ticketd::http {
 
@@ -45,6 +47,23 @@ bool quiet_error(const beast::error_code& ec) {
            ec == net::error::not_connected || ec == net::error::bad_descriptor;
 }
 
+// 16 hex characters, unique within this process: a random 64-bit start chosen once, then a
+// counter. Request ids correlate log lines; they need not be secret, and drawing them from the
+// CSPRNG cost every request a lock and a getpid() inside OpenSSL.
+std::string new_request_id() {
+    static std::atomic<std::uint64_t> next = [] {
+        std::uint64_t seed = 0;
+        auto bytes = util::random_bytes(sizeof seed);
+        std::memcpy(&seed, bytes.data(), sizeof seed);
+        return seed;
+    }();
+    std::uint64_t n = next.fetch_add(0x9E3779B97F4A7C15ull, std::memory_order_relaxed);  // odd step: full period
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out(16, '0');
+    for (int i = 15; i >= 0; --i, n >>= 4) out[static_cast<std::size_t>(i)] = digits[n & 15];
+    return out;
+}
+
 // A client-supplied request id is echoed only if it is short and plain.
 std::string request_id_from(const Request& req) {
     if (auto given = req.header("x-request-id"); given && !given->empty() && given->size() <= 64) {
@@ -54,7 +73,7 @@ std::string request_id_from(const Request& req) {
                 plain = false;
         if (plain) return std::string(*given);
     }
-    return util::random_id().substr(0, 16);
+    return new_request_id();
 }
 
 }  // namespace
@@ -182,7 +201,7 @@ private:
         Request req;
         req.method = "-";
         req.path = "-";
-        req.request_id = util::random_id().substr(0, 16);
+        req.request_id = new_request_id();
         if (parser_ && parser_->is_header_done()) {
             req.method = std::string(parser_->get().method_string());
             req.path = std::string(parser_->get().target());
@@ -363,7 +382,11 @@ void Server::start() {
     i.do_accept();
     int n = i.options.threads > 0 ? i.options.threads
                                   : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    for (int t = 0; t < n; ++t) i.threads.emplace_back([&i] { i.ioc.run(); });
+    for (int t = 0; t < n; ++t)
+        i.threads.emplace_back([&i, t] {
+            util::name_this_thread("http-" + std::to_string(t));
+            i.ioc.run();
+        });
 }
 
 std::uint16_t Server::port() const { return impl_->bound_port; }

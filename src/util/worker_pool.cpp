@@ -1,12 +1,14 @@
 #include "util/worker_pool.hpp"
 
 #include "util/log.hpp"
+#include "util/thread_name.hpp"
 
 namespace ticketd::util {
 
 WorkerPool::WorkerPool(int threads) {
     for (int i = 0; i < std::max(1, threads); ++i)
-        threads_.emplace_back([this] {
+        threads_.emplace_back([this, i] {
+            name_this_thread("worker-" + std::to_string(i));
             for (;;) {
                 std::function<void()> job;
                 {

@@ -10,6 +10,7 @@
 #include "orders/orders_module.hpp"
 #include "payments/payment_provider.hpp"
 #include "payments/payments_module.hpp"
+#include "http/router.hpp"
 #include "support/db_query.hpp"
 #include "support/http_client.hpp"
 #include "support/recording_bus.hpp"
@@ -386,4 +387,87 @@ TEST_CASE("an expiry seen before the payment leaves the order cancelled with the
     }
     CHECK(h.bus.deliver("orders.expiration-complete", events::ExpirationComplete{"o1"}, "x2") == bus::Outcome::ack);
     CHECK(test::query_text(orders_module->database(), "SELECT status FROM orders") == "complete");
+}
+
+namespace {
+
+// A POST /api/payments as `user_id`, dispatched straight to `router`; the response lands in the
+// returned slot whenever the handler replies.
+struct PendingResponse {
+    std::mutex m;
+    std::condition_variable cv;
+    std::optional<http::Response> response;
+    std::optional<http::Response> wait() {
+        std::unique_lock lock(m);
+        cv.wait_for(lock, std::chrono::seconds(5), [&] { return response.has_value(); });
+        return response;
+    }
+    bool answered() {
+        std::lock_guard lock(m);
+        return response.has_value();
+    }
+};
+
+std::shared_ptr<PendingResponse> post_payment(const http::Router& router, const std::string& user_id,
+                                              const std::string& order_id) {
+    http::Request req;
+    req.method = "POST";
+    req.target = req.path = "/api/payments";
+    req.body = R"({"token":"tok_visa","orderId":")" + order_id + R"("})";
+    req.headers.push_back({"Content-Type", "application/json"});
+    req.current_user = http::User{user_id, user_id + "@example.com", 0};
+    auto pending = std::make_shared<PendingResponse>();
+    router.dispatch(std::move(req), [pending](http::Response res) {
+        std::lock_guard lock(pending->m);
+        pending->response = std::move(res);
+        pending->cv.notify_all();
+    });
+    return pending;
+}
+
+}  // namespace
+
+TEST_CASE("paying for an order placed a moment ago waits for payments to hear of it", "[payments][race]") {
+    test::ModuleHarness h;
+    auto payments_module = payments::make_module(h.context());
+    payments_module->add_listeners(h.bus);
+    http::Router router;
+    payments_module->add_routes(router);
+    payments_module->start();
+    // Arrivals are waited for with the module's second timer (the first retries refunds).
+    REQUIRE(h.timers.size() == 2);
+    test::FakeTimer& arrival_timer = *h.timers[1];
+
+    SECTION("the order arrives: the payment goes through") {
+        auto pending = post_payment(router, "buyer", "o1");
+        CHECK_FALSE(pending->answered());
+        CHECK(arrival_timer.armed_delay == std::chrono::milliseconds(1000));
+        events::OrderCreated created{"o1", 0, "created", "buyer", "2030-01-01T00:00:00.000Z", {"t1", 1000}};
+        CHECK(h.bus.deliver("payments.order-created", created, "e1") == bus::Outcome::ack);
+        auto res = pending->wait();
+        REQUIRE(res);
+        CHECK(res->status == 201);
+        CHECK(test::query_int(payments_module->database(), "SELECT count(*) FROM payments WHERE order_id = 'o1'") == 1);
+    }
+    SECTION("the order arrives but is someone else's: 401, nothing charged") {
+        auto pending = post_payment(router, "intruder", "o1");
+        events::OrderCreated created{"o1", 0, "created", "buyer", "2030-01-01T00:00:00.000Z", {"t1", 1000}};
+        CHECK(h.bus.deliver("payments.order-created", created, "e1") == bus::Outcome::ack);
+        auto res = pending->wait();
+        REQUIRE(res);
+        CHECK(res->status == 401);
+        CHECK(test::query_int(payments_module->database(), "SELECT count(*) FROM payment_attempts") == 0);
+    }
+    SECTION("no such order: 404 once the wait is over, nothing recorded") {
+        auto pending = post_payment(router, "buyer", "nope");
+        CHECK_FALSE(pending->answered());
+        CHECK(arrival_timer.callback);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // the deadline is real time
+        CHECK(arrival_timer.fire());
+        auto res = pending->wait();
+        REQUIRE(res);
+        CHECK(res->status == 404);
+        CHECK(test::query_int(payments_module->database(), "SELECT count(*) FROM payment_attempts") == 0);
+    }
+    payments_module->stop();
 }

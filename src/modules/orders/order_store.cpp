@@ -95,6 +95,14 @@ std::vector<Order> OrderStore::list_for_user(db::ReadLock& read, const std::stri
     return out;
 }
 
+bool OrderStore::has_active_order(db::ReadLock& read, const std::string& ticket_id) {
+    // The WHERE matches orders_one_active_per_ticket, so this is one lookup in that index.
+    auto& q = read.statement(
+        "SELECT 1 FROM orders WHERE ticket_id = ? AND status IN ('created', 'awaiting:payment', 'complete')");
+    q.bind(1, ticket_id);
+    return q.executeStep();
+}
+
 bool OrderStore::insert(db::WriteTx& tx, const Order& o, std::int64_t now_ms) {
     auto& q = tx.statement(
         "INSERT INTO orders (id, user_id, status, expires_at, ticket_id, ticket_title, price_cents,"

@@ -41,6 +41,8 @@ class OrderStore {
 public:
     std::optional<TicketReplica> find_ticket(db::WriteTx& tx, const std::string& id);
     std::optional<TicketReplica> find_ticket(db::ReadLock& read, const std::string& id);
+    // True if the ticket has an order that holds it (created, awaiting payment or complete).
+    bool has_active_order(db::ReadLock& read, const std::string& ticket_id);
     void insert_ticket(db::WriteTx& tx, const TicketReplica& t);
     void update_ticket(db::WriteTx& tx, const TicketReplica& t);
 

@@ -94,6 +94,13 @@ private:
 
     // The order and its event commit together or not at all.
     Order place_order(const std::string& user_id, const std::string& ticket_id) {
+        {
+            // A stampede on one ticket is refused here, with a read: no write lock to queue for,
+            // no failed insert to roll back. The unique index below still decides the races.
+            db::ReadLock read(*db_);
+            if (store_.has_active_order(read, ticket_id))
+                throw http::ApiError::bad_request("Ticket is already reserved");
+        }
         db::WriteTx tx(*db_);  // BEGIN IMMEDIATE: concurrent buyers queue here
         auto ticket = store_.find_ticket(tx, ticket_id);
         if (!ticket) throw http::ApiError::not_found();

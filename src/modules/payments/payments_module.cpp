@@ -20,11 +20,16 @@
 #include "util/clock.hpp"
 #include "util/ids.hpp"
 #include "util/log.hpp"
+#include "util/arrival_waiters.hpp"
 #include "util/time_format.hpp"
 #include "util/timer.hpp"
 
 namespace ticketd::payments {
 namespace {
+
+// How long a payment for an order this module has not heard of yet waits for its order:created
+// before the answer is 404. The bus delivers in milliseconds; this covers a busy moment.
+constexpr std::chrono::milliseconds order_arrival_timeout{1000};
 
 struct OrderReplica {
     std::string id;
@@ -71,7 +76,8 @@ public:
           bus_(ctx.bus),
           clock_(ctx.clock),
           provider_(std::move(provider)),
-          retry_timer_(ctx.make_timer()) {}
+          retry_timer_(ctx.make_timer()),
+          arrivals_(ctx.make_timer(), ctx.post, order_arrival_timeout) {}
 
     ~PaymentsModule() override { *alive_ = false; }
 
@@ -109,18 +115,41 @@ public:
     void stop() override {
         running_ = false;
         retry_timer_->cancel();
+        arrivals_.cancel_all();
     }
 
 private:
     std::int64_t now_ms() const { return util::to_unix_ms(clock_.now()); }
 
-    // Checks in the API's order, records the attempt, then calls the provider.
+    bool knows_order(const std::string& order_id) {
+        db::ReadLock read(*db_);
+        auto& q = read.statement("SELECT 1 FROM orders WHERE id = ?");
+        q.bind(1, order_id);
+        return q.executeStep();
+    }
+
+    // Checks in the API's order, records the attempt, then calls the provider. An order not heard
+    // of yet is waited for (it may have been placed a moment ago) unless `waited` says that
+    // happened already.
     void pay(const std::string& user_id, const std::string& order_id, const std::string& token,
-             http::Reply reply) {
+             http::Reply reply, bool waited = false) {
         Attempt attempt;
         {
             db::WriteTx tx(*db_);
             auto order = find_order(tx, order_id);
+            if (!order && !waited) {
+                tx.commit();  // nothing written; lets go of the database before waiting
+                auto retry = [this, user_id, order_id, token, reply](bool) {
+                    try {
+                        pay(user_id, order_id, token, reply, true);
+                    } catch (...) {
+                        reply.fail(std::current_exception());
+                    }
+                };
+                if (!arrivals_.present_or_wait(order_id, [&] { return knows_order(order_id); }, retry))
+                    return;
+                return pay(user_id, order_id, token, std::move(reply), true);
+            }
             if (!order) throw http::ApiError::not_found();
             if (order->user_id != user_id) throw http::ApiError::unauthorized();
             if (order->status == "cancelled")
@@ -205,6 +234,7 @@ private:
         q.bind(4, e.ticket.price_cents);
         q.bind(5, e.version);
         q.exec();
+        tx.on_commit([this, id = e.id] { arrivals_.arrived(id); });
         return bus::Outcome::ack;
     }
 
@@ -283,6 +313,7 @@ private:
     const util::Clock& clock_;
     std::unique_ptr<PaymentProvider> provider_;
     std::unique_ptr<util::Timer> retry_timer_;
+    util::ArrivalWaiters arrivals_;  // payments waiting for their order:created
     std::mutex mutex_;
     std::set<std::string> refunding_;
     std::atomic<bool> running_{false};

@@ -25,6 +25,7 @@
 #include "config.hpp"
 #include "payment_provider.hpp"
 #include "util/log.hpp"
+#include "util/thread_name.hpp"
 
 namespace ticketd::payments {
 namespace {
@@ -98,7 +99,10 @@ public:
         if (key_.empty()) throw std::invalid_argument("STRIPE_KEY must be set for --payments stripe");
         tls_.set_default_verify_paths();
         tls_.set_verify_mode(ssl::verify_peer);
-        thread_ = std::thread([this] { ioc_.run(); });
+        thread_ = std::thread([this] {
+            util::name_this_thread("stripe-io");
+            ioc_.run();
+        });
     }
 
     ~StripeProvider() override {

@@ -1,0 +1,76 @@
+#include "util/arrival_waiters.hpp"
+
+#include <algorithm>
+#include <vector>
+
+namespace ticketd::util {
+
+using SteadyClock = std::chrono::steady_clock;
+
+ArrivalWaiters::ArrivalWaiters(std::unique_ptr<Timer> timer, Post post, std::chrono::milliseconds timeout)
+    : timer_(std::move(timer)), post_(std::move(post)), timeout_(timeout) {}
+
+bool ArrivalWaiters::present_or_wait(const std::string& key, const std::function<bool()>& present,
+                                     std::function<void(bool)> done) {
+    std::lock_guard lock(mutex_);
+    if (present()) return true;
+    bool first = waiters_.empty();
+    waiters_.emplace(key, Waiter{SteadyClock::now() + timeout_, std::move(done)});
+    if (first) arm_locked();
+    return false;
+}
+
+void ArrivalWaiters::arrived(const std::string& key) {
+    std::vector<std::function<void(bool)>> woken;
+    {
+        std::lock_guard lock(mutex_);
+        auto [from, to] = waiters_.equal_range(key);
+        for (auto it = from; it != to; ++it) woken.push_back(std::move(it->second.done));
+        waiters_.erase(from, to);
+    }
+    for (auto& done : woken) post_([done = std::move(done)] { done(true); });
+}
+
+void ArrivalWaiters::cancel_all() {
+    std::multimap<std::string, Waiter> all;
+    {
+        std::lock_guard lock(mutex_);
+        all.swap(waiters_);
+        timer_->cancel();
+    }
+    for (auto& [key, w] : all) w.done(false);
+}
+
+std::size_t ArrivalWaiters::waiting() const {
+    std::lock_guard lock(mutex_);
+    return waiters_.size();
+}
+
+// Arms the timer for the earliest deadline.
+void ArrivalWaiters::arm_locked() {
+    auto earliest = std::min_element(waiters_.begin(), waiters_.end(), [](auto& a, auto& b) {
+                        return a.second.deadline < b.second.deadline;
+                    })->second.deadline;
+    auto delay = std::chrono::ceil<std::chrono::milliseconds>(earliest - SteadyClock::now());
+    timer_->arm(delay, [this] { expire(); });
+}
+
+void ArrivalWaiters::expire() {
+    std::vector<std::function<void(bool)>> expired;
+    {
+        std::lock_guard lock(mutex_);
+        auto now = SteadyClock::now();
+        for (auto it = waiters_.begin(); it != waiters_.end();) {
+            if (it->second.deadline <= now) {
+                expired.push_back(std::move(it->second.done));
+                it = waiters_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        if (!waiters_.empty()) arm_locked();
+    }
+    for (auto& done : expired) done(false);
+}
+
+}  // namespace ticketd::util

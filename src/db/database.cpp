@@ -3,9 +3,12 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>
+#include <pthread.h>
 #include <sqlite3.h>
 
+#include <condition_variable>
 #include <stdexcept>
+#include <thread>
 
 #include "db/migrations.hpp"
 #include "util/log.hpp"
@@ -28,6 +31,63 @@ void configure_sqlite_once() {
 
 }  // namespace
 
+class Database::Checkpointer {
+public:
+    // A PASSIVE checkpoint once the log holds this many pages (SQLite's own default threshold).
+    static constexpr int threshold_pages = 1000;
+
+    Checkpointer(const std::string& path, const std::string& name)
+        : connection_(path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX), name_(name) {
+        connection_.setBusyTimeout(5000);
+        thread_ = std::thread([this] { run(); });
+    }
+    ~Checkpointer() {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        cv_.notify_one();
+        thread_.join();
+    }
+    // From the WAL hook, under the database's mutex: cheap, never blocks on I/O.
+    void log_grew(int pages) {
+        if (pages < threshold_pages) return;
+        {
+            std::lock_guard lock(mutex_);
+            due_ = true;
+        }
+        cv_.notify_one();
+    }
+
+private:
+    void run() {
+        ::pthread_setname_np(::pthread_self(), ("ckpt-" + name_).substr(0, 15).c_str());
+        std::unique_lock lock(mutex_);
+        for (;;) {
+            cv_.wait(lock, [this] { return stopping_ || due_; });
+            if (stopping_) return;
+            due_ = false;
+            lock.unlock();
+            // PASSIVE: copies what no reader still needs, without blocking writers or readers;
+            // the writer restarts the log from its beginning once everything is copied.
+            int log_pages = 0, copied = 0;
+            int rc = sqlite3_wal_checkpoint_v2(connection_.getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                               &log_pages, &copied);
+            if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+                log::warn("checkpoint failed", {{"db", name_}, {"error", sqlite3_errstr(rc)}});
+            lock.lock();
+        }
+    }
+
+    SQLite::Database connection_;
+    std::string name_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    bool due_ = false;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
 Database::Database(std::string name, const std::string& path, Durability durability)
     : name_(std::move(name)), path_(path) {
     configure_sqlite_once();
@@ -44,9 +104,22 @@ Database::Database(std::string name, const std::string& path, Durability durabil
     // indexes (inbox, event log); both grow only as far as the data does.
     connection_->exec("PRAGMA mmap_size=268435456");
     connection_->exec("PRAGMA cache_size=-16000");
+    if (path != ":memory:") {
+        connection_->exec("PRAGMA wal_autocheckpoint=0");
+        checkpointer_ = std::make_unique<Checkpointer>(path, name_);
+        sqlite3_wal_hook(
+            connection_->getHandle(),
+            [](void* self, sqlite3*, const char*, int pages) {
+                static_cast<Checkpointer*>(self)->log_grew(pages);
+                return SQLITE_OK;
+            },
+            checkpointer_.get());
+    }
 }
 
 Database::~Database() {
+    if (checkpointer_) sqlite3_wal_hook(connection_->getHandle(), nullptr, nullptr);
+    checkpointer_.reset();
     statements_.clear();  // statements must be finalized before the connection closes
     try {
         if (connection_ && path_ != ":memory:") connection_->exec("PRAGMA optimize");

@@ -18,7 +18,8 @@ enum class Durability { normal, full };
 
 // One module's SQLite database: a single connection in WAL mode with a busy timeout and foreign
 // keys on, guarded by a mutex so no connection or statement is ever used by two threads at once.
-// Every use goes through a WriteTx or a ReadLock, which hold that mutex.
+// Every use goes through a WriteTx or a ReadLock, which hold that mutex. File databases are
+// checkpointed in the background (see Checkpointer).
 class Database {
 public:
     // Opens (creating if needed) `path`, or an in-memory database when path is ":memory:".
@@ -54,6 +55,12 @@ private:
     std::vector<CachedStatement> statements_;
     std::vector<SQLite::Statement*> in_use_;
     std::mutex mutex_;
+
+    // Checkpoints run on a thread of their own over a second connection, so no request or event
+    // handler waits for a checkpoint's fsync while holding this database. SQLite's WAL hook (run
+    // after each commit) tells it how large the log has grown.
+    class Checkpointer;
+    std::unique_ptr<Checkpointer> checkpointer_;
 };
 
 // Read access: holds the database's mutex. Reads see the last committed state.

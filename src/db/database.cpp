@@ -71,7 +71,11 @@ private:
             // PASSIVE: copies what no reader still needs, without blocking writers or readers;
             // the writer restarts the log from its beginning once everything is copied.
             int log_pages = 0, copied = 0;
-            int rc = sqlite3_wal_checkpoint_v2(connection_.getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+            int rc = sqlite3_exec(connection_.getHandle(), "SELECT 1 FROM sqlite_master LIMIT 1", nullptr, nullptr,
+                                  nullptr);  // a read first: a connection that has read nothing
+                                             // does not know the file is in WAL mode yet
+            if (rc == SQLITE_OK)
+                rc = sqlite3_wal_checkpoint_v2(connection_.getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                                &log_pages, &copied);
             if (rc != SQLITE_OK && rc != SQLITE_BUSY)
                 log::warn("checkpoint failed", {{"db", name_}, {"error", sqlite3_errstr(rc)}});
@@ -109,8 +113,12 @@ Database::Database(std::string name, const std::string& path, Durability durabil
         checkpointer_ = std::make_unique<Checkpointer>(path, name_);
         sqlite3_wal_hook(
             connection_->getHandle(),
-            [](void* self, sqlite3*, const char*, int pages) {
+            [](void* self, sqlite3* handle, const char* schema, int pages) {
                 static_cast<Checkpointer*>(self)->log_grew(pages);
+                // Backstop: if writers outrun the background thread, the committing thread
+                // checkpoints itself, as SQLite would by default, so the log stays bounded.
+                if (pages >= 8 * Checkpointer::threshold_pages)
+                    sqlite3_wal_checkpoint_v2(handle, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
                 return SQLITE_OK;
             },
             checkpointer_.get());

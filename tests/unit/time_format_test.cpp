@@ -2,6 +2,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <thread>
+
+#include "util/ids.hpp"
+
 using namespace ticketd::util;
 
 TEST_CASE("times print as JavaScript's toISOString and parse back", "[time]") {
@@ -19,4 +24,20 @@ TEST_CASE("a far-future time is refused instead of overflowing the clock", "[tim
     CHECK(!parse_rfc3339("9999-12-31T23:59:59.999Z"));
     CHECK(!parse_rfc3339("4200-01-01T00:00:00Z"));
     CHECK(parse_rfc3339("2200-01-01T00:00:00Z"));
+}
+
+TEST_CASE("time-ordered ids are 32 hex characters and sort by when they were made", "[ids]") {
+    auto first = ticketd::util::time_ordered_id();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    auto second = ticketd::util::time_ordered_id();
+    CHECK(first.size() == 32);
+    CHECK(first.find_first_not_of("0123456789abcdef") == std::string::npos);
+    CHECK(first < second);
+    // The first 12 characters are the unix time in milliseconds.
+    auto ms = std::stoll(second.substr(0, 12), nullptr, 16);
+    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch()).count();
+    CHECK(now - ms >= 0);
+    CHECK(now - ms < 1000);
+    CHECK(ticketd::util::time_ordered_id() != ticketd::util::time_ordered_id());
 }

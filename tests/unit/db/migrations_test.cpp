@@ -4,6 +4,9 @@
 #include <SQLiteCpp/Statement.h>
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <thread>
+
 #include "db/database.hpp"
 #include "support/test_server.hpp"
 
@@ -58,4 +61,29 @@ TEST_CASE("databases on disk use WAL mode, foreign keys and a busy timeout", "[d
     CHECK(pragma("PRAGMA foreign_keys") == "1");
     CHECK(pragma("PRAGMA busy_timeout") == "5000");
     CHECK(pragma("PRAGMA synchronous") == "1");  // NORMAL
+}
+
+TEST_CASE("a busy database's log is checkpointed into the file in the background", "[db]") {
+    test::TempDir dir;
+    auto path = dir.path() + "/probe.db";
+    db::Database database("probe", path);
+    database.migrate({"probe"});
+    auto size = [&] { return std::filesystem::file_size(path); };
+    auto before = size();
+    {
+        db::WriteTx tx(database);
+        tx.exec("CREATE TABLE blobs (b BLOB)");
+        tx.commit();
+    }
+    // About 6 MB in 60 commits: well past the 1,000-page threshold. Only a checkpoint copies
+    // pages from the -wal file into the database file.
+    for (int i = 0; i < 60; ++i) {
+        db::WriteTx tx(database);
+        tx.exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100)"
+                " INSERT INTO blobs SELECT randomblob(1000) FROM n");
+        tx.commit();
+    }
+    for (int i = 0; i < 500 && size() < before + 4'000'000; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    CHECK(size() >= before + 4'000'000);
 }

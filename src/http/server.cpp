@@ -177,6 +177,7 @@ private:
     }
 
     void read_body() {
+        if (parser_->is_done()) return on_request();  // no body (a GET): nothing more to read
         bhttp::async_read(stream_, buffer_, *parser_,
                           [self = shared_from_this()](beast::error_code ec, std::size_t) {
                               if (ec) return self->on_read_error(ec);
@@ -231,7 +232,9 @@ private:
         log_copy.request_id = req.request_id;
         auto self = shared_from_this();
         server_.router.dispatch(std::move(req), [self, log_copy = std::move(log_copy)](Response r) mutable {
-            net::post(self->stream_.get_executor(),
+            // Inline when the handler answered on this connection's strand (the usual case);
+            // queued onto it when the answer comes from another thread.
+            net::dispatch(self->stream_.get_executor(),
                       [self, r = std::move(r), log_copy = std::move(log_copy)]() mutable {
                           self->write(std::move(r), std::move(log_copy));
                       });

@@ -98,13 +98,14 @@ void wait_caught_up(std::uint16_t port) {
     for (int i = 0; i < 6000; ++i) {
         test::HttpClient c(port);
         auto body = c.get("/metrics").body;
-        bool behind = false;
+        bool behind = false, seen = false;
         std::size_t at = 0;
         while ((at = body.find("\nticketd_subscriber_lag_events{", at)) != std::string::npos) {
+            seen = true;
             at = body.find("} ", at) + 2;
             if (body.compare(at, 2, "0\n") != 0) behind = true;
         }
-        if (!behind) return;
+        if (seen && !behind) return;
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
 }

@@ -4,6 +4,7 @@
 #include <SQLiteCpp/Statement.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <stdexcept>
 
 #include "db/database.hpp"
@@ -450,6 +451,30 @@ bool LocalBus::deliver_requeued(Subscriber& s) {
     return true;
 }
 
+std::size_t LocalBus::prune_inbox(Subscriber& s) {
+    // Event ids begin with their creation time in milliseconds as 12 hex digits, so one range of
+    // the inbox's key holds every older event. (Ids from before time-ordered ids sort anywhere;
+    // those events are long behind every cursor, so dropping their rows is as safe.)
+    char before[13];
+    std::snprintf(before, sizeof before, "%012llx",
+                  static_cast<unsigned long long>(std::max<std::int64_t>(0, now_ms() - options_.inbox_retention.count())));
+    std::size_t removed = 0;
+    for (;;) {
+        db::WriteTx tx(*s.db);
+        auto& del = tx.statement(
+            "DELETE FROM inbox WHERE subscriber = ? AND event_id IN"
+            " (SELECT event_id FROM inbox WHERE subscriber = ? AND event_id < ? LIMIT 1000)");
+        del.bind(1, s.name);
+        del.bind(2, s.name);
+        del.bind(3, std::string(before));
+        del.exec();
+        auto n = static_cast<std::size_t>(tx.connection().getChanges());
+        tx.commit();
+        removed += n;
+        if (n < 1000) return removed;
+    }
+}
+
 bool requeue_dead_letter(db::Database& log, std::int64_t id) {
     db::WriteTx tx(log);
     auto& up = tx.statement(
@@ -466,6 +491,7 @@ void LocalBus::delivery_loop(Worker& worker) {
     util::name_this_thread("bus-" + worker.db->name());
     std::unique_lock lock(mutex_);
     auto next_requeue_check = Clock::now();
+    auto next_prune = Clock::now() + options_.prune_every;
     for (;;) {
         if (stopping_) return;
         worker.seen_generation = log_generation_;
@@ -508,6 +534,21 @@ void LocalBus::delivery_loop(Worker& worker) {
                 earliest = std::min(earliest, s->not_before);
             }
         }
+
+        // Between batches every processed event is behind its committed cursor: a safe moment
+        // to forget old inbox rows.
+        if (Clock::now() >= next_prune) {
+            next_prune = Clock::now() + options_.prune_every;
+            for (auto* s : subs) {
+                try {
+                    if (auto n = prune_inbox(*s))
+                        log::debug("inbox pruned", {{"subscriber", s->name}, {"rows", std::to_string(n)}});
+                } catch (const std::exception& e) {
+                    log::error("pruning the inbox failed", {{"subscriber", s->name}, {"error", e.what()}});
+                }
+            }
+        }
+        if (!progressed) earliest = std::min(earliest, next_prune);
 
         lock.lock();
         worker.busy = false;

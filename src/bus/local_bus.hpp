@@ -20,6 +20,11 @@ struct LocalBusOptions {
     std::chrono::milliseconds max_backoff{5000};            // ...up to this
     int relay_batch = 1000;                                 // outbox rows moved per transaction
     int delivery_batch = 500;                               // events handled per transaction
+    // Inbox rows only matter for events past a subscriber's committed cursor (a crash between the
+    // handler's commit and the cursor's can redeliver those). Rows of events made longer ago than
+    // this are deleted, every `prune_every`, when the subscriber's worker is between batches.
+    std::chrono::milliseconds inbox_retention = std::chrono::hours(1);
+    std::chrono::milliseconds prune_every = std::chrono::minutes(10);
 };
 
 class LocalBus final : public Bus {
@@ -56,6 +61,9 @@ private:
     bool deliver_batch(Subscriber& s);
     // Delivers dead letters re-queued by `ticketd dead-letters retry`; true if any was handled.
     bool deliver_requeued(Subscriber& s);
+    // Deletes the subscriber's inbox rows older than options_.inbox_retention (by the time in
+    // their event id), a thousand per transaction. Returns how many went.
+    std::size_t prune_inbox(Subscriber& s);
     bool idle_locked() const;
 
     db::Database& log_;

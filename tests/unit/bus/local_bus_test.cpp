@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <map>
+#include <thread>
 
 #include "db/database.hpp"
 #include "support/test_server.hpp"
@@ -307,6 +308,52 @@ TEST_CASE("redelivery after a crash before the cursor moved has no second effect
     REQUIRE(f.bus->wait_idle(std::chrono::seconds(10)));
     CHECK(f.seen() == std::vector<std::string>{"x", "y"});
     for (auto& s : f.bus->subscribers()) CHECK(s.position == 2);
+}
+
+TEST_CASE("old inbox rows are pruned between batches; nothing is delivered twice", "[bus]") {
+    test::TempDir dir;
+    db::Database log("bus", dir.path() + "/bus.db");
+    log.migrate({"bus"});
+    db::Database module("probe", dir.path() + "/probe.db");
+    module.migrate({"probe", "outbox"});
+    auto options = test::test_bus_options();
+    options.inbox_retention = std::chrono::milliseconds(0);  // everything processed may go
+    options.prune_every = std::chrono::milliseconds(50);
+    bus::LocalBus bus(log, options);
+    bus.attach_outbox(module);
+    std::atomic<int> handled{0};
+    bus.subscribe<TicketCreated>("probe.counter", module, [&](db::WriteTx&, const TicketCreated&) {
+        ++handled;
+        return bus::Outcome::ack;
+    });
+    auto inbox_rows = [&] {
+        db::ReadLock read(module);
+        auto& q = read.statement("SELECT count(*) FROM inbox");
+        q.executeStep();
+        return q.getColumn(0).getInt64();
+    };
+    bus.start();
+    for (int i = 0; i < 3; ++i) {
+        db::WriteTx tx(module);
+        bus.publish(tx, TicketCreated{"t" + std::to_string(i), 0, "x", 1, "u"});
+        tx.commit();
+    }
+    REQUIRE(bus.wait_idle(std::chrono::seconds(10)));
+    CHECK(handled == 3);
+    for (int i = 0; i < 200 && inbox_rows() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    CHECK(inbox_rows() == 0);
+    for (auto& s : bus.subscribers()) CHECK(s.position == s.head);
+    bus.stop();
+    // A restart resumes from the cursor: the pruned events are not handled again.
+    bus::LocalBus again(log, options);
+    again.attach_outbox(module);
+    again.subscribe<TicketCreated>("probe.counter", module, [&](db::WriteTx&, const TicketCreated&) {
+        ++handled;
+        return bus::Outcome::ack;
+    });
+    again.start();
+    REQUIRE(again.wait_idle(std::chrono::seconds(10)));
+    CHECK(handled == 3);
 }
 
 TEST_CASE("wait_idle covers events published by handlers", "[bus]") {

@@ -168,3 +168,26 @@ TEST_CASE("ticket updates apply in version order whatever order they arrive in",
     CHECK(replica("version") == "3");
     CHECK(replica("title") == "Gig!");
 }
+
+TEST_CASE("a ticket read again after each change shows the change", "[tickets][cache]") {
+    test::TestServer app;
+    auto seller = test::as_user(app, "seller-1");
+    auto buyer = test::as_user(app, "buyer-1");
+    auto id = std::string(create_ticket(*seller, "Gig", "10").at("id").as_string());
+    auto read = [&] { return json::parse(seller->get("/api/tickets/" + id).body).as_object(); };
+    CHECK(read().at("price") == 10);  // read once: the body is now remembered
+    CHECK(read().at("price") == 10);
+    REQUIRE(seller->put("/api/tickets/" + id, R"({"title":"Gig","price":12.5})").status == 200);
+    CHECK(read().at("price") == 12.5);  // the edit's response came after the old body was dropped
+    app.wait_idle();
+    auto order = buyer->post("/api/orders", R"({"ticketId":")" + id + R"("})");
+    REQUIRE(order.status == 201);
+    auto order_id = std::string(json::parse(order.body).at("id").as_string());
+    app.wait_idle();  // tickets hears of the order through the bus
+    CHECK(read().at("orderId") == order_id.c_str());
+    CHECK(read().at("version") == 2);
+    REQUIRE(buyer->del("/api/orders/" + order_id).status == 204);
+    app.wait_idle();
+    CHECK_FALSE(read().contains("orderId"));
+    CHECK(read().at("version") == 3);
+}

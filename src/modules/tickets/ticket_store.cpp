@@ -86,6 +86,17 @@ void TicketStore::update(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms) 
     q.bind(5, now_ms);
     q.bind(6, t.id);
     q.exec();
+    tx.on_commit_locked([this, id = t.id] { bodies_.erase(id); });
+}
+
+const std::string* TicketStore::cached_body(db::ReadLock&, const std::string& id) const {
+    auto it = bodies_.find(id);
+    return it == bodies_.end() ? nullptr : &it->second;
+}
+
+void TicketStore::remember_body(db::ReadLock&, const std::string& id, std::string body) {
+    if (bodies_.size() >= max_cached_bodies) bodies_.clear();  // simple bound: start over
+    bodies_.emplace(id, std::move(body));
 }
 
 void TicketStore::mark_released(db::WriteTx& tx, const std::string& order_id) {

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace ticketd::db {
@@ -36,6 +37,17 @@ public:
     void update(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms);
     void mark_released(db::WriteTx& tx, const std::string& order_id);
     bool is_released(db::WriteTx& tx, const std::string& order_id);
+
+    // The rendered JSON of single tickets, for GET /api/tickets/:id (read far more often than a
+    // ticket changes). Guarded by the database's mutex, which the ReadLock proves is held; update()
+    // drops a ticket's entry in the same critical section as its COMMIT, so no reader can see
+    // the new row and still be served the old body.
+    const std::string* cached_body(db::ReadLock& read, const std::string& id) const;
+    void remember_body(db::ReadLock& read, const std::string& id, std::string body);
+
+private:
+    static constexpr std::size_t max_cached_bodies = 10000;
+    std::unordered_map<std::string, std::string> bodies_;
 };
 
 }  // namespace ticketd::tickets

@@ -114,10 +114,16 @@ public:
             return http::json(200, list);
         });
         router.get("/api/tickets/:id", [this](const http::Request& req) {
+            std::string id(req.param("id"));
             db::ReadLock read(*db_);
-            auto t = store_.find(read, std::string(req.param("id")));
-            if (!t) throw http::ApiError::not_found();
-            return http::json(200, to_json(*t));
+            const std::string* body = store_.cached_body(read, id);
+            if (!body) {
+                auto t = store_.find(read, id);
+                if (!t) throw http::ApiError::not_found();
+                store_.remember_body(read, id, http::to_json_text(to_json(*t)));
+                body = store_.cached_body(read, id);
+            }
+            return http::text_response(200, *body, "application/json; charset=utf-8");
         });
         router.put("/api/tickets/:id", [this](const http::Request& req) {
             const auto& user = req.require_user();

@@ -29,6 +29,10 @@ struct LocalBus::Subscriber {
     int attempts = 0;           // failed tries of the event after `position`
     Clock::time_point not_before{};
     std::string last_error;
+    // Whether the last read of the log reached its end, and how many appends of this subject the
+    // relay had made before that read: while both still hold, there is nothing to read.
+    bool caught_up = false;
+    std::uint64_t appends_seen = 0;
 };
 
 // The delivery thread of one subscribing database and what it last saw.
@@ -229,6 +233,7 @@ std::size_t LocalBus::relay_outbox(db::Database& db) {
         for (const auto& r : rows) metrics::record_published(r.subject, 1);
         {
             std::lock_guard lock(mutex_);
+            for (const auto& r : rows) ++appends_[r.subject];
             ++log_generation_;
         }
         delivery_cv_.notify_all();
@@ -296,6 +301,7 @@ bool LocalBus::deliver_batch(Subscriber& s) {
             batch.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(),
                              q.getColumn(2).getString(), q.getColumn(3).getString()});
     }
+    s.caught_up = batch.size() < static_cast<std::size_t>(options_.delivery_batch);
     if (batch.empty()) return false;
 
     // The whole batch runs in one transaction without a savepoint per event. If a handler asks
@@ -335,6 +341,7 @@ bool LocalBus::deliver_batch(Subscriber& s) {
             break;
         }
         failed = true;  // ~WriteTx rolls this try back; run what came before event i again
+        s.caught_up = false;
         limit = i;
     }
     if (done_through != s.position) s.attempts = 0;
@@ -497,6 +504,8 @@ void LocalBus::delivery_loop(Worker& worker) {
         worker.seen_generation = log_generation_;
         worker.busy = true;
         auto subs = worker.subscribers;
+        std::vector<std::uint64_t> appends;  // per subscriber, the relay's count for its subject
+        for (auto* s : subs) appends.push_back(appends_[s->subject]);
         lock.unlock();
 
         bool progressed = false;
@@ -515,12 +524,16 @@ void LocalBus::delivery_loop(Worker& worker) {
                 }
             }
         }
-        for (auto* s : subs) {
+        for (std::size_t i = 0; i < subs.size(); ++i) {
+            auto* s = subs[i];
             if (s->attempts > 0 && s->not_before > now) {
                 waiting = true;
                 earliest = std::min(earliest, s->not_before);
                 continue;
             }
+            // Nothing of its subject was appended since it last read to the end of the log.
+            if (s->attempts == 0 && s->caught_up && s->appends_seen == appends[i]) continue;
+            s->appends_seen = appends[i];
             try {
                 if (deliver_batch(*s)) progressed = true;
             } catch (const std::exception& e) {

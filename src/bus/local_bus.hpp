@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "bus/bus.hpp"
@@ -79,6 +80,7 @@ private:
     bool outbox_pending_ = false;   // a commit added outbox rows since the relay last looked
     bool relay_busy_ = false;
     std::uint64_t log_generation_ = 1;  // bumped whenever the log grows or a subscriber joins
+    std::unordered_map<std::string, std::uint64_t> appends_;  // relay batches appended, by subject
     std::thread relay_thread_;
 };
 

@@ -479,6 +479,7 @@ int main(int argc, char** argv) {
         s.stop();
     }
     if (!bus_rows.empty()) print(bus_rows);
-    fs::remove_all(tmp);
+    if (std::getenv("TICKETD_BENCH_KEEP")) std::printf("data kept in %s\n", tmp.c_str());
+    else fs::remove_all(tmp);
     return 0;
 }

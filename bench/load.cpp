@@ -290,6 +290,14 @@ int main(int argc, char** argv) {
         auto r = measure("hello-world (bare Beast, 1 thread)", bench::run_closed_loop(port, 50, seconds, get("/healthz")));
         r.rss_kib = hello.rss_kib();
         rows.push_back(r);
+        if (want("dogpile")) {
+            // The floor for the dogpile: the same burst of 1,000 simultaneous requests, answered by
+            // the bare server with nothing to do.
+            auto burst = measure("hello-world: 1,000 simultaneous requests", bench::run_once_each(port, 1000, get("/healthz")));
+            burst.rss_kib = hello.rss_kib();
+            burst.note = "the floor for the dogpile row";
+            rows.push_back(burst);
+        }
         hello.stop();
     }
     auto port = free_port();

@@ -40,7 +40,9 @@ test-sanitized: deps
 	cd $(SAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j $(JOBS) --timeout 600 -E "^browser:|^chaos:|module boundaries"
 
-# Benchmarks: prints one table of figures (see docs/performance.md). BENCH_SECONDS per scenario.
+# Benchmarks: prints one table of figures (see docs/performance.md). BENCH_SECONDS per scenario;
+# BENCH_ONLY=get,purchase,... runs some scenarios only (hello health get list post dogpile refuse
+# purchase bus replay).
 BENCH_SECONDS ?= 5
 bench: build
 	cmake --build $(BUILD) --target ticketd_hello ticketd_bench

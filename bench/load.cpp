@@ -3,7 +3,8 @@
 // bare Beast hello-world built with the same flags as the ceiling. Then measures the bus alone.
 //
 // Usage: ticketd_bench BUILD_DIR [seconds per scenario] [scenario,...]
-//   scenarios: hello, health, get, list, post, dogpile, purchase, bus, replay (default: all)
+//   scenarios: hello, health, get, list, post, dogpile, refuse (with dogpile), purchase, bus, replay
+//   (default: all). TICKETD_BENCH_KEEP=1 keeps the data directory.
 #include <SQLiteCpp/Column.h>
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
@@ -276,7 +277,7 @@ int main(int argc, char** argv) {
     fs::create_directories(tmp);
     std::vector<Result> rows;
     // Optional third argument: run only the scenarios whose key it names (comma-separated):
-    // hello, health, get, list, post, dogpile, purchase, bus, replay.
+    // hello, health, get, list, post, dogpile, refuse (with dogpile), purchase, bus, replay.
     std::string only = argc > 3 ? std::string(",") + argv[3] + "," : "";
     auto want = [&](const char* key) { return only.empty() || only.find(std::string(",") + key + ",") != std::string::npos; };
     bool http_scenarios = false;

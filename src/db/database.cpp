@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include <condition_variable>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -36,9 +37,7 @@ public:
     // A PASSIVE checkpoint once the log holds this many pages (SQLite's own default threshold).
     static constexpr int threshold_pages = 1000;
 
-    Checkpointer(const std::string& path, const std::string& name)
-        : connection_(path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX), name_(name) {
-        connection_.setBusyTimeout(5000);
+    Checkpointer(const std::string& path, const std::string& name) : path_(path), name_(name) {
         thread_ = std::thread([this] { run(); });
     }
     ~Checkpointer() {
@@ -70,12 +69,24 @@ private:
             lock.unlock();
             // PASSIVE: copies what no reader still needs, without blocking writers or readers;
             // the writer restarts the log from its beginning once everything is copied.
+            if (!connection_) {  // opened on first use: an idle server never needs it
+                try {
+                    connection_.emplace(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX);
+                    connection_->setBusyTimeout(5000);
+                } catch (const std::exception& e) {
+                    // The writers' own backstop checkpoints keep the log bounded meanwhile.
+                    log::warn("cannot open a checkpoint connection", {{"db", name_}, {"error", e.what()}});
+                    connection_.reset();
+                    lock.lock();
+                    continue;
+                }
+            }
             int log_pages = 0, copied = 0;
-            int rc = sqlite3_exec(connection_.getHandle(), "SELECT 1 FROM sqlite_master LIMIT 1", nullptr, nullptr,
+            int rc = sqlite3_exec(connection_->getHandle(), "SELECT 1 FROM sqlite_master LIMIT 1", nullptr, nullptr,
                                   nullptr);  // a read first: a connection that has read nothing
                                              // does not know the file is in WAL mode yet
             if (rc == SQLITE_OK)
-                rc = sqlite3_wal_checkpoint_v2(connection_.getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                rc = sqlite3_wal_checkpoint_v2(connection_->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                                &log_pages, &copied);
             if (rc != SQLITE_OK && rc != SQLITE_BUSY)
                 log::warn("checkpoint failed", {{"db", name_}, {"error", sqlite3_errstr(rc)}});
@@ -83,8 +94,9 @@ private:
         }
     }
 
-    SQLite::Database connection_;
+    std::string path_;
     std::string name_;
+    std::optional<SQLite::Database> connection_;  // used only by the thread
     std::mutex mutex_;
     std::condition_variable cv_;
     bool due_ = false;

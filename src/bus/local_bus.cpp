@@ -548,11 +548,13 @@ void LocalBus::delivery_loop(Worker& worker) {
             }
         }
 
-        // Between batches every processed event is behind its committed cursor: a safe moment
+        // Between batches every processed event is behind its committed cursor (unless moving
+        // the cursor just failed: such a subscriber has attempts > 0 and waits), a safe moment
         // to forget old inbox rows.
         if (Clock::now() >= next_prune) {
             next_prune = Clock::now() + options_.prune_every;
             for (auto* s : subs) {
+                if (s->attempts > 0) continue;
                 try {
                     if (auto n = prune_inbox(*s))
                         log::debug("inbox pruned", {{"subscriber", s->name}, {"rows", std::to_string(n)}});

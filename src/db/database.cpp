@@ -3,7 +3,6 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>
-#include <pthread.h>
 #include <sqlite3.h>
 
 #include <condition_variable>
@@ -13,6 +12,7 @@
 
 #include "db/migrations.hpp"
 #include "util/log.hpp"
+#include "util/thread_name.hpp"
 
 namespace ticketd::db {
 namespace {
@@ -60,7 +60,7 @@ public:
 
 private:
     void run() {
-        ::pthread_setname_np(::pthread_self(), ("ckpt-" + name_).substr(0, 15).c_str());
+        util::name_this_thread("ckpt-" + name_);
         std::unique_lock lock(mutex_);
         for (;;) {
             cv_.wait(lock, [this] { return stopping_ || due_; });

@@ -54,7 +54,7 @@ const std::vector<Option>& options() {
              if (v.empty()) throw std::invalid_argument("expected an IP address");
              c.host = v;
          }},
-        {"--data-dir", "TICKETD_DATA_DIR", "DIR", "directory holding the databases (created if missing)",
+        {"--data-dir", "TICKETD_DATA_DIR", "DIR", "directory holding the databases (created if missing; one server at a time)",
          [](auto& c) { return c.data_dir; },
          [](auto& c, auto& v) {
              if (v.empty()) throw std::invalid_argument("expected a directory");

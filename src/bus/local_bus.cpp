@@ -147,7 +147,7 @@ void LocalBus::outbox_committed(db::Database&) {
 }
 
 bool LocalBus::idle_locked() const {
-    if (outbox_pending_ || relay_busy_) return false;
+    if (outbox_pending_ || relay_busy_ || relay_cleanup_pending_) return false;
     for (auto& w : workers_)
         if (w->busy || w->waiting_retry || w->seen_generation != log_generation_) return false;
     return true;
@@ -182,26 +182,29 @@ std::vector<SubscriberStatus> LocalBus::subscribers() const {
 
 // ---- relay ------------------------------------------------------------------------------------
 
-std::size_t LocalBus::relay_outbox(db::Database& db) {
+std::size_t LocalBus::relay_outbox(db::Database& db, bool flush) {
     struct Row {
         std::int64_t id;
         std::string event_id, subject, payload;
         std::int64_t created_at;
     };
+    OutboxState& state = outbox_state_[&db];
     std::size_t moved = 0;
     for (;;) {
         std::vector<Row> rows;
         {
             db::ReadLock read(db);
             auto& q = read.statement(
-                "SELECT id, event_id, subject, payload, created_at FROM outbox ORDER BY id LIMIT ?");
-            q.bind(1, options_.relay_batch);
+                "SELECT id, event_id, subject, payload, created_at FROM outbox WHERE id > ?"
+                " ORDER BY id LIMIT ?");
+            q.bind(1, static_cast<std::int64_t>(state.relayed_through));
+            q.bind(2, options_.relay_batch);
             while (q.executeStep())
                 rows.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(),
                                 q.getColumn(2).getString(), q.getColumn(3).getString(),
                                 q.getColumn(4).getInt64()});
         }
-        if (rows.empty()) return moved;
+        if (rows.empty()) break;
         // Step 1: append to the log. The unique event id makes a second append after a crash
         // between step 1 and step 2 a no-op.
         {
@@ -221,14 +224,7 @@ std::size_t LocalBus::relay_outbox(db::Database& db) {
             }
             tx.commit();
         }
-        // Step 2: forget what the log now holds.
-        {
-            db::WriteTx tx(db);
-            auto& del = tx.statement("DELETE FROM outbox WHERE id <= ?");
-            del.bind(1, static_cast<std::int64_t>(rows.back().id));
-            del.exec();
-            tx.commit();
-        }
+        state.relayed_through = rows.back().id;
         moved += rows.size();
         for (const auto& r : rows) metrics::record_published(r.subject, 1);
         {
@@ -238,8 +234,23 @@ std::size_t LocalBus::relay_outbox(db::Database& db) {
         }
         delivery_cv_.notify_all();
     }
+    // Step 2: forget what the log now holds. Deleting is the module database's write lock, which
+    // its requests wait for, so under load it happens every outbox_cleanup_delay rather than
+    // after every append; rows not yet deleted are skipped by id and, after a crash, appended
+    // again as no-ops.
+    auto now = Clock::now();
+    if (state.deleted_through < state.relayed_through &&
+        (flush || now - state.last_delete >= options_.outbox_cleanup_delay)) {
+        db::WriteTx tx(db);
+        auto& del = tx.statement("DELETE FROM outbox WHERE id <= ?");
+        del.bind(1, static_cast<std::int64_t>(state.relayed_through));
+        del.exec();
+        tx.commit();
+        state.deleted_through = state.relayed_through;
+        state.last_delete = now;
+    }
+    return moved;
 }
-
 std::size_t LocalBus::relay_once() {
     std::vector<db::Database*> dbs;
     {
@@ -247,7 +258,7 @@ std::size_t LocalBus::relay_once() {
         dbs = outboxes_;
     }
     std::size_t moved = 0;
-    for (auto* db : dbs) moved += relay_outbox(*db);
+    for (auto* db : dbs) moved += relay_outbox(*db, true);
     return moved;
 }
 
@@ -255,23 +266,32 @@ void LocalBus::relay_loop() {
     util::name_this_thread("bus-relay");
     std::unique_lock lock(mutex_);
     for (;;) {
-        relay_cv_.wait(lock, [this] { return stopping_ || outbox_pending_; });
+        auto work = [this] { return stopping_ || outbox_pending_; };
+        // Relayed rows wait to be deleted: once no commit has come for a moment, delete them.
+        bool quiet = false;
+        if (relay_cleanup_pending_)
+            quiet = !relay_cv_.wait_for(lock, options_.outbox_cleanup_delay, work);
+        else
+            relay_cv_.wait(lock, work);
         if (stopping_) return;
         outbox_pending_ = false;
         relay_busy_ = true;
         auto dbs = outboxes_;
         lock.unlock();
-        bool failed = false;
+        bool failed = false, cleanup_pending = false;
         for (auto* db : dbs) {
             try {
-                relay_outbox(*db);
+                relay_outbox(*db, quiet);
             } catch (const std::exception& e) {
                 failed = true;
                 log::error("relay failed", {{"db", db->name()}, {"error", e.what()}});
             }
+            const auto& state = outbox_state_[db];
+            if (state.deleted_through < state.relayed_through) cleanup_pending = true;
         }
         lock.lock();
         relay_busy_ = false;
+        relay_cleanup_pending_ = cleanup_pending;
         if (failed) {
             // Rows stay in the outbox; try again shortly rather than spinning.
             relay_cv_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stopping_; });

@@ -20,6 +20,9 @@ struct LocalBusOptions {
     std::chrono::milliseconds first_backoff{20};            // doubles per failed try...
     std::chrono::milliseconds max_backoff{5000};            // ...up to this
     int relay_batch = 1000;                                 // outbox rows moved per transaction
+    // Relayed outbox rows are deleted once no commit has come for this long, or this often
+    // under load (each delete takes the module database's write lock).
+    std::chrono::milliseconds outbox_cleanup_delay{20};
     int delivery_batch = 500;                               // events handled per transaction
     // Inbox rows only matter for events past a subscriber's committed cursor (a crash between the
     // handler's commit and the cursor's can redeliver those). Rows of events made longer ago than
@@ -57,7 +60,9 @@ private:
 
     void relay_loop();
     void delivery_loop(Worker& worker);
-    std::size_t relay_outbox(db::Database& db);
+    // Appends what `db`'s outbox holds beyond what was relayed; deletes relayed rows when `flush`
+    // or when the last delete is outbox_cleanup_delay old.
+    std::size_t relay_outbox(db::Database& db, bool flush);
     // Delivers one batch to `s`; true if it made progress (processed, parked or found events).
     bool deliver_batch(Subscriber& s);
     // Delivers dead letters re-queued by `ticketd dead-letters retry`; true if any was handled.
@@ -79,6 +84,13 @@ private:
     bool started_ = false;
     bool outbox_pending_ = false;   // a commit added outbox rows since the relay last looked
     bool relay_busy_ = false;
+    bool relay_cleanup_pending_ = false;  // relayed outbox rows not deleted yet
+    struct OutboxState {  // the relay's own (or relay_once()'s, before start())
+        std::int64_t relayed_through = 0;
+        std::int64_t deleted_through = 0;
+        Clock::time_point last_delete{};
+    };
+    std::unordered_map<db::Database*, OutboxState> outbox_state_;
     std::uint64_t log_generation_ = 1;  // bumped whenever the log grows or a subscriber joins
     std::unordered_map<std::string, std::uint64_t> appends_;  // relay batches appended, by subject
     std::thread relay_thread_;

@@ -21,6 +21,7 @@ static App& app() {
         Config c;
         c.data_dir = ":memory:";
         c.jwt_key = "fuzz-key-0123456789abcdef0123456789";
+        c.order_wait_ms = 0;  // the app is not started: no timer would ever end a wait
         return new App(c);
     }();
     return *instance;

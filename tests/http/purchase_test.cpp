@@ -471,3 +471,17 @@ TEST_CASE("paying for an order placed a moment ago waits for payments to hear of
     }
     payments_module->stop();
 }
+
+TEST_CASE("with --order-wait 0 a payment for an order not heard of is a 404 at once", "[payments]") {
+    test::ModuleHarness h;
+    h.config.order_wait_ms = 0;
+    auto payments_module = payments::make_module(h.context());
+    payments_module->add_listeners(h.bus);
+    http::Router router;
+    payments_module->add_routes(router);
+    payments_module->start();
+    auto pending = post_payment(router, "buyer", "o1");
+    REQUIRE(pending->answered());
+    CHECK(pending->response->status == 404);
+    payments_module->stop();
+}

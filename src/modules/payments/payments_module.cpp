@@ -27,9 +27,6 @@
 namespace ticketd::payments {
 namespace {
 
-// How long a payment for an order this module has not heard of yet waits for its order:created
-// before the answer is 404. The bus delivers in milliseconds; this covers a busy moment.
-constexpr std::chrono::milliseconds order_arrival_timeout{1000};
 
 struct OrderReplica {
     std::string id;
@@ -77,7 +74,11 @@ public:
           clock_(ctx.clock),
           provider_(std::move(provider)),
           retry_timer_(ctx.make_timer()),
-          arrivals_(ctx.make_timer(), ctx.post, order_arrival_timeout) {}
+          // A payment for an order this module has not heard of yet waits (--order-wait, 1 s by
+          // default) for its order:created before the answer is 404. The bus delivers in
+          // milliseconds; the wait covers a busy moment.
+          order_wait_(ctx.config.order_wait_ms),
+          arrivals_(ctx.make_timer(), ctx.post, order_wait_) {}
 
     ~PaymentsModule() override { *alive_ = false; }
 
@@ -137,7 +138,7 @@ private:
         {
             db::WriteTx tx(*db_);
             auto order = find_order(tx, order_id);
-            if (!order && !waited) {
+            if (!order && !waited && order_wait_.count() > 0) {
                 tx.commit();  // nothing written; lets go of the database before waiting
                 auto retry = [this, user_id, order_id, token, reply](bool) {
                     try {
@@ -313,6 +314,7 @@ private:
     const util::Clock& clock_;
     std::unique_ptr<PaymentProvider> provider_;
     std::unique_ptr<util::Timer> retry_timer_;
+    std::chrono::milliseconds order_wait_;
     util::ArrivalWaiters arrivals_;  // payments waiting for their order:created
     std::mutex mutex_;
     std::set<std::string> refunding_;

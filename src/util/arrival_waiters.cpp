@@ -41,11 +41,6 @@ void ArrivalWaiters::cancel_all() {
     for (auto& [key, w] : all) w.done(false);
 }
 
-std::size_t ArrivalWaiters::waiting() const {
-    std::lock_guard lock(mutex_);
-    return waiters_.size();
-}
-
 // Arms the timer for the earliest deadline.
 void ArrivalWaiters::arm_locked() {
     auto earliest = std::min_element(waiters_.begin(), waiters_.end(), [](auto& a, auto& b) {

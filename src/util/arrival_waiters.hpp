@@ -34,7 +34,6 @@ public:
     void arrived(const std::string& key);
     // Answers every waiter with false (at shutdown).
     void cancel_all();
-    std::size_t waiting() const;
 
 private:
     struct Waiter {
@@ -47,7 +46,7 @@ private:
     std::unique_ptr<Timer> timer_;
     Post post_;
     std::chrono::milliseconds timeout_;
-    mutable std::mutex mutex_;
+    std::mutex mutex_;
     std::multimap<std::string, Waiter> waiters_;
 };
 

@@ -425,15 +425,30 @@ std::shared_ptr<PendingResponse> post_payment(const http::Router& router, const 
     return pending;
 }
 
+// The payments module on a ModuleHarness with its routes in a router, started.
+struct PaymentsRoutes {
+    test::ModuleHarness h;
+    std::unique_ptr<Module> module;
+    http::Router router;
+    explicit PaymentsRoutes(int order_wait_ms = 1000) {
+        h.config.order_wait_ms = order_wait_ms;
+        module = payments::make_module(h.context());
+        module->add_listeners(h.bus);
+        module->add_routes(router);
+        module->start();
+    }
+    ~PaymentsRoutes() { module->stop(); }
+};
+
+const events::OrderCreated order_o1{"o1", 0, "created", "buyer", "2030-01-01T00:00:00.000Z", {"t1", 1000}};
+
 }  // namespace
 
 TEST_CASE("paying for an order placed a moment ago waits for payments to hear of it", "[payments][race]") {
-    test::ModuleHarness h;
-    auto payments_module = payments::make_module(h.context());
-    payments_module->add_listeners(h.bus);
-    http::Router router;
-    payments_module->add_routes(router);
-    payments_module->start();
+    PaymentsRoutes p;
+    auto& h = p.h;
+    auto& router = p.router;
+    auto& payments_module = p.module;
     // Arrivals are waited for with the module's second timer (the first retries refunds).
     REQUIRE(h.timers.size() == 2);
     test::FakeTimer& arrival_timer = *h.timers[1];
@@ -442,8 +457,7 @@ TEST_CASE("paying for an order placed a moment ago waits for payments to hear of
         auto pending = post_payment(router, "buyer", "o1");
         CHECK_FALSE(pending->answered());
         CHECK(arrival_timer.armed_delay == std::chrono::milliseconds(1000));
-        events::OrderCreated created{"o1", 0, "created", "buyer", "2030-01-01T00:00:00.000Z", {"t1", 1000}};
-        CHECK(h.bus.deliver("payments.order-created", created, "e1") == bus::Outcome::ack);
+        CHECK(h.bus.deliver("payments.order-created", order_o1, "e1") == bus::Outcome::ack);
         auto res = pending->wait();
         REQUIRE(res);
         CHECK(res->status == 201);
@@ -451,8 +465,7 @@ TEST_CASE("paying for an order placed a moment ago waits for payments to hear of
     }
     SECTION("the order arrives but is someone else's: 401, nothing charged") {
         auto pending = post_payment(router, "intruder", "o1");
-        events::OrderCreated created{"o1", 0, "created", "buyer", "2030-01-01T00:00:00.000Z", {"t1", 1000}};
-        CHECK(h.bus.deliver("payments.order-created", created, "e1") == bus::Outcome::ack);
+        CHECK(h.bus.deliver("payments.order-created", order_o1, "e1") == bus::Outcome::ack);
         auto res = pending->wait();
         REQUIRE(res);
         CHECK(res->status == 401);
@@ -469,19 +482,11 @@ TEST_CASE("paying for an order placed a moment ago waits for payments to hear of
         CHECK(res->status == 404);
         CHECK(test::query_int(payments_module->database(), "SELECT count(*) FROM payment_attempts") == 0);
     }
-    payments_module->stop();
 }
 
 TEST_CASE("with --order-wait 0 a payment for an order not heard of is a 404 at once", "[payments]") {
-    test::ModuleHarness h;
-    h.config.order_wait_ms = 0;
-    auto payments_module = payments::make_module(h.context());
-    payments_module->add_listeners(h.bus);
-    http::Router router;
-    payments_module->add_routes(router);
-    payments_module->start();
-    auto pending = post_payment(router, "buyer", "o1");
+    PaymentsRoutes p(0);
+    auto pending = post_payment(p.router, "buyer", "o1");
     REQUIRE(pending->answered());
     CHECK(pending->response->status == 404);
-    payments_module->stop();
 }

@@ -94,9 +94,9 @@ const std::string* TicketStore::cached_body(db::ReadLock&, const std::string& id
     return it == bodies_.end() ? nullptr : &it->second;
 }
 
-void TicketStore::remember_body(db::ReadLock&, const std::string& id, std::string body) {
+const std::string& TicketStore::remember_body(db::ReadLock&, const std::string& id, std::string body) {
     if (bodies_.size() >= max_cached_bodies) bodies_.clear();  // simple bound: start over
-    bodies_.emplace(id, std::move(body));
+    return bodies_.insert_or_assign(id, std::move(body)).first->second;
 }
 
 void TicketStore::mark_released(db::WriteTx& tx, const std::string& order_id) {

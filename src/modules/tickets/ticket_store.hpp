@@ -43,7 +43,7 @@ public:
     // drops a ticket's entry in the same critical section as its COMMIT, so no reader can see
     // the new row and still be served the old body.
     const std::string* cached_body(db::ReadLock& read, const std::string& id) const;
-    void remember_body(db::ReadLock& read, const std::string& id, std::string body);
+    const std::string& remember_body(db::ReadLock& read, const std::string& id, std::string body);
 
 private:
     static constexpr std::size_t max_cached_bodies = 10000;

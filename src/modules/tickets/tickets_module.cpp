@@ -120,8 +120,7 @@ public:
             if (!body) {
                 auto t = store_.find(read, id);
                 if (!t) throw http::ApiError::not_found();
-                store_.remember_body(read, id, http::to_json_text(to_json(*t)));
-                body = store_.cached_body(read, id);
+                body = &store_.remember_body(read, id, http::to_json_text(to_json(*t)));
             }
             return http::text_response(200, *body, "application/json; charset=utf-8");
         });

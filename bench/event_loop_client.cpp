@@ -24,7 +24,7 @@ struct Connection {
     std::string in;
     long unit = -1;  // the unit in progress, -1 when idle
     int step = 0;
-    Clock::time_point started;
+    Clock::time_point started, step_started;
     bool done = false;  // run_once_each: its one unit is over
 };
 
@@ -128,6 +128,7 @@ struct Runner {
     void send_step(Connection& c, std::string_view previous, int previous_status) {
         std::string req = flow(c.unit, c.step, previous);
         if (req.empty()) return finish(c, previous_status);
+        c.step_started = Clock::now();
         if (!send_all(c.fd, req)) {
             finish(c, 0);
             ::close(c.fd);
@@ -168,6 +169,10 @@ struct Runner {
         while (c.unit >= 0 && parse_response(c.in, p)) {
             std::string body(p.body);
             c.in.erase(0, p.size);
+            if (result.step_latency_ms.size() <= static_cast<std::size_t>(c.step))
+                result.step_latency_ms.resize(static_cast<std::size_t>(c.step) + 1);
+            result.step_latency_ms[static_cast<std::size_t>(c.step)].push_back(
+                std::chrono::duration<double, std::milli>(Clock::now() - c.step_started).count());
             if (p.status < 200 || p.status >= 300) {
                 finish(c, p.status);
             } else {

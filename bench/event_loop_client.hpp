@@ -21,6 +21,7 @@ struct LoadResult {
     long errors = 0;               // units that ended with a non-2xx status or a broken connection
     std::vector<double> latency_ms; // per unit, first byte sent to last response read
     std::vector<int> final_status;  // per unit, the status that ended it (0: connection failed)
+    std::vector<std::vector<double>> step_latency_ms;  // [step]: each response's time, sent to read
     double elapsed_s = 0;
 };
 

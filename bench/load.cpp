@@ -4,7 +4,8 @@
 //
 // Usage: ticketd_bench BUILD_DIR [seconds per scenario] [scenario,...]
 //   scenarios: hello, health, get, list, post, dogpile, refuse (with dogpile), purchase, bus, replay
-//   (default: all). TICKETD_BENCH_KEEP=1 keeps the data directory.
+//   (default: all). TICKETD_BENCH_KEEP=1 keeps the data directory; TICKETD_BENCH_THREADS=1 prints
+//   each server thread's CPU per purchase flow to stderr.
 #include <SQLiteCpp/Column.h>
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
@@ -23,7 +24,9 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -57,6 +60,26 @@ struct Process {
             waitpid(pid, nullptr, 0);
         }
         pid = -1;
+    }
+    // CPU seconds each of the server's threads has used, by thread name (/proc/PID/task/*/stat).
+    std::map<std::string, double> thread_cpu() const {
+        std::map<std::string, double> out;
+        static const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+        for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+            std::ifstream in(task.path() / "stat");
+            std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            auto open = stat.find('('), close = stat.rfind(')');
+            if (open == std::string::npos || close == std::string::npos) continue;
+            std::istringstream rest(stat.substr(close + 2));
+            std::string field;
+            double utime = 0, stime = 0;
+            for (int i = 3; i <= 15 && rest >> field; ++i) {  // fields 14 and 15: utime, stime
+                if (i == 14) utime = std::stod(field);
+                if (i == 15) stime = std::stod(field);
+            }
+            out[stat.substr(open + 1, close - open - 1)] += (utime + stime) / tick;
+        }
+        return out;
     }
     long rss_kib(const char* field = "VmHWM:") const {
         std::ifstream in("/proc/" + std::to_string(pid) + "/status");
@@ -254,6 +277,28 @@ Result bus_run(const fs::path& dir, BusMode mode) {
     return r;
 }
 
+// Notes the server's and the load client's CPU per unit of work on `r`; with TICKETD_BENCH_THREADS
+// set, prints each server thread's share to stderr (where the time goes, for profiling).
+void describe_cpu(Result& r, const std::map<std::string, double>& before, const std::map<std::string, double>& after,
+                  double client_s, double units) {
+    double server_s = 0;
+    std::vector<std::pair<double, std::string>> by_thread;
+    for (const auto& [name, s] : after) {
+        auto was = before.find(name);
+        double used = s - (was == before.end() ? 0 : was->second);
+        server_s += used;
+        by_thread.emplace_back(used, name);
+    }
+    char note[128];
+    std::snprintf(note, sizeof note, "CPU per flow: server %.0f us, load client %.0f us", 1e6 * server_s / units,
+                  1e6 * client_s / units);
+    r.note = note;
+    if (!std::getenv("TICKETD_BENCH_THREADS")) return;
+    std::sort(by_thread.rbegin(), by_thread.rend());
+    for (const auto& [used, name] : by_thread)
+        if (used > 0) std::fprintf(stderr, "  %-16s %7.0f us per unit\n", name.c_str(), 1e6 * used / units);
+}
+
 void print(const std::vector<Result>& rows) {
     std::printf("\n%-44s %12s %9s %9s %7s %10s  %s\n", "scenario", "req/s", "p50 ms", "p99 ms", "errors",
                 "peak RSS", "");
@@ -394,8 +439,9 @@ int main(int argc, char** argv) {
         auto stock = create_tickets(port, seller, 40000, 100000);
         std::this_thread::sleep_for(std::chrono::seconds(2));  // the orders replica catches up
         const std::string buyer = cookie_for("flow-buyer");
-        auto r = measure("purchase flow (reserve + pay), 16 buyers",
-                         bench::run_closed_loop(port, 16, seconds, [&](long n, int step, std::string_view previous) {
+        auto server_cpu0 = server.thread_cpu();
+        auto client_cpu0 = cpu_seconds();
+        auto flows = bench::run_closed_loop(port, 16, seconds, [&](long n, int step, std::string_view previous) {
                              if (step == 0)
                                  return bench::http_request("POST", "/api/orders", buyer,
                                                             R"({"ticketId":")" + stock[static_cast<std::size_t>(n) % stock.size()] + R"("})");
@@ -403,8 +449,16 @@ int main(int argc, char** argv) {
                                  return bench::http_request("POST", "/api/payments", buyer,
                                                             R"({"token":"tok_visa","orderId":")" + id_of(previous) + R"("})");
                              return std::string();
-                         }));
+                         });
+        auto r = measure("purchase flow (reserve + pay), 16 buyers", flows);
         r.rss_kib = server.rss_kib();
+        describe_cpu(r, server_cpu0, server.thread_cpu(), cpu_seconds() - client_cpu0, r.rps * seconds);
+        if (flows.step_latency_ms.size() == 2) {
+            char note[96];
+            std::snprintf(note, sizeof note, "; p50 order %.1f ms, payment %.1f ms",
+                          percentile(flows.step_latency_ms[0], 0.5), percentile(flows.step_latency_ms[1], 0.5));
+            r.note += note;
+        }
         rows.push_back(r);
     }
     server.stop();

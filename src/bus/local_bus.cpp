@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <stdexcept>
+#include <utility>
 
 #include "db/database.hpp"
 #include "util/log.hpp"
@@ -40,7 +41,15 @@ struct LocalBus::Worker {
     db::Database* db = nullptr;
     std::vector<Subscriber*> subscribers;  // guarded by LocalBus::mutex_
     std::thread thread;
-    std::uint64_t seen_generation = 0;     // log_generation_ when it last started a pass
+    // Bumped (under LocalBus::mutex_) when there may be work for it: an append of a subject one
+    // of its subscribers follows, a new subscriber, the start. Only then is it woken.
+    std::uint64_t generation = 1;
+    std::uint64_t seen_generation = 0;     // `generation` when it last started a pass
+    std::condition_variable wake;
+    void poke() {
+        ++generation;
+        wake.notify_one();
+    }
     bool busy = false;
     bool waiting_retry = false;            // a subscriber waits out a backoff
 };
@@ -53,7 +62,7 @@ void LocalBus::attach_outbox(db::Database& db) {
     std::lock_guard lock(mutex_);
     if (std::find(outboxes_.begin(), outboxes_.end(), &db) == outboxes_.end())
         outboxes_.push_back(&db);
-    outbox_pending_ = true;
+    mark_pending_locked(db);
     relay_cv_.notify_one();
 }
 
@@ -99,8 +108,7 @@ void LocalBus::subscribe_raw(std::string name, std::string subject, db::Database
     }
     (*worker)->subscribers.push_back(s.get());
     subscribers_.push_back(std::move(s));
-    ++log_generation_;
-    delivery_cv_.notify_all();
+    (*worker)->poke();
 }
 
 void LocalBus::start() {
@@ -108,8 +116,8 @@ void LocalBus::start() {
     if (started_) return;
     started_ = true;
     stopping_ = false;
-    outbox_pending_ = true;
-    ++log_generation_;
+    for (auto* db : outboxes_) mark_pending_locked(*db);
+    for (auto& w : workers_) ++w->generation;
     relay_thread_ = std::thread([this] { relay_loop(); });
     for (auto& w : workers_) {
         Worker& worker = *w;
@@ -126,7 +134,10 @@ void LocalBus::stop() {
         for (auto& w : workers_) workers.push_back(w.get());
     }
     relay_cv_.notify_all();
-    delivery_cv_.notify_all();
+    {
+        std::lock_guard lock(mutex_);
+        for (auto* w : workers) w->wake.notify_one();
+    }
     if (relay_thread_.joinable()) relay_thread_.join();
     for (auto* w : workers)
         if (w->thread.joinable()) w->thread.join();
@@ -140,16 +151,21 @@ bool LocalBus::running() const {
     return started_ && !stopping_;
 }
 
-void LocalBus::outbox_committed(db::Database&) {
+void LocalBus::outbox_committed(db::Database& db) {
     std::lock_guard lock(mutex_);
-    outbox_pending_ = true;
+    mark_pending_locked(db);
     relay_cv_.notify_one();
 }
 
+void LocalBus::mark_pending_locked(db::Database& db) {
+    if (std::find(pending_outboxes_.begin(), pending_outboxes_.end(), &db) == pending_outboxes_.end())
+        pending_outboxes_.push_back(&db);
+}
+
 bool LocalBus::idle_locked() const {
-    if (outbox_pending_ || relay_busy_ || relay_cleanup_pending_) return false;
+    if (!pending_outboxes_.empty() || relay_busy_ || relay_cleanup_pending_) return false;
     for (auto& w : workers_)
-        if (w->busy || w->waiting_retry || w->seen_generation != log_generation_) return false;
+        if (w->busy || w->waiting_retry || w->seen_generation != w->generation) return false;
     return true;
 }
 
@@ -228,19 +244,27 @@ std::size_t LocalBus::relay_outbox(db::Database& db, bool flush) {
         moved += rows.size();
         for (const auto& r : rows) metrics::record_published(r.subject, 1);
         {
+            // Wakes only the delivery threads with a subscriber to one of the appended subjects.
+            std::vector<const std::string*> subjects;  // distinct, usually one to three
+            for (const auto& r : rows)
+                if (std::none_of(subjects.begin(), subjects.end(), [&](auto* s) { return *s == r.subject; }))
+                    subjects.push_back(&r.subject);
             std::lock_guard lock(mutex_);
             for (const auto& r : rows) ++appends_[r.subject];
-            ++log_generation_;
+            for (auto& w : workers_) {
+                bool concerned = std::any_of(w->subscribers.begin(), w->subscribers.end(), [&](Subscriber* sub) {
+                    return std::any_of(subjects.begin(), subjects.end(), [&](auto* s) { return *s == sub->subject; });
+                });
+                if (concerned) w->poke();
+            }
         }
-        delivery_cv_.notify_all();
     }
     // Step 2: forget what the log now holds. Deleting is the module database's write lock, which
     // its requests wait for, so under load it happens every outbox_cleanup_delay rather than
     // after every append; rows not yet deleted are skipped by id and, after a crash, appended
     // again as no-ops.
     auto now = Clock::now();
-    if (state.deleted_through < state.relayed_through &&
-        (flush || now - state.last_delete >= options_.outbox_cleanup_delay)) {
+    if (delete_due(state, flush, now)) {
         db::WriteTx tx(db);
         auto& del = tx.statement("DELETE FROM outbox WHERE id <= ?");
         del.bind(1, static_cast<std::int64_t>(state.relayed_through));
@@ -262,11 +286,16 @@ std::size_t LocalBus::relay_once() {
     return moved;
 }
 
+bool LocalBus::delete_due(const OutboxState& state, bool flush, Clock::time_point now) const {
+    return state.deleted_through < state.relayed_through &&
+           (flush || now - state.last_delete >= options_.outbox_cleanup_delay);
+}
+
 void LocalBus::relay_loop() {
-    util::name_this_thread("bus-relay");
+    util::name_this_thread("bus-relay", util::ThreadKind::background);
     std::unique_lock lock(mutex_);
     for (;;) {
-        auto work = [this] { return stopping_ || outbox_pending_; };
+        auto work = [this] { return stopping_ || !pending_outboxes_.empty(); };
         // Relayed rows wait to be deleted: once no commit has come for a moment, delete them.
         bool quiet = false;
         if (relay_cleanup_pending_)
@@ -274,10 +303,16 @@ void LocalBus::relay_loop() {
         else
             relay_cv_.wait(lock, work);
         if (stopping_) return;
-        outbox_pending_ = false;
+        // Only the databases that committed to their outbox are read, and those whose relayed
+        // rows are due for deletion; once quiet, every one with rows to delete.
+        auto dbs = std::exchange(pending_outboxes_, {});
+        auto all = outboxes_;
         relay_busy_ = true;
-        auto dbs = outboxes_;
         lock.unlock();
+        auto now = Clock::now();
+        for (auto* db : all)
+            if (delete_due(outbox_state_[db], quiet, now) && std::find(dbs.begin(), dbs.end(), db) == dbs.end())
+                dbs.push_back(db);
         bool failed = false, cleanup_pending = false;
         for (auto* db : dbs) {
             try {
@@ -286,6 +321,8 @@ void LocalBus::relay_loop() {
                 failed = true;
                 log::error("relay failed", {{"db", db->name()}, {"error", e.what()}});
             }
+        }
+        for (auto* db : all) {
             const auto& state = outbox_state_[db];
             if (state.deleted_through < state.relayed_through) cleanup_pending = true;
         }
@@ -295,7 +332,7 @@ void LocalBus::relay_loop() {
         if (failed) {
             // Rows stay in the outbox; try again shortly rather than spinning.
             relay_cv_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stopping_; });
-            outbox_pending_ = true;
+            for (auto* db : outboxes_) mark_pending_locked(*db);
         }
         if (idle_locked()) idle_cv_.notify_all();
     }
@@ -482,7 +519,7 @@ std::size_t LocalBus::prune_inbox(Subscriber& s) {
     // Event ids begin with their creation time in milliseconds as 12 hex digits, so one range of
     // the inbox's key holds every older event. (Ids from before time-ordered ids sort anywhere;
     // those events are long behind every cursor, so dropping their rows is as safe.)
-    char before[13];
+    char before[17];
     std::snprintf(before, sizeof before, "%012llx",
                   static_cast<unsigned long long>(std::max<std::int64_t>(0, now_ms() - options_.inbox_retention.count())));
     std::size_t removed = 0;
@@ -515,13 +552,13 @@ bool requeue_dead_letter(db::Database& log, std::int64_t id) {
 }
 
 void LocalBus::delivery_loop(Worker& worker) {
-    util::name_this_thread("bus-" + worker.db->name());
+    util::name_this_thread("bus-" + worker.db->name(), util::ThreadKind::background);
     std::unique_lock lock(mutex_);
     auto next_requeue_check = Clock::now();
     auto next_prune = Clock::now() + options_.prune_every;
     for (;;) {
         if (stopping_) return;
-        worker.seen_generation = log_generation_;
+        worker.seen_generation = worker.generation;
         worker.busy = true;
         auto subs = worker.subscribers;
         std::vector<std::uint64_t> appends;  // per subscriber, the relay's count for its subject
@@ -590,8 +627,8 @@ void LocalBus::delivery_loop(Worker& worker) {
         worker.waiting_retry = waiting;
         if (progressed) continue;  // more may be waiting beyond this batch
         if (idle_locked()) idle_cv_.notify_all();
-        delivery_cv_.wait_until(lock, earliest, [&] {
-            return stopping_ || worker.seen_generation != log_generation_;
+        worker.wake.wait_until(lock, earliest, [&] {
+            return stopping_ || worker.seen_generation != worker.generation;
         });
     }
 }

@@ -71,6 +71,7 @@ private:
     // their event id), a thousand per transaction. Returns how many went.
     std::size_t prune_inbox(Subscriber& s);
     bool idle_locked() const;
+    void mark_pending_locked(db::Database& db);
 
     db::Database& log_;
     LocalBusOptions options_;
@@ -79,10 +80,10 @@ private:
     std::vector<std::unique_ptr<Worker>> workers_;  // one per subscribing database
 
     mutable std::mutex mutex_;
-    std::condition_variable relay_cv_, delivery_cv_, idle_cv_;
+    std::condition_variable relay_cv_, idle_cv_;
     bool stopping_ = false;
     bool started_ = false;
-    bool outbox_pending_ = false;   // a commit added outbox rows since the relay last looked
+    std::vector<db::Database*> pending_outboxes_;  // committed to since the relay last looked
     bool relay_busy_ = false;
     bool relay_cleanup_pending_ = false;  // relayed outbox rows not deleted yet
     struct OutboxState {  // the relay's own (or relay_once()'s, before start())
@@ -91,7 +92,8 @@ private:
         Clock::time_point last_delete{};
     };
     std::unordered_map<db::Database*, OutboxState> outbox_state_;
-    std::uint64_t log_generation_ = 1;  // bumped whenever the log grows or a subscriber joins
+    // Whether relayed rows wait to be deleted and their delete is due (`flush`: due now).
+    bool delete_due(const OutboxState& state, bool flush, Clock::time_point now) const;
     std::unordered_map<std::string, std::uint64_t> appends_;  // relay batches appended, by subject
     std::thread relay_thread_;
 };

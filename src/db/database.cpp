@@ -34,10 +34,14 @@ void configure_sqlite_once() {
 
 class Database::Checkpointer {
 public:
-    // A PASSIVE checkpoint once the log holds this many pages (SQLite's own default threshold).
+    // A PASSIVE checkpoint each time the log has grown by this many pages since the last one
+    // (SQLite's own default threshold)...
     static constexpr int threshold_pages = 1000;
+    // ...and once it holds this many, one that makes the log start over (see run()).
+    static constexpr int restart_pages = 4 * threshold_pages;
 
-    Checkpointer(const std::string& path, const std::string& name) : path_(path), name_(name) {
+    Checkpointer(const std::string& path, const std::string& name, std::mutex& writers)
+        : path_(path), name_(name), writers_(writers) {
         thread_ = std::thread([this] { run(); });
     }
     ~Checkpointer() {
@@ -53,6 +57,8 @@ public:
         if (pages < threshold_pages) return;
         {
             std::lock_guard lock(mutex_);
+            if (pages < copied_through_) copied_through_ = 0;  // the log has started over since
+            if (due_ || pages - copied_through_ < threshold_pages) return;
             due_ = true;
         }
         cv_.notify_one();
@@ -88,19 +94,33 @@ private:
             if (rc == SQLITE_OK)
                 rc = sqlite3_wal_checkpoint_v2(connection_->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                                &log_pages, &copied);
+            // The log starts again from its beginning only if a transaction begins with every
+            // frame copied. Under steady writes some always land while the copy above runs, so
+            // the log would grow until the writers' backstop. Once it is long, the few frames
+            // committed meanwhile are copied with this database's writers held off (a few ms,
+            // fsyncs included). This thread is a serving one, not a background one (see
+            // ThreadKind): a lagging checkpoint lets the log grow, and here others wait for it.
+            if (rc == SQLITE_OK && log_pages >= restart_pages) {
+                std::lock_guard quiet(writers_);
+                rc = sqlite3_wal_checkpoint_v2(connection_->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                               &log_pages, &copied);
+            }
             if (rc != SQLITE_OK && rc != SQLITE_BUSY)
                 log::warn("checkpoint failed", {{"db", name_}, {"error", sqlite3_errstr(rc)}});
             lock.lock();
+            if (rc == SQLITE_OK) copied_through_ = log_pages;
         }
     }
 
     std::string path_;
     std::string name_;
+    std::mutex& writers_;
     std::optional<SQLite::Database> connection_;  // used only by the thread
     std::mutex mutex_;
     std::condition_variable cv_;
     bool due_ = false;
     bool stopping_ = false;
+    int copied_through_ = 0;  // frames of the log the last checkpoint had copied
     std::thread thread_;
 };
 
@@ -122,7 +142,7 @@ Database::Database(std::string name, const std::string& path, Durability durabil
     connection_->exec("PRAGMA cache_size=-16000");
     if (path != ":memory:") {
         connection_->exec("PRAGMA wal_autocheckpoint=0");
-        checkpointer_ = std::make_unique<Checkpointer>(path, name_);
+        checkpointer_ = std::make_unique<Checkpointer>(path, name_, mutex_);
         sqlite3_wal_hook(
             connection_->getHandle(),
             [](void* self, sqlite3* handle, const char* schema, int pages) {

@@ -8,7 +8,7 @@ namespace ticketd::util {
 WorkerPool::WorkerPool(int threads) {
     for (int i = 0; i < std::max(1, threads); ++i)
         threads_.emplace_back([this, i] {
-            name_this_thread("worker-" + std::to_string(i));
+            name_this_thread("worker-" + std::to_string(i), ThreadKind::background);
             for (;;) {
                 std::function<void()> job;
                 {

@@ -10,9 +10,6 @@
 namespace ticketd {
 struct Config;
 }
-namespace ticketd::util {
-class WorkerPool;
-}
 
 namespace ticketd::payments {
 
@@ -39,12 +36,15 @@ struct ProviderResult {
 class PaymentProvider {
 public:
     virtual ~PaymentProvider() = default;
+    // `done` runs exactly once, on any thread, possibly before the call returns: call these
+    // with no database lock held.
     virtual void charge(ChargeRequest request, std::function<void(ProviderResult)> done) = 0;
     virtual void refund(RefundRequest request, std::function<void(ProviderResult)> done) = 0;
 };
 
-// tok_visa succeeds, tok_chargeDeclined is declined, anything else is an unknown token.
-std::unique_ptr<PaymentProvider> make_fake_provider(util::WorkerPool& workers);
+// tok_visa succeeds, tok_chargeDeclined is declined, anything else is an unknown token. Answers
+// before charge() or refund() returns.
+std::unique_ptr<PaymentProvider> make_fake_provider();
 // Stripe's API over HTTPS (STRIPE_KEY, STRIPE_API_BASE), with timeouts and retries.
 std::unique_ptr<PaymentProvider> make_stripe_provider(const Config& config);
 

@@ -330,7 +330,7 @@ std::unique_ptr<Module> make_module(const ModuleContext& ctx, std::unique_ptr<Pa
 
 std::unique_ptr<Module> make_module(const ModuleContext& ctx) {
     auto provider = ctx.config.payments == "stripe" ? make_stripe_provider(ctx.config)
-                                                    : make_fake_provider(ctx.workers);
+                                                    : make_fake_provider();
     return make_module(ctx, std::move(provider));
 }
 

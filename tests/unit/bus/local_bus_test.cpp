@@ -356,6 +356,41 @@ TEST_CASE("old inbox rows are pruned between batches; nothing is delivered twice
     CHECK(handled == 3);
 }
 
+TEST_CASE("a quiet outbox is emptied while another one stays busy", "[bus]") {
+    test::TempDir dir;
+    db::Database log("bus", dir.path() + "/bus.db");
+    log.migrate({"bus"});
+    db::Database quiet("probe", dir.path() + "/quiet.db"), busy("probe", dir.path() + "/busy.db");
+    quiet.migrate({"probe", "outbox"});
+    busy.migrate({"probe", "outbox"});
+    bus::LocalBus bus(log, test::test_bus_options());
+    bus.attach_outbox(quiet);
+    bus.attach_outbox(busy);
+    bus.start();
+    auto publish = [&](db::Database& db, const std::string& id) {
+        db::WriteTx tx(db);
+        bus.publish(tx, TicketCreated{id, 0, "x", 1, "u"});
+        tx.commit();
+    };
+    auto outbox_rows = [](db::Database& db) {
+        db::ReadLock read(db);
+        auto& q = read.statement("SELECT count(*) FROM outbox");
+        q.executeStep();
+        return q.getColumn(0).getInt64();
+    };
+    publish(quiet, "q");
+    // A commit every 2 ms elsewhere: the relay never sees the 20 ms pause it deletes after.
+    std::int64_t left = 1;
+    for (int i = 0; i < 500 && left > 0; ++i) {
+        publish(busy, "b" + std::to_string(i));
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        if (i % 10 == 9) left = outbox_rows(quiet);
+    }
+    CHECK(left == 0);
+    REQUIRE(bus.wait_idle(std::chrono::seconds(10)));
+    CHECK(outbox_rows(busy) == 0);
+}
+
 TEST_CASE("wait_idle covers events published by handlers", "[bus]") {
     Fixture f;
     // A chain: each created ticket below 20 publishes the next one from inside its handler.

@@ -5,10 +5,12 @@
 #include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <optional>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include "db/migrations.hpp"
 #include "util/log.hpp"
@@ -37,11 +39,11 @@ public:
     // A PASSIVE checkpoint each time the log has grown by this many pages since the last one
     // (SQLite's own default threshold)...
     static constexpr int threshold_pages = 1000;
-    // ...and once it holds this many, one that makes the log start over (see run()).
+    // ...and once it holds this many, the log is made to start over (see finish_in_writer).
     static constexpr int restart_pages = 4 * threshold_pages;
+    static constexpr std::chrono::seconds leftovers_within{1};
 
-    Checkpointer(const std::string& path, const std::string& name, std::mutex& writers)
-        : path_(path), name_(name), writers_(writers) {
+    Checkpointer(const std::string& path, const std::string& name) : path_(path), name_(name) {
         thread_ = std::thread([this] { run(); });
     }
     ~Checkpointer() {
@@ -52,16 +54,30 @@ public:
         cv_.notify_one();
         thread_.join();
     }
-    // From the WAL hook, under the database's mutex: cheap, never blocks on I/O.
-    void log_grew(int pages) {
-        if (pages < threshold_pages) return;
+    // From the WAL hook, under the database's mutex: cheap, never blocks on I/O. True when the
+    // committing thread should now copy the log's tail itself (see finish_in_writer).
+    bool log_grew(int pages) {
+        bool wake = false, tail = false;
         {
             std::lock_guard lock(mutex_);
             if (pages < copied_through_) copied_through_ = 0;  // the log has started over since
-            if (due_ || pages - copied_through_ < threshold_pages) return;
-            due_ = true;
+            log_pages_ = pages;
+            tail = std::exchange(tail_due_, false);
+            if (!tail && !due_ && pages - copied_through_ >= threshold_pages) wake = due_ = true;
         }
-        cv_.notify_one();
+        if (wake) cv_.notify_one();
+        return tail;
+    }
+
+    // The log starts again from its beginning only if a write transaction begins with every
+    // frame copied. Under steady writes some always land while this thread's copy runs, so the
+    // log would grow until the writers' backstop. So once it is long and this thread has copied
+    // most of it, the next committing thread, which holds the database's mutex anyway, copies the
+    // few frames committed meanwhile (a few ms, fsyncs included) and the writer after it starts
+    // the log over. Taking the mutex here instead would not do: a busy writer re-takes it at
+    // once, and this thread waited up to 280 ms for it under load.
+    static void finish_in_writer(sqlite3* handle, const char* schema) {
+        sqlite3_wal_checkpoint_v2(handle, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     }
 
 private:
@@ -69,12 +85,18 @@ private:
         util::name_this_thread("ckpt-" + name_);
         std::unique_lock lock(mutex_);
         for (;;) {
-            cv_.wait(lock, [this] { return stopping_ || due_; });
+            auto woken = [this] { return stopping_ || due_; };
+            // Frames the passes left behind (fewer than a threshold) are copied within a second,
+            // so a log whose writes stopped is folded into the file; with none left the thread
+            // sleeps until the log grows.
+            if (log_pages_ > copied_through_) {
+                if (!cv_.wait_for(lock, leftovers_within, woken)) due_ = true;
+            } else {
+                cv_.wait(lock, woken);
+            }
             if (stopping_) return;
-            due_ = false;
             lock.unlock();
-            // PASSIVE: copies what no reader still needs, without blocking writers or readers;
-            // the writer restarts the log from its beginning once everything is copied.
+            // PASSIVE: copies what no reader still needs, without blocking writers or readers.
             if (!connection_) {  // opened on first use: an idle server never needs it
                 try {
                     connection_.emplace(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX);
@@ -84,6 +106,7 @@ private:
                     log::warn("cannot open a checkpoint connection", {{"db", name_}, {"error", e.what()}});
                     connection_.reset();
                     lock.lock();
+                    due_ = false;
                     continue;
                 }
             }
@@ -94,33 +117,29 @@ private:
             if (rc == SQLITE_OK)
                 rc = sqlite3_wal_checkpoint_v2(connection_->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
                                                &log_pages, &copied);
-            // The log starts again from its beginning only if a transaction begins with every
-            // frame copied. Under steady writes some always land while the copy above runs, so
-            // the log would grow until the writers' backstop. Once it is long, the few frames
-            // committed meanwhile are copied with this database's writers held off (a few ms,
-            // fsyncs included). This thread is a serving one, not a background one (see
-            // ThreadKind): a lagging checkpoint lets the log grow, and here others wait for it.
-            if (rc == SQLITE_OK && log_pages >= restart_pages) {
-                std::lock_guard quiet(writers_);
-                rc = sqlite3_wal_checkpoint_v2(connection_->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                               &log_pages, &copied);
-            }
             if (rc != SQLITE_OK && rc != SQLITE_BUSY)
                 log::warn("checkpoint failed", {{"db", name_}, {"error", sqlite3_errstr(rc)}});
             lock.lock();
-            if (rc == SQLITE_OK) copied_through_ = log_pages;
+            // due_ stayed set while copying, so commits meanwhile did not queue another pass; go
+            // again at once if they added a threshold's worth (the writes may have stopped).
+            if (rc == SQLITE_OK) {
+                copied_through_ = log_pages;
+                if (log_pages >= restart_pages) tail_due_ = true;
+            }
+            due_ = rc == SQLITE_OK && log_pages_ - copied_through_ >= threshold_pages;
         }
     }
 
     std::string path_;
     std::string name_;
-    std::mutex& writers_;
     std::optional<SQLite::Database> connection_;  // used only by the thread
     std::mutex mutex_;
     std::condition_variable cv_;
-    bool due_ = false;
+    bool due_ = false;        // a pass is wanted or running
+    bool tail_due_ = false;   // the next commit copies the log's tail (finish_in_writer)
     bool stopping_ = false;
-    int copied_through_ = 0;  // frames of the log the last checkpoint had copied
+    int copied_through_ = 0;  // frames of the log the last pass had copied
+    int log_pages_ = 0;       // frames in the log at the last commit
     std::thread thread_;
 };
 
@@ -142,14 +161,15 @@ Database::Database(std::string name, const std::string& path, Durability durabil
     connection_->exec("PRAGMA cache_size=-16000");
     if (path != ":memory:") {
         connection_->exec("PRAGMA wal_autocheckpoint=0");
-        checkpointer_ = std::make_unique<Checkpointer>(path, name_, mutex_);
+        checkpointer_ = std::make_unique<Checkpointer>(path, name_);
         sqlite3_wal_hook(
             connection_->getHandle(),
             [](void* self, sqlite3* handle, const char* schema, int pages) {
-                static_cast<Checkpointer*>(self)->log_grew(pages);
+                if (static_cast<Checkpointer*>(self)->log_grew(pages))
+                    Checkpointer::finish_in_writer(handle, schema);
                 // Backstop: if writers outrun the background thread, the committing thread
                 // checkpoints itself, as SQLite would by default, so the log stays bounded.
-                if (pages >= 8 * Checkpointer::threshold_pages)
+                else if (pages >= 8 * Checkpointer::threshold_pages)
                     sqlite3_wal_checkpoint_v2(handle, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
                 return SQLITE_OK;
             },

@@ -9,7 +9,7 @@
 namespace ticketd::util {
 
 enum class ThreadKind {
-    serving,     // answers requests, waits on the network, or holds others up (checkpoints)
+    serving,     // answers requests, waits on the network, or must keep up (checkpoints)
     background,  // the bus's relay and delivery, password hashing: waits for a turn when it wakes
 };
 

@@ -7,7 +7,9 @@
 #include <SQLiteCpp/Column.h>
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,10 +18,13 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <random>
 #include <set>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,16 +50,44 @@ std::string cookie_for(const std::string& user) {
     return util::base64_encode(json::serialize(json::object{{"jwt", sessions.issue(user, user + "@chaos")}}));
 }
 
+// A port outside Linux's ephemeral range (32768-60999), where the client sockets of tests running
+// alongside could hold it when the server restarts, and free when chosen. The same port serves
+// every restart, so the workers' clients find the server again.
+std::uint16_t pick_port() {
+    for (int i = 0; i < 2000; ++i) {
+        auto port = static_cast<std::uint16_t>(20000 + (getpid() * 31 + i * 7) % 12000);
+        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(port);
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+        ::close(fd);
+        if (free) return port;
+    }
+    throw std::runtime_error("no free port in 20000-31999");
+}
+
 struct Server {
     std::string binary, data;
     std::uint16_t port;
     pid_t pid = -1;
 
+    std::string log_path() const { return data + "/server.log"; }
+    // The server's own log (every run appends to it), for an error message.
+    std::string log_tail() const {
+        std::ifstream in(log_path());
+        std::stringstream all;
+        all << in.rdbuf();
+        auto text = all.str();
+        return text.size() > 2000 ? text.substr(text.size() - 2000) : text;
+    }
+
     void start() {
         pid = fork();
         if (pid == 0) {
             setenv("JWT_KEY", jwt_key.c_str(), 1);
-            freopen("/dev/null", "w", stderr);
+            if (!freopen(log_path().c_str(), "a", stderr)) _exit(126);
             std::string p = std::to_string(port), w = std::to_string(window_seconds);
             execl(binary.c_str(), binary.c_str(), "--port", p.c_str(), "--host", "127.0.0.1", "--data-dir",
                   data.c_str(), "--reservation-window", w.c_str(), "--access-log", "false", "--threads", "2",
@@ -62,6 +95,10 @@ struct Server {
             _exit(127);
         }
         for (int i = 0; i < 10000; ++i) {
+            int status = 0;
+            if (waitpid(pid, &status, WNOHANG) == pid)
+                throw std::runtime_error("ticketd exited at start (status " + std::to_string(status) +
+                                         "); its log ends:\n" + log_tail());
             try {
                 test::HttpClient c(port);
                 if (c.get("/healthz").status == 200) return;
@@ -69,7 +106,7 @@ struct Server {
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(2));
         }
-        throw std::runtime_error("ticketd did not come back");
+        throw std::runtime_error("ticketd did not answer /healthz; its log ends:\n" + log_tail());
     }
     void kill9() {
         ::kill(pid, SIGKILL);
@@ -160,23 +197,9 @@ long query(SQLite::Database& db, const std::string& sql) {
     return q.executeStep() ? q.getColumn(0).getInt64() : 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-    if (argc < 2) {
-        std::fprintf(stderr, "usage: ticketd_chaos PATH/TO/ticketd [--kills N] [--workers N]\n");
-        return 2;
-    }
-    int kills = 5, workers = 8;
-    for (int i = 2; i + 1 < argc; i += 2) {
-        std::string a = argv[i];
-        if (a == "--kills") kills = std::atoi(argv[i + 1]);
-        else if (a == "--workers") workers = std::atoi(argv[i + 1]);
-    }
-    signal(SIGPIPE, SIG_IGN);
-    auto dir = fs::temp_directory_path() / ("ticketd-chaos-" + std::to_string(getpid()));
-    fs::create_directories(dir);
-    Server server{argv[1], dir.string(), static_cast<std::uint16_t>(30000 + getpid() % 20000)};
+// Runs the load with its kills, then checks; returns the number of violations.
+int run(const std::string& binary, const fs::path& dir, int kills, int workers) {
+    Server server{binary, dir.string(), pick_port()};
     server.start();
 
     Ledger ledger;
@@ -293,6 +316,32 @@ int main(int argc, char** argv) {
                 "paid=%zu cancelled=%zu events=%ld violations=%d\n",
                 kills, ledger.requests.load(), ledger.acked.load(), ledger.failed.load(), ledger.tickets.size(),
                 ledger.orders.size(), ledger.paid_orders.size(), ledger.cancelled.size(), events, violations);
+    return violations;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: ticketd_chaos PATH/TO/ticketd [--kills N] [--workers N]\n");
+        return 2;
+    }
+    int kills = 5, workers = 8;
+    for (int i = 2; i + 1 < argc; i += 2) {
+        std::string a = argv[i];
+        if (a == "--kills") kills = std::atoi(argv[i + 1]);
+        else if (a == "--workers") workers = std::atoi(argv[i + 1]);
+    }
+    signal(SIGPIPE, SIG_IGN);
+    auto dir = fs::temp_directory_path() / ("ticketd-chaos-" + std::to_string(getpid()));
+    fs::create_directories(dir);
+    int violations = 0;
+    try {
+        violations = run(argv[1], dir, kills, workers);
+    } catch (const std::exception& e) {
+        std::printf("chaos: error: %s\n", e.what());
+        violations = -1;
+    }
     if (violations == 0) fs::remove_all(dir);
     else std::printf("data directory kept for inspection: %s\n", dir.c_str());
     return violations == 0 ? 0 : 1;

@@ -5,7 +5,8 @@
 // Usage: ticketd_bench BUILD_DIR [seconds per scenario] [scenario,...]
 //   scenarios: hello, health, get, list, post, dogpile, refuse (with dogpile), purchase, bus, replay
 //   (default: all). TICKETD_BENCH_KEEP=1 keeps the data directory; TICKETD_BENCH_THREADS=1 prints
-//   each server thread's CPU per purchase flow to stderr.
+//   each server thread's CPU per purchase flow to stderr; TICKETD_BENCH_SERVER_LOG=FILE appends
+//   the servers' log lines to FILE.
 #include <SQLiteCpp/Column.h>
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
@@ -101,7 +102,8 @@ Process spawn(std::vector<std::string> argv, std::uint16_t port) {
         for (auto& a : argv) args.push_back(a.data());
         args.push_back(nullptr);
         setenv("JWT_KEY", jwt_key.c_str(), 1);
-        freopen("/dev/null", "w", stderr);
+        const char* log = std::getenv("TICKETD_BENCH_SERVER_LOG");  // the servers' own log lines
+        freopen(log ? log : "/dev/null", "a", stderr);
         execv(args[0], args.data());
         _exit(127);
     }

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "db/migrations.hpp"
+#include "db/wal_vfs.hpp"
 #include "util/log.hpp"
 #include "util/thread_name.hpp"
 
@@ -27,6 +28,7 @@ void configure_sqlite_once() {
     static const bool done = [] {
         sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
         sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+        install_wal_vfs();
         return true;
     }();
     (void)done;

@@ -72,7 +72,8 @@ const std::vector<Option>& options() {
          [](auto& c) { return c.payments; },
          [](auto& c, auto& v) { c.payments = one_of(v, {"fake", "stripe"}); }},
         {"--order-wait", "TICKETD_ORDER_WAIT_MS", "MS",
-         "how long a payment waits for an order placed a moment ago before answering 404 (0: not at all)",
+         "how long an order waits for a ticket listed a moment ago, and a payment for an order placed a"
+         " moment ago, to arrive through the bus before answering 404 (0: not at all)",
          [](auto& c) { return std::to_string(c.order_wait_ms); },
          [](auto& c, auto& v) { c.order_wait_ms = parse_int(v, 0, 60000); }},
         {"--production", "", "", "production mode (same as TICKETD_ENV=production): JWT_KEY required, Secure cookies",

@@ -14,7 +14,7 @@ struct Config {
     int threads = 0;                        // 0: one per hardware thread
     int reservation_window_seconds = 900;
     std::string payments = "fake";          // fake | stripe
-    int order_wait_ms = 1000;               // a payment waits this long for an order not seen yet
+    int order_wait_ms = 1000;               // an order (payment) waits this long for a ticket (order) not seen yet
     bool production = false;
     std::string jwt_key;                    // empty: generated in development mode
     int session_days = 14;

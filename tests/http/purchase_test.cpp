@@ -391,7 +391,7 @@ TEST_CASE("an expiry seen before the payment leaves the order cancelled with the
 
 namespace {
 
-// A POST /api/payments as `user_id`, dispatched straight to `router`; the response lands in the
+// A POST as `user_id`, dispatched straight to `router`; the response lands in the
 // returned slot whenever the handler replies.
 struct PendingResponse {
     std::mutex m;
@@ -408,12 +408,12 @@ struct PendingResponse {
     }
 };
 
-std::shared_ptr<PendingResponse> post_payment(const http::Router& router, const std::string& user_id,
-                                              const std::string& order_id) {
+std::shared_ptr<PendingResponse> post(const http::Router& router, const std::string& user_id,
+                                      const std::string& path, std::string body) {
     http::Request req;
     req.method = "POST";
-    req.target = req.path = "/api/payments";
-    req.body = R"({"token":"tok_visa","orderId":")" + order_id + R"("})";
+    req.target = req.path = path;
+    req.body = std::move(body);
     req.headers.push_back({"Content-Type", "application/json"});
     req.current_user = http::User{user_id, user_id + "@example.com", 0};
     auto pending = std::make_shared<PendingResponse>();
@@ -423,6 +423,14 @@ std::shared_ptr<PendingResponse> post_payment(const http::Router& router, const 
         pending->cv.notify_all();
     });
     return pending;
+}
+std::shared_ptr<PendingResponse> post_payment(const http::Router& router, const std::string& user_id,
+                                              const std::string& order_id) {
+    return post(router, user_id, "/api/payments", R"({"token":"tok_visa","orderId":")" + order_id + R"("})");
+}
+std::shared_ptr<PendingResponse> post_order(const http::Router& router, const std::string& user_id,
+                                            const std::string& ticket_id) {
+    return post(router, user_id, "/api/orders", R"({"ticketId":")" + ticket_id + R"("})");
 }
 
 // The payments module on a ModuleHarness with its routes in a router, started.
@@ -438,6 +446,21 @@ struct PaymentsRoutes {
         module->start();
     }
     ~PaymentsRoutes() { module->stop(); }
+};
+
+// The orders module on a ModuleHarness with its routes in a router, started.
+struct OrdersRoutes {
+    test::ModuleHarness h;
+    std::unique_ptr<Module> module;
+    http::Router router;
+    explicit OrdersRoutes(int order_wait_ms = 1000) {
+        h.config.order_wait_ms = order_wait_ms;
+        module = orders::make_module(h.context());
+        module->add_listeners(h.bus);
+        module->add_routes(router);
+        module->start();
+    }
+    ~OrdersRoutes() { module->stop(); }
 };
 
 const events::OrderCreated order_o1{"o1", 0, "created", "buyer", "2030-01-01T00:00:00.000Z", {"t1", 1000}};
@@ -487,6 +510,44 @@ TEST_CASE("paying for an order placed a moment ago waits for payments to hear of
 TEST_CASE("with --order-wait 0 a payment for an order not heard of is a 404 at once", "[payments]") {
     PaymentsRoutes p(0);
     auto pending = post_payment(p.router, "buyer", "o1");
+    REQUIRE(pending->answered());
+    CHECK(pending->response->status == 404);
+}
+
+TEST_CASE("ordering a ticket listed a moment ago waits for orders to hear of it", "[orders][race]") {
+    OrdersRoutes o;
+    auto& h = o.h;
+    REQUIRE(h.timers.size() == 1);
+    test::FakeTimer& arrival_timer = *h.timers[0];
+    auto orders_in = [&] { return test::query_int(o.module->database(), "SELECT count(*) FROM orders"); };
+
+    SECTION("the ticket arrives: the order is placed") {
+        auto pending = post_order(o.router, "buyer", "t1");
+        CHECK_FALSE(pending->answered());
+        CHECK(arrival_timer.armed_delay == std::chrono::milliseconds(1000));
+        CHECK(h.bus.deliver("orders.ticket-created", events::TicketCreated{"t1", 0, "Gig", 1000, "seller"}, "e1") ==
+              bus::Outcome::ack);
+        auto res = pending->wait();
+        REQUIRE(res);
+        CHECK(res->status == 201);
+        CHECK(json::parse(res->body).at("ticket").at("title") == "Gig");
+        CHECK(orders_in() == 1);
+    }
+    SECTION("no such ticket: 404 once the wait is over, nothing recorded") {
+        auto pending = post_order(o.router, "buyer", "nope");
+        CHECK_FALSE(pending->answered());
+        std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // the deadline is real time
+        CHECK(arrival_timer.fire());
+        auto res = pending->wait();
+        REQUIRE(res);
+        CHECK(res->status == 404);
+        CHECK(orders_in() == 0);
+    }
+}
+
+TEST_CASE("with --order-wait 0 an order for a ticket not heard of is a 404 at once", "[orders]") {
+    OrdersRoutes o(0);
+    auto pending = post_order(o.router, "buyer", "t1");
     REQUIRE(pending->answered());
     CHECK(pending->response->status == 404);
 }

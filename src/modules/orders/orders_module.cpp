@@ -13,6 +13,7 @@
 #include "ticketd/events/order_events.hpp"
 #include "ticketd/events/payment_events.hpp"
 #include "ticketd/events/ticket_events.hpp"
+#include "util/arrival_waiters.hpp"
 #include "util/clock.hpp"
 #include "util/ids.hpp"
 #include "util/log.hpp"
@@ -40,17 +41,22 @@ public:
         : db_(ctx.open_database("orders")),
           bus_(ctx.bus),
           clock_(ctx.clock),
-          window_(std::chrono::seconds(ctx.config.reservation_window_seconds)) {}
+          window_(std::chrono::seconds(ctx.config.reservation_window_seconds)),
+          // An order for a ticket this module has not heard of yet waits (--order-wait, 1 s by
+          // default) for its ticket:created before the answer is 404: a ticket can be ordered
+          // the moment POST /api/tickets has answered.
+          ticket_wait_(ctx.config.order_wait_ms),
+          arrivals_(ctx.make_timer(), ctx.post, ticket_wait_) {}
 
     std::string_view name() const override { return "orders"; }
     db::Database& database() override { return *db_; }
 
     void add_routes(http::Router& router) override {
-        router.post("/api/orders", [this](const http::Request& req) {
+        router.add_async("POST", "/api/orders", [this](const http::Request& req, http::Reply reply) {
             const auto& user = req.require_user();
             auto body = http::json_object(req);
             auto ticket_id = http::required_string(body, "ticketId", "TicketId must be provided");
-            return http::json(201, to_json(place_order(user.id, ticket_id)));
+            order_once_known(user.id, ticket_id, std::move(reply), ticket_wait_.count() > 0);
         });
         router.get("/api/orders", [this](const http::Request& req) {
             const auto& user = req.require_user();
@@ -89,11 +95,36 @@ public:
             [this](db::WriteTx& tx, const events::PaymentRefunded& e) { return on_payment_refunded(tx, e); });
     }
 
+    void stop() override { arrivals_.cancel_all(); }
+
 private:
     std::int64_t now_ms() const { return util::to_unix_ms(clock_.now()); }
 
-    // The order and its event commit together or not at all.
-    Order place_order(const std::string& user_id, const std::string& ticket_id) {
+    bool knows_ticket(const std::string& ticket_id) {
+        db::ReadLock read(*db_);
+        return store_.find_ticket(read, ticket_id).has_value();
+    }
+
+    // Answers `reply` with the new order; for a ticket not heard of yet, after waiting for it if
+    // `may_wait` (it may have been listed a moment ago), else with 404.
+    void order_once_known(const std::string& user_id, const std::string& ticket_id, http::Reply reply,
+                          bool may_wait) {
+        if (auto order = place_order(user_id, ticket_id)) return reply(http::json(201, to_json(*order)));
+        if (!may_wait) throw http::ApiError::not_found();
+        auto again = [this, user_id, ticket_id, reply](bool) {
+            try {
+                order_once_known(user_id, ticket_id, reply, false);
+            } catch (...) {
+                reply.fail(std::current_exception());
+            }
+        };
+        if (arrivals_.present_or_wait(ticket_id, [&] { return knows_ticket(ticket_id); }, again))
+            order_once_known(user_id, ticket_id, std::move(reply), false);
+    }
+
+    // The order and its event commit together or not at all. Nothing, and nothing written, when
+    // this module does not know the ticket.
+    std::optional<Order> place_order(const std::string& user_id, const std::string& ticket_id) {
         {
             // A stampede on one ticket is refused here, with a read: no write lock to queue for,
             // no failed insert to roll back. The unique index below still decides the races.
@@ -103,7 +134,7 @@ private:
         }
         db::WriteTx tx(*db_);  // BEGIN IMMEDIATE: concurrent buyers queue here
         auto ticket = store_.find_ticket(tx, ticket_id);
-        if (!ticket) throw http::ApiError::not_found();
+        if (!ticket) return std::nullopt;
         auto now = clock_.now();
         Order order{util::random_id(), user_id, "created",
                     util::to_unix_ms(now + window_), ticket->id, ticket->title,
@@ -138,6 +169,7 @@ private:
     bus::Outcome on_ticket_created(db::WriteTx& tx, const events::TicketCreated& e) {
         if (store_.find_ticket(tx, e.id)) return bus::Outcome::ack;  // duplicate
         store_.insert_ticket(tx, {e.id, e.title, e.price_cents, e.user_id, e.version, std::nullopt});
+        tx.on_commit([this, id = e.id] { arrivals_.arrived(id); });
         return bus::Outcome::ack;
     }
 
@@ -189,6 +221,8 @@ private:
     bus::Bus& bus_;
     const util::Clock& clock_;
     std::chrono::seconds window_;
+    std::chrono::milliseconds ticket_wait_;
+    util::ArrivalWaiters arrivals_;  // orders waiting for their ticket:created
     OrderStore store_;
 };
 

@@ -279,6 +279,21 @@ Result bus_run(const fs::path& dir, BusMode mode) {
     return r;
 }
 
+// Where the server's memory is now, from its /metrics: SQLite's page caches and the heap in use.
+std::string memory_note(std::uint16_t port) {
+    auto body = test::HttpClient(port).get("/metrics").body;
+    double caches = 0, heap = 0;
+    std::istringstream lines(body);
+    for (std::string line; std::getline(lines, line);) {
+        auto value = [&] { return std::stod(line.substr(line.rfind(' ') + 1)); };
+        if (line.starts_with("ticketd_database_cache_bytes{")) caches += value();
+        if (line.starts_with("ticketd_heap_in_use_bytes ")) heap = value();
+    }
+    char note[96];
+    std::snprintf(note, sizeof note, "SQLite caches %.1f MiB, heap %.1f MiB", caches / 1048576, heap / 1048576);
+    return note;
+}
+
 // Notes the server's and the load client's CPU per unit of work on `r`; with TICKETD_BENCH_THREADS
 // set, prints each server thread's share to stderr (where the time goes, for profiling).
 void describe_cpu(Result& r, const std::map<std::string, double>& before, const std::map<std::string, double>& after,
@@ -467,6 +482,7 @@ int main(int argc, char** argv) {
         auto r = measure("purchase flow (reserve + pay), 16 buyers", flows);
         r.rss_kib = server.rss_kib();
         describe_cpu(r, server_cpu0, server.thread_cpu(), cpu_seconds() - client_cpu0, r.rps * seconds);
+        r.note += "; " + memory_note(port);
         if (flows.step_latency_ms.size() == 2) {
             char note[96];
             std::snprintf(note, sizeof note, "; p50 order %.1f ms, payment %.1f ms",

@@ -206,6 +206,13 @@ struct App::Impl {
                 metrics::write_sample(out, "ticketd_database_size_bytes", "db=" + metrics::label_value(m->name()),
                                       size_of(m->database()));
         }
+        metrics::write_help(out, "ticketd_database_cache_bytes", "gauge",
+                            "Memory held by each database connection's SQLite page cache (at most 16 MB each).");
+        metrics::write_sample(out, "ticketd_database_cache_bytes", "db=\"bus\"", static_cast<double>(log_db->cache_bytes()));
+        for (auto& m : modules)
+            metrics::write_sample(out, "ticketd_database_cache_bytes", "db=" + metrics::label_value(m->name()),
+                                  static_cast<double>(m->database().cache_bytes()));
+        metrics::write_process(out);
         for (auto& m : modules) m->write_metrics(out);
         return out;
     }

@@ -190,6 +190,13 @@ Database::~Database() {
     }
 }
 
+std::int64_t Database::cache_bytes() {
+    std::lock_guard lock(mutex_);
+    int used = 0, highwater = 0;
+    sqlite3_db_status(connection_->getHandle(), SQLITE_DBSTATUS_CACHE_USED, &used, &highwater, 0);
+    return used;
+}
+
 SQLite::Statement& Database::statement(std::string_view sql) {
     auto use = [this](SQLite::Statement& stmt) -> SQLite::Statement& {
         // tryReset: reset() would rethrow the error of the statement's last failed step.

@@ -32,6 +32,9 @@ public:
     const std::string& name() const { return name_; }
     const std::string& path() const { return path_; }
 
+    // Bytes SQLite's page cache holds for this database's connection (at most cache_size, 16 MB).
+    std::int64_t cache_bytes();
+
     // Applies the embedded migrations of the named schema sets that this file has not seen, all
     // in one transaction. Throws std::runtime_error if the file was written by a newer schema.
     void migrate(std::initializer_list<std::string_view> schema_sets);

@@ -1,7 +1,11 @@
 #include "util/metrics.hpp"
 
+#include <malloc.h>
+#include <unistd.h>
+
 #include <array>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -124,6 +128,19 @@ void write_prometheus(std::string& out) {
                "Events parked after too many failed tries since start, by subscriber.");
     for (const auto& [sub, n] : dead_letters_)
         write_sample(out, "ticketd_events_dead_lettered_total", "subscriber=" + label_value(sub), static_cast<double>(n));
+}
+
+void write_process(std::string& out) {
+    long pages = 0, resident = 0;
+    std::ifstream statm("/proc/self/statm");
+    if (statm >> pages >> resident) {
+        write_help(out, "process_resident_memory_bytes", "gauge", "Resident memory of the process.");
+        write_sample(out, "process_resident_memory_bytes", "", static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)));
+    }
+    struct mallinfo2 heap = mallinfo2();
+    write_help(out, "ticketd_heap_in_use_bytes", "gauge",
+               "Memory the process's allocations hold (malloc arenas and large blocks), freed memory not counted.");
+    write_sample(out, "ticketd_heap_in_use_bytes", "", static_cast<double>(heap.uordblks + heap.hblkhd));
 }
 
 }  // namespace ticketd::metrics

@@ -17,6 +17,9 @@ void record_dead_letter(std::string_view subscriber);
 // Appends the counters and histograms above in Prometheus text format.
 void write_prometheus(std::string& out);
 
+// Appends the process's resident memory and the heap memory in use (malloc), now.
+void write_process(std::string& out);
+
 // Helpers for gauges computed at scrape time.
 void write_help(std::string& out, std::string_view name, std::string_view type, std::string_view help);
 void write_sample(std::string& out, std::string_view name, std::string_view labels, double value);

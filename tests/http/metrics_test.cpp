@@ -26,5 +26,15 @@ TEST_CASE("/metrics reports requests by route, events, lag, outboxes and pending
     CHECK(m.find("ticketd_dead_letters 0") != std::string::npos);
     CHECK(m.find("ticketd_expiration_jobs_pending 0") != std::string::npos);
     CHECK(m.find(R"(ticketd_database_size_bytes{db="orders"})") != std::string::npos);
+    // Memory: each connection's page cache holds at least the pages just read; the process more.
+    auto gauge = [&](const std::string& series) {
+        auto at = m.find("\n" + series + " ");
+        REQUIRE(at != std::string::npos);
+        return std::stod(m.substr(at + series.size() + 2));
+    };
+    CHECK(gauge(R"(ticketd_database_cache_bytes{db="orders"})") > 0);
+    CHECK(gauge(R"(ticketd_database_cache_bytes{db="orders"})") <= 16e6 + 1e6);
+    CHECK(gauge("process_resident_memory_bytes") > gauge("ticketd_heap_in_use_bytes"));
+    CHECK(gauge("ticketd_heap_in_use_bytes") > gauge(R"(ticketd_database_cache_bytes{db="orders"})"));
     CHECK(m.find("# TYPE ticketd_http_request_duration_seconds histogram") != std::string::npos);
 }

@@ -35,6 +35,8 @@ TEST_CASE("/metrics reports requests by route, events, lag, outboxes and pending
     CHECK(gauge(R"(ticketd_database_cache_bytes{db="orders"})") > 0);
     CHECK(gauge(R"(ticketd_database_cache_bytes{db="orders"})") <= 16e6 + 1e6);
     CHECK(gauge("process_resident_memory_bytes") > gauge("ticketd_heap_in_use_bytes"));
+#ifndef __SANITIZE_ADDRESS__  // AddressSanitizer's allocator replaces malloc's: mallinfo2 sees nothing
     CHECK(gauge("ticketd_heap_in_use_bytes") > gauge(R"(ticketd_database_cache_bytes{db="orders"})"));
+#endif
     CHECK(m.find("# TYPE ticketd_http_request_duration_seconds histogram") != std::string::npos);
 }

@@ -433,34 +433,19 @@ std::shared_ptr<PendingResponse> post_order(const http::Router& router, const st
     return post(router, user_id, "/api/orders", R"({"ticketId":")" + ticket_id + R"("})");
 }
 
-// The payments module on a ModuleHarness with its routes in a router, started.
-struct PaymentsRoutes {
+// A module made by `make` on a ModuleHarness with its routes in a router, started.
+struct ModuleRoutes {
     test::ModuleHarness h;
     std::unique_ptr<Module> module;
     http::Router router;
-    explicit PaymentsRoutes(int order_wait_ms = 1000) {
+    ModuleRoutes(std::unique_ptr<Module> (*make)(const ModuleContext&), int order_wait_ms = 1000) {
         h.config.order_wait_ms = order_wait_ms;
-        module = payments::make_module(h.context());
+        module = make(h.context());
         module->add_listeners(h.bus);
         module->add_routes(router);
         module->start();
     }
-    ~PaymentsRoutes() { module->stop(); }
-};
-
-// The orders module on a ModuleHarness with its routes in a router, started.
-struct OrdersRoutes {
-    test::ModuleHarness h;
-    std::unique_ptr<Module> module;
-    http::Router router;
-    explicit OrdersRoutes(int order_wait_ms = 1000) {
-        h.config.order_wait_ms = order_wait_ms;
-        module = orders::make_module(h.context());
-        module->add_listeners(h.bus);
-        module->add_routes(router);
-        module->start();
-    }
-    ~OrdersRoutes() { module->stop(); }
+    ~ModuleRoutes() { module->stop(); }
 };
 
 const events::OrderCreated order_o1{"o1", 0, "created", "buyer", "2030-01-01T00:00:00.000Z", {"t1", 1000}};
@@ -468,7 +453,7 @@ const events::OrderCreated order_o1{"o1", 0, "created", "buyer", "2030-01-01T00:
 }  // namespace
 
 TEST_CASE("paying for an order placed a moment ago waits for payments to hear of it", "[payments][race]") {
-    PaymentsRoutes p;
+    ModuleRoutes p(payments::make_module);
     auto& h = p.h;
     auto& router = p.router;
     auto& payments_module = p.module;
@@ -508,14 +493,14 @@ TEST_CASE("paying for an order placed a moment ago waits for payments to hear of
 }
 
 TEST_CASE("with --order-wait 0 a payment for an order not heard of is a 404 at once", "[payments]") {
-    PaymentsRoutes p(0);
+    ModuleRoutes p(payments::make_module, 0);
     auto pending = post_payment(p.router, "buyer", "o1");
     REQUIRE(pending->answered());
     CHECK(pending->response->status == 404);
 }
 
 TEST_CASE("ordering a ticket listed a moment ago waits for orders to hear of it", "[orders][race]") {
-    OrdersRoutes o;
+    ModuleRoutes o(orders::make_module);
     auto& h = o.h;
     REQUIRE(h.timers.size() == 1);
     test::FakeTimer& arrival_timer = *h.timers[0];
@@ -546,7 +531,7 @@ TEST_CASE("ordering a ticket listed a moment ago waits for orders to hear of it"
 }
 
 TEST_CASE("with --order-wait 0 an order for a ticket not heard of is a 404 at once", "[orders]") {
-    OrdersRoutes o(0);
+    ModuleRoutes o(orders::make_module, 0);
     auto pending = post_order(o.router, "buyer", "t1");
     REQUIRE(pending->answered());
     CHECK(pending->response->status == 404);

@@ -14,6 +14,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <condition_variable>
@@ -21,6 +22,7 @@
 #include <future>
 #include <list>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -88,9 +90,9 @@ struct Server::Impl {
     std::uint16_t bound_port = 0;
 
     // Declared before the io_context: sessions still queued in it are destroyed with it and
-    // report their closing here.
+    // report their closing here. Each session removes itself from the list in its destructor.
     std::mutex sessions_mutex;
-    std::list<std::weak_ptr<Session>> sessions;
+    std::list<Session*> sessions;
     std::condition_variable sessions_cv;
 
     std::promise<void> stop_requested;
@@ -100,6 +102,10 @@ struct Server::Impl {
     net::io_context ioc;
     tcp::acceptor acceptor;
     net::signal_set signals;
+    // Read and write timeouts: one timer for the whole server (see sweep()) rather than one armed
+    // and cancelled around every read and write, which cost each request two extra handlers.
+    net::steady_timer sweeper;
+    std::chrono::milliseconds sweep_period;
     std::vector<std::thread> threads;
 
     Impl(const Router& r, ServerOptions o)
@@ -109,11 +115,17 @@ struct Server::Impl {
           ioc(options.threads > 0 ? options.threads
                                   : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
           acceptor(ioc),
-          signals(ioc, SIGINT, SIGTERM) {}
+          signals(ioc, SIGINT, SIGTERM),
+          sweeper(ioc),
+          // A timed-out connection is closed at most a quarter of its timeout late (1 s at most).
+          sweep_period(std::clamp(std::min(options.read_timeout, options.write_timeout) / 4,
+                                  std::chrono::milliseconds(10), std::chrono::milliseconds(1000))) {}
 
     void do_accept();
-    void session_closed() {
+    void sweep();
+    void session_closed(std::optional<std::list<Session*>::iterator> entry) {
         std::lock_guard lock(sessions_mutex);
+        if (entry) sessions.erase(*entry);
         --connections;
         sessions_cv.notify_all();
     }
@@ -121,15 +133,35 @@ struct Server::Impl {
 
 class Session : public std::enable_shared_from_this<Session> {
 public:
+    // The connection is already counted in `connections`; the destructor uncounts it.
     Session(tcp::socket&& socket, Server::Impl& server)
         : stream_(std::move(socket)), server_(server) {
         beast::error_code ec;
         auto ep = stream_.socket().remote_endpoint(ec);
         if (!ec) remote_ = ep.address().to_string();
     }
-    ~Session() { server_.session_closed(); }
+    ~Session() { server_.session_closed(entry_); }
 
+    // Whether the current read or write has outlived its timeout (any thread may ask).
+    bool overdue(Clock::time_point now) const {
+        auto d = deadline_.load(std::memory_order_relaxed);
+        return d != 0 && d <= now.time_since_epoch().count();
+    }
+
+    // Posted by the sweep: closes the connection if it is still overdue once on its strand. The
+    // pending read or write then completes with an error and the session ends.
+    void time_out() {
+        net::post(stream_.get_executor(), [self = shared_from_this()] {
+            if (self->overdue(Clock::now())) self->close();
+        });
+    }
+
+    // Joins the server's list of sessions (for timeouts and stop()), then starts reading.
     void run() {
+        {
+            std::lock_guard lock(server_.sessions_mutex);
+            entry_ = server_.sessions.insert(server_.sessions.end(), this);
+        }
         net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_request(); });
     }
 
@@ -146,12 +178,17 @@ public:
     }
 
 private:
+    void arm(std::chrono::milliseconds timeout) {
+        deadline_.store((Clock::now() + timeout).time_since_epoch().count(), std::memory_order_relaxed);
+    }
+    void disarm() { deadline_.store(0, std::memory_order_relaxed); }
+
     void read_request() {
         if (closing_) return close();
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
         parser_->body_limit(server_.options.body_limit);
-        stream_.expires_after(server_.options.read_timeout);
+        arm(server_.options.read_timeout);
         bhttp::async_read_header(stream_, buffer_, *parser_,
                                  [self = shared_from_this()](beast::error_code ec, std::size_t) {
                                      self->on_header(ec);
@@ -211,6 +248,7 @@ private:
     }
 
     void on_request() {
+        disarm();  // the handler may take its time (an order waiting for its ticket)
         auto message = parser_->release();
         Request req;
         req.method = std::string(message.method_string());
@@ -259,7 +297,7 @@ private:
             res->body() = std::move(r.body);
             res->prepare_payload();
         }
-        stream_.expires_after(server_.options.write_timeout);
+        arm(server_.options.write_timeout);
         auto self = shared_from_this();
         bhttp::async_write(stream_, *res,
                            [self, res, req = std::move(req), status = r.status, size](
@@ -300,7 +338,29 @@ private:
     bool busy_ = false;
     bool closing_ = false;
     Clock::time_point started_{};
+    std::atomic<Clock::rep> deadline_{0};  // 0: no read or write under way
+    std::optional<std::list<Session*>::iterator> entry_;  // set by run()
 };
+
+void Server::Impl::sweep() {
+    sweeper.expires_after(sweep_period);
+    sweeper.async_wait([this](beast::error_code ec) {
+        if (ec) return;
+        std::vector<std::shared_ptr<Session>> overdue;
+        auto now = Clock::now();
+        {
+            std::lock_guard lock(sessions_mutex);
+            for (Session* s : sessions)
+                if (s->overdue(now))
+                    // Null when the session is already being destroyed (its destructor waits
+                    // for this lock); the pointers are released after the lock.
+                    if (auto alive = s->weak_from_this().lock()) overdue.push_back(std::move(alive));
+        }
+        for (auto& s : overdue) s->time_out();
+        overdue.clear();
+        sweep();
+    });
+}
 
 void Server::Impl::do_accept() {
     acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
@@ -332,19 +392,10 @@ void Server::Impl::do_accept() {
             });
             return do_accept();
         }
-        {
-            std::lock_guard lock(sessions_mutex);
-            ++connections;
-        }
+        ++connections;
         beast::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
-        auto session = std::make_shared<Session>(std::move(socket), *this);
-        {
-            std::lock_guard lock(sessions_mutex);
-            std::erase_if(sessions, [](auto& w) { return w.expired(); });
-            sessions.push_back(session);
-        }
-        session->run();
+        std::make_shared<Session>(std::move(socket), *this)->run();
         do_accept();
     });
 }
@@ -383,6 +434,7 @@ void Server::start() {
         request_stop();
     });
     i.do_accept();
+    i.sweep();
     int n = i.options.threads > 0 ? i.options.threads
                                   : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     for (int t = 0; t < n; ++t)
@@ -413,8 +465,8 @@ void Server::stop() {
         std::vector<std::shared_ptr<Session>> live;
         {
             std::lock_guard lock(i.sessions_mutex);
-            for (auto& w : i.sessions)
-                if (auto s = w.lock()) live.push_back(std::move(s));
+            for (Session* s : i.sessions)
+                if (auto alive = s->weak_from_this().lock()) live.push_back(std::move(alive));
         }
         for (auto& s : live) s->shutdown();
         live.clear();

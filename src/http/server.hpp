@@ -22,7 +22,9 @@ struct ServerOptions {
     std::size_t body_limit = 1024 * 1024;
     std::size_t header_limit = 16 * 1024;
     // Longest wait for a whole request (headers and body), counted from the moment the server
-    // starts reading it; an idle keep-alive connection is closed after the same time.
+    // starts reading it; an idle keep-alive connection is closed after the same time. The write
+    // timeout bounds sending a response. Both are checked by a periodic sweep (every quarter of
+    // the shorter, between 10 ms and 1 s), so a connection closes up to one period late.
     std::chrono::milliseconds read_timeout{30000};
     std::chrono::milliseconds write_timeout{30000};
     std::size_t max_connections = 10000;

@@ -1,8 +1,15 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <thread>
 
+#include "http/router.hpp"
+#include "http/server.hpp"
 #include "support/http_client.hpp"
 #include "support/probe_module.hpp"
 #include "support/test_server.hpp"
@@ -177,6 +184,49 @@ TEST_CASE("a silent or trickling client is disconnected after the read timeout",
     CHECK(cut);
     test::HttpClient fine(app.port());
     CHECK(fine.get("/healthz").status == 200);
+}
+
+TEST_CASE("a client that stops reading its response is disconnected after the write timeout", "[http]") {
+    const std::string big(32 * 1024 * 1024, 'x');
+    http::Router router;
+    router.get("/big", [&big](const http::Request&) { return http::text_response(200, big, "text/plain"); });
+    http::ServerOptions o;
+    o.host = "127.0.0.1";
+    o.port = 0;
+    o.threads = 1;
+    o.access_log = false;
+    o.write_timeout = std::chrono::milliseconds(200);
+    http::Server server(router, o);
+    server.start();
+
+    // A small receive window, set before connecting, so the response cannot all be buffered.
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    int small = 4096;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(server.port());
+    ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    std::string request = "GET /big HTTP/1.1\r\nHost: x\r\n\r\n";
+    REQUIRE(::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
+
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // not reading
+    CHECK(server.open_connections() == 0);
+    // What was sent before the cut is still readable; then the connection ends, short.
+    std::size_t received = 0;
+    char chunk[65536];
+    timeval tv{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    while (true) {
+        auto n = ::recv(fd, chunk, sizeof chunk, 0);
+        if (n <= 0) break;
+        received += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    CHECK(received < big.size());
+    server.stop();
 }
 
 TEST_CASE("connections beyond the cap are refused with 503", "[http]") {

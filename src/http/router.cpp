@@ -110,31 +110,35 @@ bool Router::match(const Route& route, const std::vector<std::string_view>& path
 }
 
 void Router::dispatch(Request req, std::function<void(Response)> inner_done) const {
-    // Every response is counted under its route pattern (or "unmatched"), with its latency.
     auto started = std::chrono::steady_clock::now();
-    auto route_name = std::make_shared<std::string>("unmatched");
+    auto path = split_path(req.path);
+    bool path_known = false;
+    const Route* found = nullptr;
+    std::string_view method = req.method == "HEAD" ? std::string_view("GET") : req.method;
+    bool well_formed = !req.path.empty() && req.path.front() == '/' && req.path.find("//") == std::string::npos;
+    if (well_formed) {
+        for (const auto& route : routes_) {
+            if (!match(route, path, nullptr)) continue;
+            path_known = true;
+            if (route.method == method) {
+                found = &route;
+                break;
+            }
+        }
+    }
+    // Every response is counted under its route pattern ("static" for files, else "unmatched"),
+    // with its latency. Routes are fixed once the server runs, so the pattern can be pointed to.
+    static const std::string unmatched = "unmatched", static_files = "static";
+    const std::string* route_name =
+        found ? &found->pattern : (!path_known && fallback_ && method == "GET") ? &static_files : &unmatched;
     auto done = [inner_done = std::move(inner_done), started, method = req.method,
                  route_name](Response r) {
         double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         metrics::record_request(*route_name, method, r.status, seconds);
         inner_done(std::move(r));
     };
-    auto path = split_path(req.path);
-    bool path_known = false;
-    const Route* found = nullptr;
-    std::set<std::string> allowed;
-    std::string_view method = req.method == "HEAD" ? std::string_view("GET") : req.method;
-    if (!req.path.empty() && req.path.front() == '/' && req.path.find("//") == std::string::npos) {
-        for (const auto& route : routes_) {
-            if (!match(route, path, nullptr)) continue;
-            path_known = true;
-            allowed.insert(route.method);
-            if (route.method == method && !found) found = &route;
-        }
-    }
     if (!found) {
-        if (!path_known && fallback_ && method == "GET") {
-            *route_name = "static";
+        if (route_name == &static_files) {
             try {
                 done(fallback_(req));
             } catch (...) {
@@ -146,6 +150,9 @@ void Router::dispatch(Request req, std::function<void(Response)> inner_done) con
             done(error_response(ApiError::not_found()));
             return;
         }
+        std::set<std::string> allowed;
+        for (const auto& route : routes_)
+            if (match(route, path, nullptr)) allowed.insert(route.method);
         ApiError e(405, "Method Not Allowed");
         std::string allow;
         for (const auto& m : allowed) {
@@ -158,7 +165,6 @@ void Router::dispatch(Request req, std::function<void(Response)> inner_done) con
         return;
     }
     match(*found, path, &req);
-    *route_name = found->pattern;
     try {
         for (const auto& step : steps_) step(req);
         if (found->handler) {

@@ -1,5 +1,6 @@
 #pragma once
 // "POST /api/orders/:id" -> handler. The one place where errors become responses.
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -76,7 +77,7 @@ private:
     static bool match(const Route& route, const std::vector<std::string_view>& path,
                       Request* fill);
 
-    std::vector<Route> routes_;
+    std::deque<Route> routes_;  // a deque: a route's address never changes (metrics point to it)
     std::vector<Step> steps_;
     Handler fallback_;
 };

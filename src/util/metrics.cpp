@@ -23,7 +23,7 @@ struct Histogram {
 };
 
 std::mutex mutex_;
-std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
+std::map<std::tuple<std::string, std::string, int>, std::uint64_t, std::less<>> requests_;
 std::map<std::string, Histogram, std::less<>> latency_;
 std::map<std::string, std::uint64_t, std::less<>> published_;
 std::map<std::string, std::uint64_t, std::less<>> dead_letters_;
@@ -51,7 +51,12 @@ std::string label_value(std::string_view v) {
 
 void record_request(std::string_view route, std::string_view method, int status, double seconds) {
     std::lock_guard lock(mutex_);
-    ++requests_[{std::string(route), std::string(method), status}];
+    // Looked up by views: the strings are copied only the first time a series appears.
+    auto key = std::tuple<std::string_view, std::string_view, int>(route, method, status);
+    auto counter = requests_.find(key);
+    if (counter == requests_.end())
+        counter = requests_.emplace(std::tuple(std::string(route), std::string(method), status), 0).first;
+    ++counter->second;
     auto it = latency_.find(route);
     if (it == latency_.end()) it = latency_.emplace(std::string(route), Histogram{}).first;
     auto& h = it->second;

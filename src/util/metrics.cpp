@@ -23,7 +23,19 @@ struct Histogram {
 };
 
 std::mutex mutex_;
-std::map<std::tuple<std::string, std::string, int>, std::uint64_t, std::less<>> requests_;
+// Request counters by (route, method, status), found by views so that counting a request copies
+// no string. Both sides are compared as views: clang 14 cannot compare tuples of mixed types.
+using SeriesView = std::tuple<std::string_view, std::string_view, int>;
+struct SeriesLess {
+    using is_transparent = void;
+    static SeriesView view(const SeriesView& v) { return v; }
+    static SeriesView view(const std::tuple<std::string, std::string, int>& k) {
+        return {std::get<0>(k), std::get<1>(k), std::get<2>(k)};
+    }
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const { return view(a) < view(b); }
+};
+std::map<std::tuple<std::string, std::string, int>, std::uint64_t, SeriesLess> requests_;
 std::map<std::string, Histogram, std::less<>> latency_;
 std::map<std::string, std::uint64_t, std::less<>> published_;
 std::map<std::string, std::uint64_t, std::less<>> dead_letters_;
@@ -51,8 +63,7 @@ std::string label_value(std::string_view v) {
 
 void record_request(std::string_view route, std::string_view method, int status, double seconds) {
     std::lock_guard lock(mutex_);
-    // Looked up by views: the strings are copied only the first time a series appears.
-    auto key = std::tuple<std::string_view, std::string_view, int>(route, method, status);
+    auto key = SeriesView(route, method, status);
     auto counter = requests_.find(key);
     if (counter == requests_.end())
         counter = requests_.emplace(std::tuple(std::string(route), std::string(method), status), 0).first;

@@ -37,6 +37,9 @@ public:
 
     // The value of the session cookie the server last set ("" after it cleared it).
     std::optional<std::string> cookie;
+    // SO_RCVBUF for the next connection (0: the system's default). A small one keeps a response
+    // the test does not read from being buffered whole.
+    int receive_buffer = 0;
 
     // Raw socket access: send bytes as they are, read one response (or nullopt when the server
     // closed the connection without one, or nothing came within `timeout`).

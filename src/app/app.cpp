@@ -121,9 +121,12 @@ struct App::Impl {
                                          ec.message());
             data_dir_lock = std::make_unique<DataDirLock>(config.data_dir);
         }
+        // The event log is synced at every commit whatever the durability mode: outbox rows are
+        // deleted, and subscribers act, only on appends that are on disk. The relay appends in
+        // batches, so this costs one fsync per batch.
         log_db = std::make_unique<db::Database>(
             "bus", in_memory ? std::string(":memory:") : db::database_path(config.data_dir, "bus"),
-            config.durability == "full" ? db::Durability::full : db::Durability::normal);
+            db::Durability::full);
         log_db->migrate({"bus"});
         bus = std::make_unique<bus::LocalBus>(*log_db, options.bus);
 

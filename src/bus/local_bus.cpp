@@ -4,11 +4,13 @@
 #include <SQLiteCpp/Statement.h>
 
 #include <algorithm>
+#include <optional>
 #include <cstdio>
 #include <stdexcept>
 #include <utility>
 
 #include "db/database.hpp"
+#include "db/query.hpp"
 #include "util/log.hpp"
 #include "util/metrics.hpp"
 #include "util/thread_name.hpp"
@@ -73,22 +75,30 @@ void LocalBus::subscribe_raw(std::string name, std::string subject, db::Database
     s->subject = std::move(subject);
     s->db = &db;
     s->handler = std::move(handler);
+    std::optional<std::int64_t> carried;  // a position kept in bus.db by an older version
     {
         db::WriteTx tx(log_);
-        auto& q = tx.statement("SELECT position, subject FROM cursors WHERE subscriber = ?");
-        q.bind(1, s->name);
+        auto& q = db::query(tx, "SELECT position, subject FROM cursors WHERE subscriber = ?", s->name);
         if (q.executeStep()) {
-            s->position = q.getColumn(0).getInt64();
+            carried = q.getColumn(0).getInt64();
             if (q.getColumn(1).getString() != s->subject)
                 throw std::logic_error("durable subscriber " + s->name + " was registered for " +
                                        q.getColumn(1).getString() + ", not " + s->subject);
         } else {
-            auto& ins = tx.statement(
-                "INSERT INTO cursors (subscriber, subject, position, updated_at) VALUES (?, ?, 0, ?)");
-            ins.bind(1, s->name);
-            ins.bind(2, s->subject);
-            ins.bind(3, now_ms());
-            ins.exec();
+            db::exec(tx, "INSERT INTO cursors (subscriber, subject, position, updated_at) VALUES (?, ?, 0, ?)",
+                     s->name, s->subject, now_ms());
+        }
+        tx.commit();
+    }
+    {
+        db::WriteTx tx(db);
+        auto& q = db::query(tx, "SELECT position FROM bus_positions WHERE subscriber = ?", s->name);
+        if (q.executeStep()) {
+            s->position = q.getColumn(0).getInt64();
+        } else {
+            s->position = carried.value_or(0);
+            db::exec(tx, "INSERT INTO bus_positions (subscriber, position, updated_at) VALUES (?, ?, ?)", s->name,
+                     s->position, now_ms());
         }
         tx.commit();
     }
@@ -177,20 +187,23 @@ bool LocalBus::wait_idle(std::chrono::milliseconds timeout) {
 
 std::vector<SubscriberStatus> LocalBus::subscribers() const {
     std::vector<SubscriberStatus> out;
-    std::vector<std::pair<std::string, std::string>> names;
+    std::vector<db::Database*> dbs;
     {
         std::lock_guard lock(mutex_);
         for (auto& s : subscribers_) {
             out.push_back({s->name, s->subject, s->db->name(), 0, 0});
+            dbs.push_back(s->db);
         }
+    }
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        db::ReadLock read(*dbs[i]);
+        auto& c = db::query(read, "SELECT position FROM bus_positions WHERE subscriber = ?", out[i].name);
+        if (c.executeStep()) out[i].position = c.getColumn(0).getInt64();
     }
     db::ReadLock read(log_);
     for (auto& st : out) {
-        auto& c = read.statement("SELECT position FROM cursors WHERE subscriber = ?");
-        c.bind(1, st.name);
-        if (c.executeStep()) st.position = c.getColumn(0).getInt64();
-        auto& h = read.statement("SELECT coalesce(max(seq), 0) FROM events INDEXED BY events_by_subject WHERE subject = ?");
-        h.bind(1, st.subject);
+        auto& h = db::query(read, "SELECT coalesce(max(seq), 0) FROM events INDEXED BY events_by_subject WHERE subject = ?",
+                            st.subject);
         if (h.executeStep()) st.head = h.getColumn(0).getInt64();
     }
     return out;
@@ -221,6 +234,9 @@ std::size_t LocalBus::relay_outbox(db::Database& db, bool flush) {
                                 q.getColumn(4).getInt64()});
         }
         if (rows.empty()) break;
+        // An event leaves its database only once the change it announces is on disk: otherwise a
+        // power cut could undo the change while the other modules keep acting on the event.
+        db.sync();
         // Step 1: append to the log. The unique event id makes a second append after a crash
         // between step 1 and step 2 a no-op.
         {
@@ -240,6 +256,9 @@ std::size_t LocalBus::relay_outbox(db::Database& db, bool flush) {
             }
             tx.commit();
         }
+        // Subscribers read the append and the outbox rows go only once it is on disk (bus.db runs
+        // in `full` mode, so this returns at once).
+        log_.sync();
         state.relayed_through = rows.back().id;
         moved += rows.size();
         for (const auto& r : rows) metrics::record_published(r.subject, 1);
@@ -393,6 +412,10 @@ bool LocalBus::deliver_batch(Subscriber& s) {
             if (outcome == Outcome::retry) break;
         }
         if (i == limit) {
+            // The position moves in the transaction of the effects: they are on disk together or
+            // not at all.
+            db::exec(tx, "UPDATE bus_positions SET position = ?, updated_at = ? WHERE subscriber = ?",
+                     batch[limit - 1].seq, now_ms(), s.name);
             tx.commit();
             done_through = batch[limit - 1].seq;
             break;
@@ -418,40 +441,34 @@ bool LocalBus::deliver_batch(Subscriber& s) {
         }
     }
 
-    if (done_through != s.position || parked) {
-        db::WriteTx tx(log_);
-        if (parked) {
-            auto& dl = tx.statement(
-                "INSERT INTO dead_letters (subscriber, seq, event_id, subject, payload, error,"
-                " attempts, parked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-            dl.bind(1, s.name);
-            dl.bind(2, static_cast<std::int64_t>(parked->seq));
-            dl.bind(3, parked->id);
-            dl.bind(4, parked->subject);
-            dl.bind(5, parked->payload);
-            dl.bind(6, s.last_error);
-            dl.bind(7, s.attempts);
-            dl.bind(8, now_ms());
-            dl.exec();
-            done_through = parked->seq;
+    if (parked) {
+        // The dead letter first (bus.db: on disk at commit), then the position past it. A crash
+        // between the two parks the event again on restart, which the unique index ignores.
+        {
+            db::WriteTx tx(log_);
+            db::exec(tx,
+                     "INSERT INTO dead_letters (subscriber, seq, event_id, subject, payload, error, attempts,"
+                     " parked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (subscriber, seq) DO NOTHING",
+                     s.name, parked->seq, parked->id, parked->subject, parked->payload, s.last_error,
+                     s.attempts, now_ms());
+            tx.commit();
         }
-        auto& up = tx.statement("UPDATE cursors SET position = ?, updated_at = ? WHERE subscriber = ?");
-        up.bind(1, static_cast<std::int64_t>(done_through));
-        up.bind(2, now_ms());
-        up.bind(3, s.name);
-        up.exec();
-        tx.commit();
-        s.position = done_through;
-        if (parked) {
-            metrics::record_dead_letter(s.name);
-            log::error("event dead-lettered",
-                       {{"subscriber", s.name}, {"seq", std::to_string(parked->seq)},
-                        {"subject", parked->subject}, {"event_id", parked->id},
-                        {"attempts", std::to_string(s.attempts)}, {"error", s.last_error}});
-            s.attempts = 0;
-            s.not_before = {};
+        log_.sync();
+        {
+            db::WriteTx tx(*s.db);
+            db::exec(tx, "UPDATE bus_positions SET position = ?, updated_at = ? WHERE subscriber = ?",
+                     parked->seq, now_ms(), s.name);
+            tx.commit();
         }
+        done_through = parked->seq;
+        metrics::record_dead_letter(s.name);
+        log::error("event dead-lettered",
+                   {{"subscriber", s.name}, {"seq", std::to_string(parked->seq)}, {"subject", parked->subject},
+                    {"event_id", parked->id}, {"attempts", std::to_string(s.attempts)}, {"error", s.last_error}});
+        s.attempts = 0;
+        s.not_before = {};
     }
+    s.position = done_through;
     return true;
 }
 

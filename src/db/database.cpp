@@ -5,6 +5,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <optional>
@@ -145,6 +146,150 @@ private:
     std::thread thread_;
 };
 
+
+// The log's fsync, apart from commits and checkpoints. It holds a connection of its own, used
+// only to reach the log file through SQLite's VFS (so a test VFS sees every sync); fsync on any
+// handle of a file makes all of the file's written data durable, whichever handle wrote it.
+class Database::Syncer {
+public:
+    Syncer(const std::string& path, const std::string& name) : path_(path), name_(name) {
+        thread_ = std::thread([this] { run(); });
+    }
+    ~Syncer() {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        cv_.notify_one();
+        thread_.join();
+    }
+
+    // From the WAL hook, after each commit, under the database's mutex.
+    void committed() {
+        std::lock_guard lock(mutex_);
+        ++commits_;
+        if (!dirty_) {
+            dirty_ = true;
+            dirty_since_ = Clock::now();
+            cv_.notify_one();
+        }
+    }
+
+    void sync() {
+        std::uint64_t target = 0;
+        {
+            std::lock_guard lock(mutex_);
+            target = commits_;
+            if (synced_ >= target) return;
+        }
+        std::lock_guard one_at_a_time(sync_mutex_);
+        std::uint64_t covered = 0;
+        {
+            std::lock_guard lock(mutex_);
+            if (synced_ >= target) return;  // another caller's fsync covered it meanwhile
+            covered = commits_;             // every commit counted so far is written already
+        }
+        fsync_log();
+        std::lock_guard lock(mutex_);
+        synced_ = std::max(synced_, covered);
+        dirty_ = synced_ < commits_;
+        if (dirty_) dirty_since_ = Clock::now();
+        if (!waiters_.empty()) cv_.notify_one();
+    }
+
+    void when_durable(std::function<void()> then) {
+        {
+            std::lock_guard lock(mutex_);
+            if (synced_ < commits_) {
+                waiters_.push_back({commits_, std::move(then)});
+                cv_.notify_one();
+                return;
+            }
+        }
+        then();
+    }
+
+private:
+    using Clock = std::chrono::steady_clock;
+    struct Waiter {
+        std::uint64_t target;
+        std::function<void()> then;
+    };
+
+    void fsync_log() {
+        if (!connection_) {
+            connection_.emplace(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX);
+            connection_->setBusyTimeout(5000);
+        }
+        // A read first: a connection that has read nothing has not opened the log yet.
+        int rc = sqlite3_exec(connection_->getHandle(), "SELECT 1 FROM sqlite_master LIMIT 1", nullptr,
+                              nullptr, nullptr);
+        sqlite3_file* log = nullptr;
+        if (rc == SQLITE_OK)
+            rc = sqlite3_file_control(connection_->getHandle(), "main", SQLITE_FCNTL_JOURNAL_POINTER, &log);
+        if (rc == SQLITE_OK && log && log->pMethods) rc = log->pMethods->xSync(log, SQLITE_SYNC_NORMAL);
+        if (rc != SQLITE_OK)
+            throw std::runtime_error("cannot sync the log of " + name_ + ": " + sqlite3_errstr(rc));
+    }
+
+    // Syncs when a waiter needs it, and when the oldest unsynced commit is sync_within old.
+    void run() {
+        util::name_this_thread("sync-" + name_);
+        std::unique_lock lock(mutex_);
+        auto retry_after = Clock::time_point::min();  // after a failed sync, waiters wait a bit
+        for (;;) {
+            auto due_at = [&] {
+                if (stopping_) return Clock::time_point::min();
+                if (!waiters_.empty()) return retry_after;
+                return dirty_ ? dirty_since_ + sync_within : Clock::time_point::max();
+            };
+            for (auto at = due_at(); at > Clock::now(); at = due_at()) {
+                if (at == Clock::time_point::max()) cv_.wait(lock);
+                else cv_.wait_until(lock, at);
+            }
+            bool stopping = stopping_;
+            if (dirty_) {
+                lock.unlock();
+                try {
+                    sync();
+                    retry_after = Clock::time_point::min();
+                } catch (const std::exception& e) {
+                    log::error("sync failed", {{"db", name_}, {"error", e.what()}});
+                    retry_after = Clock::now() + std::chrono::milliseconds(100);
+                }
+                lock.lock();
+            }
+            // At the end every waiter runs, so none is left holding a request that waits.
+            std::vector<std::function<void()>> due;
+            std::erase_if(waiters_, [&](Waiter& w) {
+                if (w.target > synced_ && !stopping) return false;
+                due.push_back(std::move(w.then));
+                return true;
+            });
+            if (!due.empty()) {
+                lock.unlock();
+                for (auto& then : due) then();
+                lock.lock();
+            }
+            if (stopping) return;
+        }
+    }
+
+    std::string path_;
+    std::string name_;
+    std::optional<SQLite::Database> connection_;  // used under sync_mutex_ only
+    std::mutex sync_mutex_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::uint64_t commits_ = 0;  // commits since open, counted by the WAL hook
+    std::uint64_t synced_ = 0;   // commits known to be on disk
+    bool dirty_ = false;         // synced_ < commits_
+    Clock::time_point dirty_since_{};
+    std::vector<Waiter> waiters_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
 Database::Database(std::string name, const std::string& path, Durability durability)
     : name_(std::move(name)), path_(path) {
     configure_sqlite_once();
@@ -164,10 +309,13 @@ Database::Database(std::string name, const std::string& path, Durability durabil
     if (path != ":memory:") {
         connection_->exec("PRAGMA wal_autocheckpoint=0");
         checkpointer_ = std::make_unique<Checkpointer>(path, name_);
+        if (durability == Durability::normal) syncer_ = std::make_unique<Syncer>(path, name_);
         sqlite3_wal_hook(
             connection_->getHandle(),
-            [](void* self, sqlite3* handle, const char* schema, int pages) {
-                if (static_cast<Checkpointer*>(self)->log_grew(pages))
+            [](void* context, sqlite3* handle, const char* schema, int pages) {
+                auto* self = static_cast<Database*>(context);
+                if (self->syncer_) self->syncer_->committed();
+                if (self->checkpointer_->log_grew(pages))
                     Checkpointer::finish_in_writer(handle, schema);
                 // Backstop: if writers outrun the background thread, the committing thread
                 // checkpoints itself, as SQLite would by default, so the log stays bounded.
@@ -175,12 +323,13 @@ Database::Database(std::string name, const std::string& path, Durability durabil
                     sqlite3_wal_checkpoint_v2(handle, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
                 return SQLITE_OK;
             },
-            checkpointer_.get());
+            this);
     }
 }
 
 Database::~Database() {
     if (checkpointer_) sqlite3_wal_hook(connection_->getHandle(), nullptr, nullptr);
+    syncer_.reset();  // a last sync, and every waiter runs
     checkpointer_.reset();
     statements_.clear();  // statements must be finalized before the connection closes
     try {
@@ -188,6 +337,15 @@ Database::~Database() {
     } catch (const std::exception&) {
         // closing anyway
     }
+}
+
+void Database::sync() {
+    if (syncer_) syncer_->sync();
+}
+
+void Database::when_durable(std::function<void()> then) {
+    if (syncer_) syncer_->when_durable(std::move(then));
+    else then();
 }
 
 std::int64_t Database::cache_bytes() {
@@ -235,6 +393,7 @@ void Database::migrate(std::initializer_list<std::string_view> schema_sets) {
         q.bind(1, std::string(set));
         q.executeStep();
         int applied = q.getColumn(0).getInt();
+        q.tryReset();  // an unfinished SELECT would make a migration's DROP TABLE fail (SQLITE_LOCKED)
         if (applied > known)
             throw std::runtime_error("database " + path_ + " has schema " + std::string(set) +
                                      " version " + std::to_string(applied) +

@@ -1,4 +1,5 @@
 #pragma once
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -35,6 +36,22 @@ public:
     // Bytes SQLite's page cache holds for this database's connection (at most cache_size, 16 MB).
     std::int64_t cache_bytes();
 
+    // Durability. In `full` mode every commit is on disk when COMMIT returns. In `normal` mode a
+    // commit is in the log file but not yet synced: a crash of the process keeps it, a power cut
+    // may not. A background thread syncs the log at the latest `sync_within` after a commit, so
+    // no acknowledged commit stays exposed to a power cut for longer, busy or quiet; and these two
+    // let code that must not run ahead of the disk wait for it:
+    static constexpr std::chrono::milliseconds sync_within{500};
+    // Blocks until every transaction committed before the call is on disk. Cheap when that holds
+    // already (in-memory, `full` mode, nothing new since the last sync); callers arriving
+    // together share one fsync. Throws std::runtime_error if the sync fails. Never call it
+    // holding this database's WriteTx or ReadLock.
+    void sync();
+    // Runs `then` once every transaction committed before the call is on disk: at once on the
+    // caller's thread if that holds already, otherwise on this database's sync thread (keep it
+    // short: hand real work to another thread).
+    void when_durable(std::function<void()> then);
+
     // Applies the embedded migrations of the named schema sets that this file has not seen, all
     // in one transaction. Throws std::runtime_error if the file was written by a newer schema.
     void migrate(std::initializer_list<std::string_view> schema_sets);
@@ -64,6 +81,10 @@ private:
     // after each commit) tells it how large the log has grown.
     class Checkpointer;
     std::unique_ptr<Checkpointer> checkpointer_;
+    // Syncs the log on a connection and thread of its own (see sync()); null when every commit
+    // is durable at once.
+    class Syncer;
+    std::unique_ptr<Syncer> syncer_;
 };
 
 // Read access: holds the database's mutex. Reads see the last committed state.

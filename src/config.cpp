@@ -68,9 +68,13 @@ const std::vector<Option>& options() {
          [](auto& c) { return std::to_string(c.reservation_window_seconds); },
          [](auto& c, auto& v) { c.reservation_window_seconds = parse_int(v, 1, 7 * 24 * 3600); }},
         {"--payments", "PAYMENTS_PROVIDER", "fake|stripe",
-         "payment provider: the built-in fake (tok_visa succeeds) or Stripe",
+         "payment provider: the built-in fake (tok_visa succeeds, no money moves) or Stripe (STRIPE_KEY);"
+         " production mode requires choosing one explicitly",
          [](auto& c) { return c.payments; },
-         [](auto& c, auto& v) { c.payments = one_of(v, {"fake", "stripe"}); }},
+         [](auto& c, auto& v) {
+             c.payments = one_of(v, {"fake", "stripe"});
+             c.payments_chosen = true;
+         }},
         {"--order-wait", "TICKETD_ORDER_WAIT_MS", "MS",
          "how long an order waits for a ticket listed a moment ago, and a payment for an order placed a"
          " moment ago, to arrive through the bus before answering 404 (0: not at all)",
@@ -134,6 +138,21 @@ const std::vector<Option>& options() {
     return table;
 }
 
+// Production must never sell through the fake provider by accident, nor talk to Stripe in clear.
+void check_production(const Config& c) {
+    if (!c.production) return;
+    if (!c.payments_chosen)
+        throw UsageError(
+            "production mode needs an explicit payment provider: --payments stripe (PAYMENTS_PROVIDER=stripe,"
+            " with STRIPE_KEY) to take real money, or --payments fake (PAYMENTS_PROVIDER=fake) for a demo"
+            " that takes none");
+    if (c.payments == "stripe" && c.stripe_api_base.rfind("https://", 0) != 0)
+        throw UsageError("STRIPE_API_BASE: must be an https:// URL in production mode, got '" +
+                         c.stripe_api_base + "'");
+    if (c.payments == "stripe" && c.stripe_key.empty())
+        throw UsageError("STRIPE_KEY: must be set with --payments stripe");
+}
+
 }  // namespace
 
 Command parse_command_line(int argc, const char* const* argv, const std::vector<std::string>& env) {
@@ -168,7 +187,7 @@ Command parse_command_line(int argc, const char* const* argv, const std::vector<
         if (arg.rfind("--", 0) != 0) {
             if (!named) {
                 if (arg != "serve" && arg != "dead-letters" && arg != "backup" && arg != "restore" &&
-                    arg != "events")
+                    arg != "events" && arg != "payments")
                     throw UsageError("unknown command '" + arg + "' (see ticketd --help)");
                 cmd.name = arg;
                 named = true;
@@ -200,6 +219,7 @@ Command parse_command_line(int argc, const char* const* argv, const std::vector<
             throw UsageError(flag + ": " + e.what() + ", got '" + value + "'");
         }
     }
+    if (cmd.name == "serve") check_production(cmd.config);
     return cmd;
 }
 
@@ -210,6 +230,8 @@ std::string help_text() {
            "  ticketd [serve] [flags]       run the server (the default)\n"
            "  ticketd dead-letters           list events parked after too many failed tries\n"
            "  ticketd dead-letters retry ID  deliver parked event ID to its subscriber again\n"
+           "  ticketd payments               refunds the provider refused and charges still unknown\n"
+           "  ticketd payments settle ID NOTE   record that refused refund ID was settled by hand\n"
            "  ticketd backup DIR             consistent copy of every database while the server runs\n"
            "  ticketd restore DIR            copy a backup into an empty data directory\n"
            "  ticketd events catalog         every event contract: fields, publishers, subscribers\n"

@@ -14,6 +14,7 @@ struct Config {
     int threads = 0;                        // 0: one per hardware thread
     int reservation_window_seconds = 900;
     std::string payments = "fake";          // fake | stripe
+    bool payments_chosen = false;           // set by --payments or PAYMENTS_PROVIDER
     int order_wait_ms = 1000;               // an order (payment) waits this long for a ticket (order) not seen yet
     bool production = false;
     std::string jwt_key;                    // empty: generated in development mode
@@ -35,7 +36,7 @@ struct Config {
 
 // The result of reading the command line: what to do, and with which settings.
 struct Command {
-    // serve | dead-letters | backup | restore | events | help | version
+    // serve | dead-letters | payments | backup | restore | events | help | version
     std::string name = "serve";
     std::vector<std::string> args;   // positional arguments after the command name
     Config config;

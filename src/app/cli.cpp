@@ -16,6 +16,7 @@
 #include "bus/local_bus.hpp"
 #include "config.hpp"
 #include "db/database.hpp"
+#include "modules/payments/payments_module.hpp"
 #include "util/log.hpp"
 #include "util/time_format.hpp"
 
@@ -42,7 +43,7 @@ int serve(const Config& config) {
 std::unique_ptr<db::Database> open_log(const Config& config) {
     auto path = db::database_path(config.data_dir, "bus");
     if (!std::filesystem::exists(path)) throw std::runtime_error("no event log at " + path);
-    auto log = std::make_unique<db::Database>("bus", path);
+    auto log = std::make_unique<db::Database>("bus", path, db::Durability::full);
     log->migrate({"bus"});
     return log;
 }
@@ -74,6 +75,14 @@ int dead_letters(const Config& config, const std::vector<std::string>& args) {
                   << "\n    payload: " << d.payload << "\n";
     }
     return 0;
+}
+
+int payments_tool(const Config& config, const std::vector<std::string>& args) {
+    auto path = db::database_path(config.data_dir, "payments");
+    if (!std::filesystem::exists(path)) throw std::runtime_error("no payments database at " + path);
+    db::Database db("payments", path, db::Durability::full);
+    db.migrate({"payments", "outbox"});
+    return payments::payments_command(db, args, std::cout, std::cerr);
 }
 
 int events_command(const Config& config, const std::vector<std::string>& args) {
@@ -143,6 +152,7 @@ int run_cli(int argc, const char* const* argv, const std::vector<std::string>& e
     try {
         if (cmd.name == "dead-letters") return dead_letters(cmd.config, cmd.args);
         if (cmd.name == "events") return events_command(cmd.config, cmd.args);
+        if (cmd.name == "payments") return payments_tool(cmd.config, cmd.args);
         if (cmd.name == "backup" || cmd.name == "restore") {
             if (cmd.args.size() != 1) {
                 std::cerr << "ticketd: usage: ticketd " << cmd.name << " DIR [--data-dir DIR]\n";

@@ -116,5 +116,5 @@ TEST_CASE("the stripe client gives up on an unreachable provider", "[payments][s
     c.stripe_api_base = "http://127.0.0.1:1";  // nothing listens there
     auto stripe = payments::make_stripe_provider(c);
     auto res = call_charge(*stripe, {100, "usd", "tok_visa", "d", "o4-1"});
-    CHECK(res.kind == payments::ProviderResult::Kind::unavailable);
+    CHECK(res.kind == payments::ProviderResult::Kind::unknown);
 }

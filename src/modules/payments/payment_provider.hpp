@@ -26,24 +26,34 @@ struct RefundRequest {
     std::string idempotency_key;
 };
 
+// What the provider answered. Only `unknown` leaves the outcome open: the provider may or may not
+// have acted, and asking again with the same idempotency key (and the same request) tells.
 struct ProviderResult {
-    enum class Kind { succeeded, declined, unavailable };
-    Kind kind = Kind::unavailable;
-    std::string id;       // charge or refund id on success
-    std::string message;  // the provider's message for the customer, on decline
+    enum class Kind {
+        succeeded,  // charged or refunded; `id` is the provider's id for it
+        declined,   // the card was declined; `message` is the provider's, for the customer
+        refused,    // the provider refused our request for good (bad key, invalid request,
+                    // charge already refunded): nothing happened; `message` is for the log only
+        unknown     // no answer we can trust (timeouts, 5xx on every try, an unreadable body)
+    };
+    Kind kind = Kind::unknown;
+    std::string id;
+    std::string message;
 };
 
 class PaymentProvider {
 public:
     virtual ~PaymentProvider() = default;
     // `done` runs exactly once, on any thread, possibly before the call returns: call these
-    // with no database lock held.
+    // with no database lock held. Calling again with the same idempotency key and request is
+    // how an unknown outcome is resolved: the provider replays its first answer.
     virtual void charge(ChargeRequest request, std::function<void(ProviderResult)> done) = 0;
     virtual void refund(RefundRequest request, std::function<void(ProviderResult)> done) = 0;
 };
 
 // tok_visa succeeds, tok_chargeDeclined is declined, anything else is an unknown token. Answers
-// before charge() or refund() returns.
+// before charge() or refund() returns. It holds no money and keeps no memory of keys: a charge
+// asked again after a crash is simply answered again.
 std::unique_ptr<PaymentProvider> make_fake_provider();
 // Stripe's API over HTTPS (STRIPE_KEY, STRIPE_API_BASE), with timeouts and retries.
 std::unique_ptr<PaymentProvider> make_stripe_provider(const Config& config);

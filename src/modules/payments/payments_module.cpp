@@ -1,12 +1,12 @@
 #include "payments_module.hpp"
 
-#include <SQLiteCpp/Column.h>
-#include <SQLiteCpp/Statement.h>
-
 #include <boost/json/object.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <map>
 #include <mutex>
+#include <ostream>
 #include <set>
 
 #include "bus/bus.hpp"
@@ -15,55 +15,48 @@
 #include "http/json_body.hpp"
 #include "http/router.hpp"
 #include "payment_provider.hpp"
+#include "payment_store.hpp"
 #include "ticketd/events/order_events.hpp"
 #include "ticketd/events/payment_events.hpp"
+#include "util/arrival_waiters.hpp"
 #include "util/clock.hpp"
 #include "util/ids.hpp"
 #include "util/log.hpp"
-#include "util/arrival_waiters.hpp"
+#include "util/metrics.hpp"
 #include "util/time_format.hpp"
 #include "util/timer.hpp"
 
 namespace ticketd::payments {
 namespace {
 
+// Declines allowed per order before its payments are refused outright (card testing: trying
+// stolen card numbers one after another against one cheap order).
+constexpr int max_declined_attempts = 5;
 
-struct OrderReplica {
-    std::string id;
-    std::string user_id;
-    std::string status;
-    std::int64_t price_cents = 0;
-    std::int64_t version = 0;
+// How an attempt ended, as far as this process knows.
+struct Resolution {
+    enum class Kind { paid, paid_but_cancelled, declined, failed, unknown };
+    Kind kind = Kind::unknown;
+    std::string payment_id;
+    std::string message;  // declined: the provider's message for the buyer
 };
 
-// What the route handler hands the provider callback.
-struct Attempt {
-    std::string order_id;
-    int number = 0;
-    std::string key;
-    std::int64_t amount_cents = 0;
-};
-
-std::optional<OrderReplica> find_order(db::WriteTx& tx, const std::string& id) {
-    auto& q = tx.statement("SELECT id, user_id, status, price_cents, version FROM orders WHERE id = ?");
-    q.bind(1, id);
-    if (!q.executeStep()) return std::nullopt;
-    return OrderReplica{q.getColumn(0).getString(), q.getColumn(1).getString(),
-                        q.getColumn(2).getString(), q.getColumn(3).getInt64(), q.getColumn(4).getInt64()};
-}
-
-bool has_payment(db::WriteTx& tx, const std::string& order_id) {
-    auto& q = tx.statement("SELECT 1 FROM payments WHERE order_id = ?");
-    q.bind(1, order_id);
-    return q.executeStep();
-}
-
-void set_attempt_status(db::WriteTx& tx, const Attempt& a, const char* status, const std::string& message) {
-    auto& q = tx.statement("UPDATE payment_attempts SET status = ?, message = ? WHERE idempotency_key = ?");
-    q.bind(1, status);
-    q.bind(2, message);
-    q.bind(3, a.key);
-    q.exec();
+http::Response respond(const Resolution& r) {
+    using K = Resolution::Kind;
+    switch (r.kind) {
+    case K::paid:
+        return http::json(201, boost::json::object{{"id", r.payment_id}});
+    case K::paid_but_cancelled:
+        throw http::ApiError::bad_request("Cannot pay for an cancelled order");
+    case K::declined:
+        throw http::ApiError::bad_request(r.message);
+    case K::failed:
+        throw http::ApiError(502, "The payment provider refused the request; nothing was charged. Please try again later");
+    case K::unknown:
+        break;
+    }
+    throw http::ApiError(502, "The payment could not be confirmed yet. It is being checked with the provider; "
+                              "paying again will not charge twice");
 }
 
 class PaymentsModule final : public Module {
@@ -73,7 +66,8 @@ public:
           bus_(ctx.bus),
           clock_(ctx.clock),
           provider_(std::move(provider)),
-          retry_timer_(ctx.make_timer()),
+          refund_timer_(ctx.make_timer()),
+          reconcile_timer_(ctx.make_timer()),
           // A payment for an order this module has not heard of yet waits (--order-wait, 1 s by
           // default) for its order:created before the answer is 404. The bus delivers in
           // milliseconds; the wait covers a busy moment.
@@ -108,36 +102,59 @@ public:
             [this](db::WriteTx& tx, const events::OrderCancelled& e) { return on_order_cancelled(tx, e); });
     }
 
-    // Refunds left pending by a crash are resumed.
+    // Before any request is served: attempts a dead process left pending are asked again, and
+    // refunds left pending are resumed.
     void start() override {
+        {
+            db::WriteTx tx(*db_);
+            if (int n = store_.pending_to_unknown(tx, now_ms()))
+                log::warn("payment attempts left in flight by the last run will be checked with the provider",
+                          {{"attempts", std::to_string(n)}});
+            tx.commit();
+        }
         running_ = true;
         refund_pending();
+        reconcile();
     }
     void stop() override {
         running_ = false;
-        retry_timer_->cancel();
+        refund_timer_->cancel();
+        reconcile_timer_->cancel();
         arrivals_.cancel_all();
     }
 
-private:
-    std::int64_t now_ms() const { return util::to_unix_ms(clock_.now()); }
-
-    bool knows_order(const std::string& order_id) {
-        db::ReadLock read(*db_);
-        auto& q = read.statement("SELECT 1 FROM orders WHERE id = ?");
-        q.bind(1, order_id);
-        return q.executeStep();
+    void write_metrics(std::string& out) override {
+        std::size_t unknown = 0, refused = 0, pending = 0;
+        {
+            db::ReadLock read(*db_);
+            unknown = store_.unknown_attempts(read).size();
+            refused = store_.refused_refunds(read).size();
+            pending = store_.pending_refunds(read).size();
+        }
+        metrics::write_help(out, "ticketd_payment_attempts_unknown", "gauge",
+                            "Charges whose outcome is not known yet (being checked with the provider).");
+        metrics::write_sample(out, "ticketd_payment_attempts_unknown", "", static_cast<double>(unknown));
+        metrics::write_help(out, "ticketd_refunds_pending", "gauge", "Refunds owed and not yet confirmed by the provider.");
+        metrics::write_sample(out, "ticketd_refunds_pending", "", static_cast<double>(pending));
+        metrics::write_help(out, "ticketd_refunds_refused", "gauge",
+                            "Refunds the provider refused for good: a person settles them (ticketd payments).");
+        metrics::write_sample(out, "ticketd_refunds_refused", "", static_cast<double>(refused));
     }
 
-    // Checks in the API's order, records the attempt, then calls the provider. An order not heard
-    // of yet is waited for (it may have been placed a moment ago) unless `waited` says that
-    // happened already.
+private:
+    using Then = std::function<void(const Resolution&)>;
+
+    std::int64_t now_ms() const { return util::to_unix_ms(clock_.now()); }
+
+    // Checks in the API's order, then charges. An order not heard of yet is waited for (it may
+    // have been placed a moment ago) unless `waited` says that happened already. An earlier
+    // attempt whose outcome is unknown is resolved first: it may have charged the buyer.
     void pay(const std::string& user_id, const std::string& order_id, const std::string& token,
              http::Reply reply, bool waited = false) {
-        Attempt attempt;
+        std::optional<Attempt> earlier, attempt;
         {
             db::WriteTx tx(*db_);
-            auto order = find_order(tx, order_id);
+            auto order = store_.find_order(tx, order_id);
             if (!order && !waited && order_wait_.count() > 0) {
                 tx.commit();  // nothing written; lets go of the database before waiting
                 auto retry = [this, user_id, order_id, token, reply](bool) {
@@ -147,112 +164,191 @@ private:
                         reply.fail(std::current_exception());
                     }
                 };
-                if (!arrivals_.present_or_wait(order_id, [&] { return knows_order(order_id); }, retry))
-                    return;
+                auto known = [&] {
+                    db::ReadLock read(*db_);
+                    return store_.knows_order(read, order_id);
+                };
+                if (!arrivals_.present_or_wait(order_id, known, retry)) return;
                 return pay(user_id, order_id, token, std::move(reply), true);
             }
             if (!order) throw http::ApiError::not_found();
             if (order->user_id != user_id) throw http::ApiError::unauthorized();
-            if (order->status == "cancelled")
-                throw http::ApiError::bad_request("Cannot pay for an cancelled order");
-            if (has_payment(tx, order_id)) throw http::ApiError::bad_request("Order has already been paid");
-            auto& n = tx.statement("SELECT coalesce(max(attempt), 0) + 1 FROM payment_attempts WHERE order_id = ?");
-            n.bind(1, order_id);
-            n.executeStep();
-            attempt = {order_id, n.getColumn(0).getInt(), "", order->price_cents};
-            attempt.key = order_id + "-" + std::to_string(attempt.number);
-            auto& ins = tx.statement(
-                "INSERT INTO payment_attempts (order_id, attempt, idempotency_key, status, created_at)"
-                " VALUES (?, ?, ?, 'pending', ?)");
-            ins.bind(1, order_id);
-            ins.bind(2, attempt.number);
-            ins.bind(3, attempt.key);
-            ins.bind(4, now_ms());
-            try {
-                ins.exec();
-            } catch (const std::exception& e) {
-                // Another payment for this order is in flight.
-                if (db::is_unique_violation(e)) throw http::ApiError::bad_request("Order has already been paid");
-                throw;
+            if (order->cancelled) throw http::ApiError::bad_request("Cannot pay for an cancelled order");
+            if (store_.has_payment(tx, order_id)) throw http::ApiError::bad_request("Order has already been paid");
+            earlier = store_.unresolved_attempt(tx, order_id);
+            // Pending: in flight in this process right now.
+            if (earlier && earlier->status == AttemptStatus::pending)
+                throw http::ApiError::bad_request("Order has already been paid");
+            if (!earlier) {
+                if (store_.declined_attempts(tx, order_id) >= max_declined_attempts)
+                    throw http::ApiError(429, "Too many declined payments for this order");
+                attempt = store_.open_attempt(tx, order_id, order->price_cents, token, now_ms());
+                if (!attempt) throw http::ApiError::bad_request("Order has already been paid");
             }
             tx.commit();
         }
-        ChargeRequest charge{attempt.amount_cents, "usd", token, "ticketd order " + order_id, attempt.key};
-        provider_->charge(std::move(charge), [this, attempt, reply](ProviderResult result) {
-            try {
-                reply(charged(attempt, result));
+        if (attempt) {
+            ask(*attempt, [reply](const Resolution& r) { answer(reply, r); });
+            return;
+        }
+        ask(*earlier, [this, user_id, order_id, token, reply](const Resolution& r) {
+            using K = Resolution::Kind;
+            if (r.kind != K::declined && r.kind != K::failed) return answer(reply, r);
+            try {  // nothing was charged: this request tries with its own card
+                pay(user_id, order_id, token, reply, true);
             } catch (...) {
                 reply.fail(std::current_exception());
             }
         });
     }
 
-    // Records what the provider answered; on success stores the payment and publishes it.
-    http::Response charged(const Attempt& attempt, const ProviderResult& result) {
+    static void answer(const http::Reply& reply, const Resolution& r) {
+        try {
+            reply(respond(r));
+        } catch (...) {
+            reply.fail(std::current_exception());
+        }
+    }
+
+    // Asks the provider to charge for attempt `a`, or asks again with its key, then records the
+    // answer and calls `then` with it. A second ask for the same attempt while one is in flight
+    // joins it. The provider hears of an attempt only once its row is on disk: a power cut can
+    // then not erase the record of a charge the provider made.
+    void ask(const Attempt& a, Then then) {
+        {
+            std::lock_guard lock(mutex_);
+            auto [it, first] = asking_.try_emplace(a.key);
+            it->second.push_back(std::move(then));
+            if (!first) return;
+        }
+        db_->when_durable([this, alive = alive_, a] {
+            if (!*alive || !running_) return settle(a, std::nullopt);
+            ChargeRequest charge{.amount_cents = a.amount_cents,
+                                 .currency = "usd",
+                                 .source = a.token,
+                                 .description = "ticketd order " + a.order_id,
+                                 .idempotency_key = a.key};
+            provider_->charge(std::move(charge), [this, alive, a](ProviderResult result) {
+                if (*alive) settle(a, result);
+            });
+        });
+    }
+
+    // Records the provider's answer (none: the module is stopping) and answers everyone waiting.
+    void settle(const Attempt& a, const std::optional<ProviderResult>& result) {
+        Resolution r;
+        try {
+            if (result) r = record(a, *result);
+        } catch (const std::exception& e) {
+            // The attempt stays pending or unknown on disk: the next start or the reconciler
+            // asks again.
+            log::error("recording a payment failed", {{"order_id", a.order_id}, {"error", e.what()}});
+        }
+        std::vector<Then> waiting;
+        {
+            std::lock_guard lock(mutex_);
+            auto it = asking_.find(a.key);
+            if (it != asking_.end()) {
+                waiting = std::move(it->second);
+                asking_.erase(it);
+            }
+        }
+        for (auto& then : waiting) then(r);
+        if (r.kind == Resolution::Kind::unknown) schedule_reconcile();
+    }
+
+    Resolution record(const Attempt& a, const ProviderResult& result) {
         using Kind = ProviderResult::Kind;
+        using K = Resolution::Kind;
         db::WriteTx tx(*db_);
-        if (result.kind == Kind::declined) {
-            set_attempt_status(tx, attempt, "declined", result.message);
-            tx.commit();
-            throw http::ApiError::bad_request(result.message);
+        auto current = store_.unresolved_attempt(tx, a.order_id);
+        if (!current || current->key != a.key) {
+            // Resolved by an earlier answer already (asked twice across a restart).
+            auto payment = store_.payment_id_for(tx, a.order_id);
+            return payment ? Resolution{K::paid, *payment, ""} : Resolution{K::failed, "", ""};
         }
-        if (result.kind == Kind::unavailable) {
-            set_attempt_status(tx, attempt, "failed", result.message);
+        switch (result.kind) {
+        case Kind::declined:
+            store_.resolve_attempt(tx, a, AttemptStatus::declined, result.message, now_ms());
             tx.commit();
-            log::error("payment provider unavailable", {{"order_id", attempt.order_id}, {"error", result.message}});
-            throw http::ApiError(502, "Payment provider unavailable, please try again");
+            return {K::declined, "", result.message};
+        case Kind::refused:
+            store_.resolve_attempt(tx, a, AttemptStatus::failed, result.message, now_ms());
+            tx.commit();
+            log::error("the payment provider refused a charge", {{"order_id", a.order_id}, {"error", result.message}});
+            return {K::failed, "", ""};
+        case Kind::unknown: {
+            auto next = now_ms() + recheck_delay_ms(a.checks);
+            store_.attempt_unknown(tx, a, result.message, next);
+            tx.commit();
+            log::warn("payment outcome unknown; it will be checked with the provider",
+                      {{"order_id", a.order_id}, {"key", a.key}, {"error", result.message}});
+            return {K::unknown, "", ""};
         }
-        set_attempt_status(tx, attempt, "succeeded", "");
-        std::string payment_id = util::random_id();
-        auto& ins = tx.statement(
-            "INSERT INTO payments (id, order_id, stripe_id, amount_cents, currency, created_at, refund_status)"
-            " VALUES (?, ?, ?, ?, 'usd', ?, ?)");
-        auto order = find_order(tx, attempt.order_id);
+        case Kind::succeeded:
+            break;
+        }
+        store_.resolve_attempt(tx, a, AttemptStatus::succeeded, "", now_ms());
+        auto order = store_.find_order(tx, a.order_id);
         // The reservation may have expired while the card was being charged: keep no money.
-        bool cancelled_meanwhile = order && order->status == "cancelled";
-        ins.bind(1, payment_id);
-        ins.bind(2, attempt.order_id);
-        ins.bind(3, result.id);
-        ins.bind(4, attempt.amount_cents);
-        ins.bind(5, now_ms());
-        ins.bind(6, cancelled_meanwhile ? "pending" : "none");
-        ins.exec();
-        bus_.publish(tx, events::PaymentCreated{payment_id, attempt.order_id, result.id});
+        bool cancelled_meanwhile = order && order->cancelled;
+        Payment p{.id = util::random_id(),
+                  .order_id = a.order_id,
+                  .charge_id = result.id,
+                  .amount_cents = a.amount_cents,
+                  .refund_status = cancelled_meanwhile ? RefundStatus::pending : RefundStatus::none,
+                  .refund_error = "",
+                  .created_at_ms = now_ms()};
+        store_.add_payment(tx, p);
+        bus_.publish(tx, events::PaymentCreated{p.id, a.order_id, result.id});
         if (cancelled_meanwhile) tx.on_commit([this] { refund_pending(); });
         tx.commit();
-        log::info("payment created", {{"order_id", attempt.order_id}, {"payment_id", payment_id}});
-        if (cancelled_meanwhile) throw http::ApiError::bad_request("Cannot pay for an cancelled order");
-        return http::json(201, boost::json::object{{"id", payment_id}});
+        log::info("payment created", {{"order_id", a.order_id}, {"payment_id", p.id}});
+        return {cancelled_meanwhile ? K::paid_but_cancelled : K::paid, p.id, ""};
+    }
+
+    // 2 s, 4 s, 8 s ... up to an hour between checks of one unknown attempt.
+    static std::int64_t recheck_delay_ms(int checks) {
+        return std::min<std::int64_t>(2000LL << std::min(checks, 20), 3600 * 1000);
+    }
+
+    // Asks again about every unknown attempt that is due, and arms the timer for the next.
+    void reconcile() {
+        if (!running_) return;
+        std::vector<Attempt> due;
+        {
+            db::ReadLock read(*db_);
+            due = store_.attempts_due(read, now_ms(), 100);
+        }
+        for (const auto& a : due) ask(a, [](const Resolution&) {});
+        schedule_reconcile();
+    }
+
+    void schedule_reconcile() {
+        if (!running_) return;
+        std::optional<std::int64_t> next;
+        {
+            db::ReadLock read(*db_);
+            next = store_.next_check_ms(read);
+        }
+        if (!next) return;
+        auto delay = std::clamp<std::int64_t>(*next - now_ms(), 100, 60 * 1000);
+        reconcile_timer_->arm(std::chrono::milliseconds(delay), [this] { reconcile(); });
     }
 
     bus::Outcome on_order_created(db::WriteTx& tx, const events::OrderCreated& e) {
-        auto& q = tx.statement(
-            "INSERT INTO orders (id, user_id, status, price_cents, version) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (id) DO NOTHING");
-        q.bind(1, e.id);
-        q.bind(2, e.user_id);
-        q.bind(3, e.status);
-        q.bind(4, e.ticket.price_cents);
-        q.bind(5, e.version);
-        q.exec();
+        store_.add_order(tx, e);
         tx.on_commit([this, id = e.id] { arrivals_.arrived(id); });
         return bus::Outcome::ack;
     }
 
     bus::Outcome on_order_cancelled(db::WriteTx& tx, const events::OrderCancelled& e) {
-        auto order = find_order(tx, e.id);
+        auto order = store_.find_order(tx, e.id);
         if (!order || e.version > order->version + 1) return bus::Outcome::retry;
         if (e.version <= order->version) return bus::Outcome::ack;
-        auto& up = tx.statement("UPDATE orders SET status = 'cancelled', version = ? WHERE id = ?");
-        up.bind(1, e.version);
-        up.bind(2, e.id);
-        up.exec();
+        store_.cancel_order(tx, e.id, e.version);
         // Paid, then cancelled (the expiry won the race): the money goes back.
-        auto& refund = tx.statement(
-            "UPDATE payments SET refund_status = 'pending' WHERE order_id = ? AND refund_status = 'none'");
-        refund.bind(1, e.id);
-        refund.exec();
-        if (tx.connection().getChanges() > 0) {
+        if (store_.request_refund(tx, e.id)) {
             log::warn("payment for a cancelled order will be refunded", {{"order_id", e.id}});
             tx.on_commit([this] { refund_pending(); });
         }
@@ -263,64 +359,68 @@ private:
     // payment (the refund's idempotency key is the payment id).
     void refund_pending() {
         if (!running_) return;
-        std::vector<std::tuple<std::string, std::string, std::string>> pending;  // id, order, charge
+        std::vector<Payment> pending;
         {
             db::ReadLock read(*db_);
-            auto& q = read.statement(
-                "SELECT id, order_id, stripe_id FROM payments WHERE refund_status = 'pending'");
-            while (q.executeStep())
-                pending.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getString(),
-                                     q.getColumn(2).getString());
+            pending = store_.pending_refunds(read);
         }
-        for (const auto& row : pending) {
-            const auto& [payment_id, order_id, charge_id] = row;
+        for (const auto& p : pending) {
             {
                 std::lock_guard lock(mutex_);
-                if (!refunding_.insert(payment_id).second) continue;
+                if (!refunding_.insert(p.id).second) continue;
             }
-            provider_->refund({charge_id, "refund-" + payment_id},
-                              [this, alive = alive_, payment = payment_id, order = order_id](ProviderResult result) {
+            provider_->refund({p.charge_id, "refund-" + p.id},
+                              [this, alive = alive_, payment = p.id, order = p.order_id](ProviderResult result) {
                                   if (*alive) refunded(payment, order, result);
                               });
         }
     }
 
     void refunded(const std::string& payment_id, const std::string& order_id, const ProviderResult& result) {
+        using Kind = ProviderResult::Kind;
         {
             std::lock_guard lock(mutex_);
             refunding_.erase(payment_id);
         }
-        if (result.kind != ProviderResult::Kind::succeeded) {
-            log::error("refund failed, will retry", {{"payment_id", payment_id}, {"error", result.message}});
-            if (running_) retry_timer_->arm(std::chrono::seconds(5), [this] { refund_pending(); });
+        db::WriteTx tx(*db_);
+        if (result.kind == Kind::refused || result.kind == Kind::declined) {
+            // Asking again would be refused again: a person has to look (ticketd payments).
+            store_.refund_refused(tx, payment_id, result.message);
+            tx.commit();
+            log::error("the payment provider refused a refund; settle it by hand (ticketd payments)",
+                       {{"payment_id", payment_id}, {"order_id", order_id}, {"error", result.message}});
             return;
         }
-        db::WriteTx tx(*db_);
-        auto& up = tx.statement(
-            "UPDATE payments SET refund_status = 'done', refund_id = ?, refunded_at = ?"
-            " WHERE id = ? AND refund_status = 'pending'");
-        up.bind(1, result.id);
-        up.bind(2, now_ms());
-        up.bind(3, payment_id);
-        up.exec();
-        if (tx.connection().getChanges() > 0)
+        if (result.kind == Kind::unknown) {
+            store_.refund_failed_try(tx, payment_id, result.message);
+            tx.commit();
+            log::error("refund failed, will retry", {{"payment_id", payment_id}, {"error", result.message}});
+            if (running_) refund_timer_->arm(std::chrono::seconds(5), [this] { refund_pending(); });
+            return;
+        }
+        if (store_.refund_done(tx, payment_id, result.id, now_ms()))
             bus_.publish(tx, events::PaymentRefunded{payment_id, order_id, result.id});
         tx.commit();
         log::info("payment refunded", {{"payment_id", payment_id}, {"order_id", order_id}});
     }
 
     std::unique_ptr<db::Database> db_;
+    PaymentStore store_;
     bus::Bus& bus_;
     const util::Clock& clock_;
     std::unique_ptr<PaymentProvider> provider_;
-    std::unique_ptr<util::Timer> retry_timer_;
+    std::unique_ptr<util::Timer> refund_timer_;
+    std::unique_ptr<util::Timer> reconcile_timer_;
     std::chrono::milliseconds order_wait_;
     util::ArrivalWaiters arrivals_;  // payments waiting for their order:created
     std::mutex mutex_;
+    std::map<std::string, std::vector<Then>> asking_;  // attempts being asked, by key: who waits
     std::set<std::string> refunding_;
     std::atomic<bool> running_{false};
     std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
 };
+
+std::string format_ms(std::int64_t ms) { return util::format_rfc3339_ms(util::from_unix_ms(ms)); }
 
 }  // namespace
 
@@ -332,6 +432,48 @@ std::unique_ptr<Module> make_module(const ModuleContext& ctx) {
     auto provider = ctx.config.payments == "stripe" ? make_stripe_provider(ctx.config)
                                                     : make_fake_provider();
     return make_module(ctx, std::move(provider));
+}
+
+int payments_command(db::Database& db, const std::vector<std::string>& args, std::ostream& out,
+                     std::ostream& err) {
+    PaymentStore store;
+    if (!args.empty()) {
+        if (args.size() < 3 || args[0] != "settle") {
+            err << "ticketd: usage: ticketd payments [settle PAYMENT_ID NOTE...]\n";
+            return 2;
+        }
+        std::string note;
+        for (std::size_t i = 2; i < args.size(); ++i) note += (i > 2 ? " " : "") + args[i];
+        db::WriteTx tx(db);
+        bool settled = store.settle_refund(tx, args[1], note);
+        tx.commit();
+        if (!settled) {
+            err << "ticketd: no refused refund for payment " << args[1] << "\n";
+            return 1;
+        }
+        out << "refund of payment " << args[1] << " marked settled\n";
+        return 0;
+    }
+    std::vector<Payment> refused;
+    std::vector<Attempt> unknown;
+    {
+        db::ReadLock read(db);
+        refused = store.refused_refunds(read);
+        unknown = store.unknown_attempts(read);
+    }
+    if (refused.empty() && unknown.empty()) {
+        out << "nothing to settle: every charge is recorded and every refund confirmed\n";
+        return 0;
+    }
+    for (const auto& p : refused)
+        out << "refund refused  payment=" << p.id << " order=" << p.order_id << " charge=" << p.charge_id
+            << " amount_cents=" << p.amount_cents << " paid_at=" << format_ms(p.created_at_ms)
+            << "\n    provider said: " << p.refund_error
+            << "\n    settle by hand, then: ticketd payments settle " << p.id << " NOTE\n";
+    for (const auto& a : unknown)
+        out << "charge unknown  order=" << a.order_id << " key=" << a.key << " amount_cents=" << a.amount_cents
+            << " checks=" << a.checks << "\n    the server keeps asking the provider with this idempotency key\n";
+    return 0;
 }
 
 }  // namespace ticketd::payments

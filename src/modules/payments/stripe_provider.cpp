@@ -91,6 +91,36 @@ struct HttpAnswer {
     std::string body;
 };
 
+// A 4xx other than 409 and 429: Stripe did nothing. Only what concerns the buyer is shown to
+// the buyer: a card error, or a token (the `source` they sent) that Stripe does not know. A
+// message about our key or our request is for the log. An idempotency error means this key
+// cannot tell what happened, so the outcome stays unknown.
+ProviderResult classify_refusal(const HttpAnswer& answer) {
+    std::string type, message, param;
+    boost::system::error_code ec;
+    auto v = boost::json::parse(answer.body, ec);
+    if (!ec && v.is_object()) {
+        auto* err = v.as_object().if_contains("error");
+        if (err && err->is_object()) {
+            auto text = [&](const char* key) {
+                auto* f = err->as_object().if_contains(key);
+                return f && f->is_string() ? std::string(f->as_string()) : std::string();
+            };
+            type = text("type");
+            message = text("message");
+            param = text("param");
+        }
+    }
+    if (type == "idempotency_error")
+        return {Kind::unknown, "", "Stripe idempotency error: " + message};
+    bool for_buyer = type == "card_error" || (type.empty() && answer.status == 402) ||
+                     (type == "invalid_request_error" && param == "source");
+    if (for_buyer)
+        return {Kind::declined, "", message.empty() ? "Your card was declined." : message};
+    return {Kind::refused, "",
+            "HTTP " + std::to_string(answer.status) + " " + (type.empty() ? "" : type + ": ") + message};
+}
+
 class StripeProvider final : public PaymentProvider {
 public:
     explicit StripeProvider(const Config& config)
@@ -127,7 +157,7 @@ private:
     void start(std::string path, std::string form, std::string key, std::function<void(ProviderResult)> done) {
         net::co_spawn(ioc_, call(std::move(path), std::move(form), std::move(key)),
                       [done = std::move(done)](std::exception_ptr e, ProviderResult result) {
-                          if (e) result = {Kind::unavailable, "", "payment provider call failed"};
+                          if (e) result = {Kind::unknown, "", "payment provider call failed"};
                           done(std::move(result));
                       });
     }
@@ -147,22 +177,12 @@ private:
                 auto v = boost::json::parse(answer.body, ec);
                 if (!ec && v.is_object() && v.as_object().contains("id") && v.at("id").is_string())
                     co_return ProviderResult{Kind::succeeded, std::string(v.at("id").as_string()), ""};
-                co_return ProviderResult{Kind::unavailable, "", "unexpected answer from Stripe"};
+                // Stripe acted, or not: asking again later with the same key replays this
+                // answer, so it stays unknown rather than being retried now.
+                co_return ProviderResult{Kind::unknown, "", "unreadable answer from Stripe"};
             }
-            if (answer.status >= 400 && answer.status < 500 && answer.status != 409 && answer.status != 429) {
-                // A decline or a bad token: Stripe's message is for the customer.
-                std::string message = "Your payment could not be processed.";
-                boost::system::error_code ec;
-                auto v = boost::json::parse(answer.body, ec);
-                if (!ec && v.is_object()) {
-                    auto* err = v.as_object().if_contains("error");
-                    if (err && err->is_object()) {
-                        auto* m = err->as_object().if_contains("message");
-                        if (m && m->is_string()) message = std::string(m->as_string());
-                    }
-                }
-                co_return ProviderResult{Kind::declined, "", message};
-            }
+            if (answer.status >= 400 && answer.status < 500 && answer.status != 409 && answer.status != 429)
+                co_return classify_refusal(answer);
             if (answer.status != 0) last_error = "HTTP " + std::to_string(answer.status);
             log::warn("stripe call failed, retrying with the same idempotency key",
                       {{"path", path}, {"attempt", std::to_string(attempt)}, {"error", last_error}});
@@ -171,7 +191,7 @@ private:
                 co_await wait.async_wait(net::use_awaitable);
             }
         }
-        co_return ProviderResult{Kind::unavailable, "", last_error};
+        co_return ProviderResult{Kind::unknown, "", last_error};
     }
 
     net::awaitable<HttpAnswer> send(const std::string& path, const std::string& form, const std::string& key) {

@@ -115,6 +115,9 @@ const std::vector<Option>& options() {
                  throw std::invalid_argument("expected an http:// or https:// URL");
              c.stripe_api_base = v;
          }},
+        {"", "STRIPE_TIMEOUT_MS", "MS", "time allowed for each try of a Stripe call (4 tries, same idempotency key)",
+         [](auto& c) { return std::to_string(c.stripe_timeout_ms); },
+         [](auto& c, auto& v) { c.stripe_timeout_ms = parse_int(v, 100, 600000); }},
         {"", "STRIPE_PUBLISHABLE_KEY", "KEY", "Stripe publishable key for the web UI's card form",
          [](auto&) { return std::string("none"); },
          [](auto& c, auto& v) { c.stripe_publishable_key = v; }},

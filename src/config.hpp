@@ -25,6 +25,7 @@ struct Config {
     bool access_log = true;
     std::string stripe_key;
     std::string stripe_api_base = "https://api.stripe.com";
+    int stripe_timeout_ms = 10000;          // per try of a Stripe call
     std::string stripe_publishable_key;
     int max_connections = 10000;
     int read_timeout_ms = 30000;

@@ -14,6 +14,7 @@
 #include "support/db_query.hpp"
 #include "support/http_client.hpp"
 #include "support/recording_bus.hpp"
+#include "support/shop.hpp"
 #include "support/test_server.hpp"
 #include "tickets/tickets_module.hpp"
 #include "util/clock.hpp"
@@ -25,24 +26,10 @@ namespace json = boost::json;
 namespace {
 
 std::string message(const test::HttpResponse& r, int i = 0) { return test::error_message(r.body, i); }
-std::string sell(test::TestServer& app, test::HttpClient& seller, const std::string& price = "25.50") {
-    auto res = seller.post("/api/tickets", R"({"title":"Final","price":)" + price + "}");
-    REQUIRE(res.status == 201);
-    app.wait_idle();
-    return std::string(json::parse(res.body).at("id").as_string());
-}
-std::string reserve(test::TestServer& app, test::HttpClient& buyer, const std::string& ticket_id) {
-    auto res = buyer.post("/api/orders", R"({"ticketId":")" + ticket_id + R"("})");
-    REQUIRE(res.status == 201);
-    app.wait_idle();
-    return std::string(json::parse(res.body).at("id").as_string());
-}
-test::HttpResponse pay(test::HttpClient& buyer, const std::string& order_id, const std::string& token = "tok_visa") {
-    return buyer.post("/api/payments", R"({"token":")" + token + R"(","orderId":")" + order_id + R"("})");
-}
-std::string status_of(test::HttpClient& buyer, const std::string& order_id) {
-    return std::string(json::parse(buyer.get("/api/orders/" + order_id).body).at("status").as_string());
-}
+using test::pay;
+using test::reserve;
+using test::sell;
+using test::status_of;
 bool listed(test::HttpClient& c, const std::string& ticket_id) {
     return c.get("/api/tickets").body.find(ticket_id) != std::string::npos;
 }

@@ -125,6 +125,7 @@ class StripeProvider final : public PaymentProvider {
 public:
     explicit StripeProvider(const Config& config)
         : key_(config.stripe_key), base_(parse_base(config.stripe_api_base)),
+          timeout_(config.stripe_timeout_ms),
           tls_(ssl::context::tls_client), work_(net::make_work_guard(ioc_)) {
         if (key_.empty()) throw std::invalid_argument("STRIPE_KEY must be set for --payments stripe");
         tls_.set_default_verify_paths();
@@ -212,14 +213,14 @@ private:
             if (!SSL_set_tlsext_host_name(stream.native_handle(), base_.host.c_str()))
                 throw std::runtime_error("cannot set TLS server name");
             stream.set_verify_callback(ssl::host_name_verification(base_.host));
-            beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
+            beast::get_lowest_layer(stream).expires_after(timeout_);
             co_await beast::get_lowest_layer(stream).async_connect(endpoints, net::use_awaitable);
             co_await stream.async_handshake(ssl::stream_base::client, net::use_awaitable);
             co_await bhttp::async_write(stream, req, net::use_awaitable);
             co_await bhttp::async_read(stream, buffer, res, net::use_awaitable);
         } else {
             beast::tcp_stream stream(ioc_);
-            stream.expires_after(std::chrono::seconds(10));
+            stream.expires_after(timeout_);
             co_await stream.async_connect(endpoints, net::use_awaitable);
             co_await bhttp::async_write(stream, req, net::use_awaitable);
             co_await bhttp::async_read(stream, buffer, res, net::use_awaitable);
@@ -229,6 +230,7 @@ private:
 
     std::string key_;
     BaseUrl base_;
+    std::chrono::milliseconds timeout_;
     net::io_context ioc_;
     ssl::context tls_;
     net::executor_work_guard<net::io_context::executor_type> work_;

@@ -1,0 +1,100 @@
+#include "support/child_server.hpp"
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "support/http_client.hpp"
+
+namespace ticketd::test {
+
+std::uint16_t pick_stable_port() {
+    static int next = 0;
+    for (int i = 0; i < 4000; ++i) {
+        auto port = static_cast<std::uint16_t>(20000 + (getpid() * 31 + (next++) * 7) % 12000);
+        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(port);
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+        ::close(fd);
+        if (free) return port;
+    }
+    throw std::runtime_error("no free port in 20000-31999");
+}
+
+ChildServer::ChildServer(std::string binary, std::string data_dir, std::vector<std::string> args,
+                         std::vector<std::pair<std::string, std::string>> env)
+    : binary_(std::move(binary)), data_dir_(std::move(data_dir)), args_(std::move(args)), env_(std::move(env)),
+      port_(pick_stable_port()) {}
+
+ChildServer::~ChildServer() {
+    if (pid_ > 0) kill9();
+}
+
+std::string ChildServer::log_tail() const {
+    std::ifstream in(data_dir_ + "/server.log");
+    std::stringstream all;
+    all << in.rdbuf();
+    auto text = all.str();
+    return text.size() > 3000 ? text.substr(text.size() - 3000) : text;
+}
+
+void ChildServer::start() {
+    std::vector<std::string> argv = {binary_, "--port", std::to_string(port_), "--host", "127.0.0.1",
+                                     "--data-dir", data_dir_, "--access-log", "false", "--threads", "2"};
+    argv.insert(argv.end(), args_.begin(), args_.end());
+    std::string log = data_dir_ + "/server.log";
+    pid_ = fork();
+    if (pid_ == 0) {
+        for (auto& [k, v] : env_) setenv(k.c_str(), v.c_str(), 1);
+        if (!freopen(log.c_str(), "a", stderr)) _exit(126);
+        std::vector<char*> raw;
+        for (auto& a : argv) raw.push_back(a.data());
+        raw.push_back(nullptr);
+        execv(binary_.c_str(), raw.data());
+        _exit(127);
+    }
+    for (int i = 0; i < 5000; ++i) {
+        int status = 0;
+        if (waitpid(pid_, &status, WNOHANG) == pid_) {
+            pid_ = -1;
+            throw std::runtime_error("ticketd exited at start (status " + std::to_string(status) +
+                                     "); its log ends:\n" + log_tail());
+        }
+        try {
+            HttpClient c(port_);
+            if (c.get("/healthz").status == 200) return;
+        } catch (const std::exception&) {
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    throw std::runtime_error("ticketd did not answer /healthz; its log ends:\n" + log_tail());
+}
+
+void ChildServer::kill9() {
+    ::kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+}
+
+int ChildServer::terminate() {
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return status;
+}
+
+}  // namespace ticketd::test

@@ -1,0 +1,34 @@
+#pragma once
+// The steps of a purchase as a buyer and a seller take them over HTTP, for tests.
+#include <boost/json/parse.hpp>
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "support/http_client.hpp"
+#include "support/test_server.hpp"
+
+namespace ticketd::test {
+
+// Lists a ticket and waits until every module has heard of it; returns its id.
+inline std::string sell(TestServer& app, HttpClient& seller, const std::string& price = "25.50") {
+    auto res = seller.post("/api/tickets", R"({"title":"Final","price":)" + price + "}");
+    REQUIRE(res.status == 201);
+    app.wait_idle();
+    return std::string(boost::json::parse(res.body).at("id").as_string());
+}
+// Orders the ticket and waits until every module has heard of the order; returns its id.
+inline std::string reserve(TestServer& app, HttpClient& buyer, const std::string& ticket_id) {
+    auto res = buyer.post("/api/orders", R"({"ticketId":")" + ticket_id + R"("})");
+    REQUIRE(res.status == 201);
+    app.wait_idle();
+    return std::string(boost::json::parse(res.body).at("id").as_string());
+}
+inline HttpResponse pay(HttpClient& buyer, const std::string& order_id, const std::string& token = "tok_visa") {
+    return buyer.post("/api/payments", R"({"token":")" + token + R"(","orderId":")" + order_id + R"("})");
+}
+inline std::string status_of(HttpClient& buyer, const std::string& order_id) {
+    return std::string(boost::json::parse(buyer.get("/api/orders/" + order_id).body).at("status").as_string());
+}
+
+}  // namespace ticketd::test

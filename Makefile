@@ -38,7 +38,7 @@ test-sanitized: deps
 	cmake -S . -B $(SAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTICKETD_SANITIZE=ON
 	cmake --build $(SAN_BUILD) -j $(JOBS) --target ticketd_tests
 	cd $(SAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		ctest --output-on-failure -j $(JOBS) --timeout 600 -E "^browser:|^chaos:|module boundaries"
+		ctest --output-on-failure -j $(JOBS) --timeout 600 -E "^browser:|^chaos:|^power cuts:|module boundaries"
 
 # Benchmarks: prints one table of figures (see docs/performance.md). BENCH_SECONDS per scenario;
 # BENCH_ONLY=get,purchase,... runs some scenarios only (hello health get list post dogpile refuse
@@ -65,9 +65,12 @@ fuzz:
 		if [ $$status -ne 0 ]; then tail -40 $(FUZZ_BUILD)/fuzz_$$t.log; exit 1; fi; \
 	done
 
-# Crash testing, long form: 100 SIGKILLs under load (the short form runs in make test).
+# Crash testing, long form: 100 SIGKILLs under load, then 30 power cuts in each durability mode
+# (the short forms run in make test).
 chaos: build
 	$(BUILD)/tests/ticketd_chaos $(BUILD)/ticketd --kills 100
+	$(BUILD)/tests/ticketd_chaos $(BUILD)/tests/ticketd_powercut --power-cuts 30 --durability normal
+	$(BUILD)/tests/ticketd_chaos $(BUILD)/tests/ticketd_powercut --power-cuts 30 --durability full
 
 # Builds and runs the Dockerfile with podman, as scripts/check-container describes.
 check-container:

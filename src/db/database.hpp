@@ -41,7 +41,7 @@ public:
     // may not. A background thread syncs the log at the latest `sync_within` after a commit, so
     // no acknowledged commit stays exposed to a power cut for longer, busy or quiet; and these two
     // let code that must not run ahead of the disk wait for it:
-    static constexpr std::chrono::milliseconds sync_within{500};
+    static constexpr std::chrono::milliseconds sync_within{250};
     // Blocks until every transaction committed before the call is on disk. Cheap when that holds
     // already (in-memory, `full` mode, nothing new since the last sync); callers arriving
     // together share one fsync. Throws std::runtime_error if the sync fails. Never call it

@@ -26,6 +26,7 @@ RUN apt-get update \
 COPY --from=build /build/ticketd /usr/local/bin/ticketd
 USER ticketd
 ENV TICKETD_ENV=production \
+    TICKETD_METRICS_LISTEN=0.0.0.0:9464 \
     TICKETD_DATA_DIR=/data \
     TICKETD_HOST=0.0.0.0 \
     PORT=3000

@@ -365,10 +365,12 @@ int main(int argc, char** argv) {
         }
     }
     auto port = free_port();
+    auto metrics_port = free_port();
     auto data = (tmp / "data").string();
     auto server = spawn({build + "/ticketd", "--port", std::to_string(port), "--host", "127.0.0.1",
                          "--data-dir", data, "--threads", "1", "--access-log", "false",
-                         "--log-level", "warn", "--reservation-window", "900"},
+                         "--log-level", "warn", "--reservation-window", "900",
+                         "--metrics-listen", "127.0.0.1:" + std::to_string(metrics_port)},
                         port);
     Result idle{"idle (empty data dir)", 0, 0, 0, 0, server.rss_kib("VmRSS:"), ""};
     char note[96];
@@ -482,7 +484,7 @@ int main(int argc, char** argv) {
         auto r = measure("purchase flow (reserve + pay), 16 buyers", flows);
         r.rss_kib = server.rss_kib();
         describe_cpu(r, server_cpu0, server.thread_cpu(), cpu_seconds() - client_cpu0, r.rps * seconds);
-        r.note += "; " + memory_note(port);
+        r.note += "; " + memory_note(metrics_port);
         if (flows.step_latency_ms.size() == 2) {
             char note[96];
             std::snprintf(note, sizeof note, "; p50 order %.1f ms, payment %.1f ms",
@@ -557,12 +559,13 @@ int main(int argc, char** argv) {
         fs::create_directories(big);
         fs::copy_file(dir / "bus.db", big + "/bus.db");
         auto p = free_port();
+        auto mp = free_port();
         std::vector<std::string> argv{build + "/ticketd", "--port", std::to_string(p), "--host", "127.0.0.1",
                                       "--data-dir", big, "--threads", "1", "--access-log", "false",
-                                      "--log-level", "warn"};
+                                      "--log-level", "warn", "--metrics-listen", "127.0.0.1:" + std::to_string(mp)};
         auto first = spawn(argv, p);
         auto c0 = Clock::now();
-        wait_caught_up(p);
+        wait_caught_up(mp);
         double catch_up_s = std::chrono::duration<double>(Clock::now() - c0).count();
         first.stop();
         auto s = spawn(argv, p);

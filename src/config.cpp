@@ -124,6 +124,19 @@ const std::vector<Option>& options() {
         {"--max-connections", "TICKETD_MAX_CONNECTIONS", "N", "open connections beyond this get a 503",
          [](auto& c) { return std::to_string(c.max_connections); },
          [](auto& c, auto& v) { c.max_connections = parse_int(v, 1, 1000000); }},
+        {"--metrics-listen", "TICKETD_METRICS_LISTEN", "HOST:PORT|off",
+         "where /metrics is served, apart from the public port (port 0: any free one)",
+         [](auto& c) { return c.metrics_port < 0 ? std::string("off") : c.metrics_host + ":" + std::to_string(c.metrics_port); },
+         [](auto& c, auto& v) {
+             if (v == "off") {
+                 c.metrics_port = -1;
+                 return;
+             }
+             auto colon = v.rfind(':');
+             if (colon == std::string::npos || colon == 0) throw std::invalid_argument("expected HOST:PORT or off");
+             c.metrics_host = v.substr(0, colon);
+             c.metrics_port = parse_int(v.substr(colon + 1), 0, 65535);
+         }},
         {"--subject", "", "SUBJECT", "events tail: only this subject",
          [](auto&) { return std::string("all"); },
          [](auto& c, auto& v) { c.tail_subject = v; }},

@@ -28,6 +28,9 @@ struct Config {
     int stripe_timeout_ms = 10000;          // per try of a Stripe call
     std::string stripe_publishable_key;
     int max_connections = 10000;
+    // Prometheus metrics on a listener of their own, never the public port; "off": none.
+    std::string metrics_host = "127.0.0.1";
+    int metrics_port = 9464;                // -1: off
     int read_timeout_ms = 30000;
     // `ticketd events tail` only.
     std::string tail_subject;

@@ -34,6 +34,8 @@ public:
     // Starts the bus, the modules and the HTTP server.
     void start();
     std::uint16_t port() const;
+    // Where /metrics is served (--metrics-listen); 0 when it is off.
+    std::uint16_t metrics_port() const;
     void wait_for_signal();
     // Graceful: stop accepting and finish in-flight requests, let the bus settle, stop modules
     // and the bus, close databases. Idempotent.

@@ -33,6 +33,8 @@ int serve(const Config& config) {
     App app(config);
     app.start();
     log::info("listening", {{"url", "http://" + config.host + ":" + std::to_string(app.port())}});
+    if (app.metrics_port())
+        log::info("metrics", {{"url", "http://" + config.metrics_host + ":" + std::to_string(app.metrics_port()) + "/metrics"}});
     app.wait_for_signal();
     app.stop();
     log::info("ticketd stopped");

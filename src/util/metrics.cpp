@@ -61,7 +61,18 @@ std::string label_value(std::string_view v) {
     return out + "\"";
 }
 
-void record_request(std::string_view route, std::string_view method, int status, double seconds) {
+// The method as a label: one of the methods HTTP defines, or "other". A client chooses the method
+// it sends, and a series per spelling would let it grow this map (and every scrape) at will.
+std::string_view method_label(std::string_view method) {
+    static constexpr std::string_view known[] = {"GET",     "HEAD",    "POST",  "PUT",    "DELETE",
+                                                 "PATCH",   "OPTIONS", "TRACE", "CONNECT"};
+    for (auto k : known)
+        if (method == k) return k;
+    return "other";
+}
+
+void record_request(std::string_view route, std::string_view raw_method, int status, double seconds) {
+    auto method = method_label(raw_method);
     std::lock_guard lock(mutex_);
     auto key = SeriesView(route, method, status);
     auto counter = requests_.find(key);

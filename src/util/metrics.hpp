@@ -9,7 +9,9 @@ namespace ticketd::metrics {
 
 // One finished HTTP request: `route` is the matched pattern ("/api/orders/:id"), never the raw
 // path, so the number of series stays small.
+// `route` is a route pattern (a bounded set); a method HTTP does not define is counted as "other".
 void record_request(std::string_view route, std::string_view method, int status, double seconds);
+std::string_view method_label(std::string_view method);
 // `n` events of `subject` appended to the event log.
 void record_published(std::string_view subject, std::int64_t n);
 void record_dead_letter(std::string_view subscriber);

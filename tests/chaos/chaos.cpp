@@ -62,7 +62,7 @@ std::string cookie_for(const std::string& user) {
 // A port outside Linux's ephemeral range (32768-60999), where the client sockets of tests running
 // alongside could hold it when the server restarts, and free when chosen. The same port serves
 // every restart, so the workers' clients find the server again.
-std::uint16_t pick_port() {
+std::uint16_t pick_port(std::uint16_t other_than = 0) {
     for (int i = 0; i < 2000; ++i) {
         auto port = static_cast<std::uint16_t>(20000 + (getpid() * 31 + i * 7) % 12000);
         int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -72,7 +72,7 @@ std::uint16_t pick_port() {
         addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
         ::close(fd);
-        if (free) return port;
+        if (free && port != other_than) return port;
     }
     throw std::runtime_error("no free port in 20000-31999");
 }
@@ -80,6 +80,7 @@ std::uint16_t pick_port() {
 struct Server {
     std::string binary, data;
     std::uint16_t port;
+    std::uint16_t metrics_port;
     std::string durability = "normal";
     pid_t pid = -1;
 
@@ -99,9 +100,11 @@ struct Server {
             setenv("JWT_KEY", jwt_key.c_str(), 1);
             if (!freopen(log_path().c_str(), "a", stderr)) _exit(126);
             std::string p = std::to_string(port), w = std::to_string(window_seconds);
+            std::string metrics = "127.0.0.1:" + std::to_string(metrics_port);
             execl(binary.c_str(), binary.c_str(), "--port", p.c_str(), "--host", "127.0.0.1", "--data-dir",
                   data.c_str(), "--reservation-window", w.c_str(), "--access-log", "false", "--threads", "2",
-                  "--durability", durability.c_str(), static_cast<char*>(nullptr));
+                  "--durability", durability.c_str(), "--metrics-listen", metrics.c_str(),
+                  static_cast<char*>(nullptr));
             _exit(127);
         }
         for (int i = 0; i < 10000; ++i) {
@@ -281,7 +284,8 @@ int check_quiet_writes_survive(Server& server, std::mt19937& rng, Clock::duratio
 // Runs the load with its kills (or power cuts), then checks; returns the number of violations.
 int run(const std::string& binary, const fs::path& dir, int kills, int power_cuts, const std::string& durability,
         int workers) {
-    Server server{binary, dir.string(), pick_port(), durability};
+    auto port = pick_port();
+    Server server{binary, dir.string(), port, pick_port(port), durability};
     server.start();
     std::mt19937 rng(42);
     // The documented bound: in normal mode a commit is synced at most about a second after it
@@ -318,7 +322,7 @@ int run(const std::string& binary, const fs::path& dir, int kills, int power_cut
     // Let every reservation fall due and the bus settle, then stop cleanly and look inside.
     std::this_thread::sleep_for(std::chrono::seconds(window_seconds + 1));
     for (int i = 0; i < 600; ++i) {
-        test::HttpClient c(server.port);
+        test::HttpClient c(server.metrics_port);
         auto m = c.get("/metrics").body;
         bool busy = false;
         std::size_t pos = 0;

@@ -16,7 +16,10 @@ TEST_CASE("/metrics reports requests by route, events, lag, outboxes and pending
     REQUIRE(client.post("/api/tickets", R"({"title":"Gig","price":5})").status == 201);
     CHECK(client.get("/api/tickets/missing").status == 404);
     app.wait_idle();
-    auto res = client.get("/metrics");
+    // Never on the public port (there it is only the web UI's page, like any unknown path).
+    CHECK(client.get("/metrics").body.find("ticketd_http_requests_total") == std::string::npos);
+    test::HttpClient ops(app.app().metrics_port());
+    auto res = ops.get("/metrics");
     REQUIRE(res.status == 200);
     CHECK(res.header("content-type")->starts_with("text/plain; version=0.0.4"));
     const auto& m = res.body;
@@ -48,4 +51,29 @@ TEST_CASE("/metrics reports requests by route, events, lag, outboxes and pending
     CHECK(gauge("ticketd_heap_in_use_bytes") > gauge(R"(ticketd_database_cache_bytes{db="orders"})"));
 #endif
     CHECK(m.find("# TYPE ticketd_http_request_duration_seconds histogram") != std::string::npos);
+}
+
+TEST_CASE("methods a client makes up are one series: /metrics cannot be grown from outside", "[metrics][security]") {
+    test::TestServer app;
+    test::HttpClient ops(app.app().metrics_port());
+    auto before = ops.get("/metrics").body.size();
+    for (int i = 0; i < 300; ++i) {
+        test::HttpClient c(app.port());
+        c.send_raw(std::string(2000, static_cast<char>('A' + i % 26)) + std::to_string(i) +
+                   " /api/tickets HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        c.read_response();
+    }
+    auto m = ops.get("/metrics").body;
+    INFO(m.substr(0, 3000));
+    CHECK(m.size() < before + 2000);
+    CHECK(m.find(R"(ticketd_http_requests_total{route="unmatched",method="other",status="405"} 300)") !=
+          std::string::npos);
+    CHECK(m.find("AAAAAAAAAA") == std::string::npos);
+}
+
+TEST_CASE("with --metrics-listen off no metrics are served anywhere", "[metrics]") {
+    test::TestServer app([](Config& c) { c.metrics_port = -1; });
+    CHECK(app.app().metrics_port() == 0);
+    test::HttpClient client(app.port());
+    CHECK(client.get("/metrics").body.find("ticketd_http_requests_total") == std::string::npos);
 }

@@ -181,7 +181,7 @@ TEST_CASE("a refund the provider refuses for good is listed for a person, not re
     CHECK(test::query_text(shop.payments(), "SELECT refund_status FROM payments") == "refused");
     CHECK(stub.refunds() == 0);
 
-    test::HttpClient ops(app.port());
+    test::HttpClient ops(app.app().metrics_port());
     CHECK(ops.get("/metrics").body.find("\nticketd_refunds_refused 1\n") != std::string::npos);
     auto payment_id = test::query_text(shop.payments(), "SELECT id FROM payments");
     std::ostringstream out, err;

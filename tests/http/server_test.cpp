@@ -35,10 +35,8 @@ TEST_CASE("the server answers health and readiness checks on an ephemeral port",
     CHECK(health.header("x-request-id").has_value());
     auto ready = client.get("/readyz");
     CHECK(ready.status == 200);
-    auto body = boost::json::parse(ready.body);
-    CHECK(body.at("bus") == "running");
-    CHECK(body.at("databases").at("bus") == "open");
-    CHECK(body.at("databases").at("probe") == "open");
+    // Public: it says whether, not what (no database names, no bus state).
+    CHECK(ready.body == R"({"status":"ready"})");
 }
 
 TEST_CASE("a module publishes over HTTP and its listener sees the event", "[http][bus]") {

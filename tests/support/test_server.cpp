@@ -29,6 +29,7 @@ Config test_config(const std::string& data_dir) {
     c.data_dir = data_dir;
     c.access_log = false;
     c.jwt_key = "test-signing-key-0123456789abcdef";
+    c.metrics_port = 0;  // a free port of its own
     log::configure(std::getenv("TICKETD_TEST_LOG") ? log::Level::debug : log::Level::error,
                    log::Format::text);
     return c;

@@ -56,16 +56,18 @@ TEST_CASE("/metrics reports requests by route, events, lag, outboxes and pending
 TEST_CASE("methods a client makes up are one series: /metrics cannot be grown from outside", "[metrics][security]") {
     test::TestServer app;
     test::HttpClient ops(app.app().metrics_port());
-    auto before = ops.get("/metrics").body.size();
-    for (int i = 0; i < 300; ++i) {
+    auto made_up = [&](int i) {
         test::HttpClient c(app.port());
         c.send_raw(std::string(2000, static_cast<char>('A' + i % 26)) + std::to_string(i) +
                    " /api/tickets HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         c.read_response();
-    }
+    };
+    made_up(0);  // the first one adds the "other" series and its route's histogram
+    auto before = ops.get("/metrics").body.size();
+    for (int i = 1; i < 300; ++i) made_up(i);
     auto m = ops.get("/metrics").body;
     INFO(m.substr(0, 3000));
-    CHECK(m.size() < before + 2000);
+    CHECK(m.size() < before + 200);  // counts grew by a few digits, nothing else
     CHECK(m.find(R"(ticketd_http_requests_total{route="unmatched",method="other",status="405"} 300)") !=
           std::string::npos);
     CHECK(m.find("AAAAAAAAAA") == std::string::npos);

@@ -1,5 +1,7 @@
 #include "config.hpp"
 
+#include "http/client_address.hpp"
+
 #include <charconv>
 #include <functional>
 #include <map>
@@ -121,9 +123,25 @@ const std::vector<Option>& options() {
         {"", "STRIPE_PUBLISHABLE_KEY", "KEY", "Stripe publishable key for the web UI's card form",
          [](auto&) { return std::string("none"); },
          [](auto& c, auto& v) { c.stripe_publishable_key = v; }},
-        {"--max-connections", "TICKETD_MAX_CONNECTIONS", "N", "open connections beyond this get a 503",
+        {"--max-connections", "TICKETD_MAX_CONNECTIONS", "N",
+         "open connections at most; at the cap the one idle longest is closed for a newcomer (503 when all are busy)",
          [](auto& c) { return std::to_string(c.max_connections); },
          [](auto& c, auto& v) { c.max_connections = parse_int(v, 1, 1000000); }},
+        {"--max-connections-per-address", "TICKETD_MAX_CONNECTIONS_PER_ADDRESS", "N",
+         "open connections from one address at most, by the same rule (0: no cap; trusted proxies are exempt)",
+         [](auto& c) { return std::to_string(c.max_connections_per_address); },
+         [](auto& c, auto& v) { c.max_connections_per_address = parse_int(v, 0, 1000000); }},
+        {"--trusted-proxies", "TICKETD_TRUSTED_PROXIES", "CIDR[,CIDR]",
+         "reverse proxies whose X-Forwarded-For names the client (for throttles and caps)",
+         [](auto& c) { return c.trusted_proxies.empty() ? std::string("none") : c.trusted_proxies; },
+         [](auto& c, auto& v) {
+             http::AddressSet::parse(v);  // throws std::invalid_argument naming the bad entry
+             c.trusted_proxies = v;
+         }},
+        {"--max-body-memory", "TICKETD_MAX_BODY_MEMORY_MB", "MB",
+         "request bodies being received, all connections together; beyond it a request gets a 503",
+         [](auto& c) { return std::to_string(c.body_memory_mb); },
+         [](auto& c, auto& v) { c.body_memory_mb = parse_int(v, 1, 65536); }},
         {"--metrics-listen", "TICKETD_METRICS_LISTEN", "HOST:PORT|off",
          "where /metrics is served, apart from the public port (port 0: any free one)",
          [](auto& c) { return c.metrics_port < 0 ? std::string("off") : c.metrics_host + ":" + std::to_string(c.metrics_port); },

@@ -28,6 +28,9 @@ struct Config {
     int stripe_timeout_ms = 10000;          // per try of a Stripe call
     std::string stripe_publishable_key;
     int max_connections = 10000;
+    int max_connections_per_address = 256;  // 0: no cap
+    std::string trusted_proxies;            // CIDR list whose X-Forwarded-For is believed
+    int body_memory_mb = 64;                // request bodies being received, all together
     // Prometheus metrics on a listener of their own, never the public port; "off": none.
     std::string metrics_host = "127.0.0.1";
     int metrics_port = 9464;                // -1: off

@@ -137,6 +137,9 @@ struct App::Impl {
         so.port = config.port;
         so.threads = config.threads;
         so.max_connections = static_cast<std::size_t>(config.max_connections);
+        so.max_connections_per_address = static_cast<std::size_t>(config.max_connections_per_address);
+        so.trusted_proxies = http::AddressSet::parse(config.trusted_proxies);
+        so.body_memory = static_cast<std::size_t>(config.body_memory_mb) * 1024 * 1024;
         so.read_timeout = std::chrono::milliseconds(config.read_timeout_ms);
         so.access_log = config.access_log;
         server = std::make_unique<http::Server>(router, so);

@@ -28,7 +28,8 @@ struct Request {
     std::string query;   // raw query string, without '?'
     std::vector<Header> headers;
     std::string body;
-    std::string remote_address;
+    std::string remote_address;  // the peer
+    std::string client_address;  // the client: the peer, or from X-Forwarded-For (trusted proxies)
     std::string request_id;
     std::string route;  // the matched pattern ("/api/orders/:id"), set by the router
     std::map<std::string, std::string, std::less<>> params;

@@ -15,12 +15,14 @@
 #include <boost/beast/http/write.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <condition_variable>
 #include <cstring>
 #include <future>
 #include <list>
+#include <unordered_map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -94,6 +96,8 @@ struct Server::Impl {
     std::mutex sessions_mutex;
     std::list<Session*> sessions;
     std::condition_variable sessions_cv;
+    std::unordered_map<std::string, std::size_t> per_address;  // open connections by peer
+    std::atomic<std::size_t> body_bytes{0};                    // reserved by bodies being read
 
     std::promise<void> stop_requested;
     std::shared_future<void> stop_future;
@@ -123,11 +127,27 @@ struct Server::Impl {
 
     void do_accept();
     void sweep();
-    void session_closed(std::optional<std::list<Session*>::iterator> entry) {
+    // Whether a connection from `address` may be served now, after closing (asynchronously) the
+    // one that has waited longest for its client if a cap is reached. False: every connection
+    // that counts is busy, and the newcomer gets a 503.
+    bool make_room(const std::string& address);
+    void session_closed(std::optional<std::list<Session*>::iterator> entry, const std::string& address) {
         std::lock_guard lock(sessions_mutex);
-        if (entry) sessions.erase(*entry);
+        if (entry) {  // it had joined the list and the count (run())
+            sessions.erase(*entry);
+            if (auto it = per_address.find(address); it != per_address.end() && --it->second == 0)
+                per_address.erase(it);
+        }
         --connections;
         sessions_cv.notify_all();
+    }
+    // Reserves `n` bytes of the request-body budget; false if it would go over.
+    bool reserve_body(std::size_t n) {
+        auto now = body_bytes.load();
+        do {
+            if (now + n > options.body_memory) return false;
+        } while (!body_bytes.compare_exchange_weak(now, now + n));
+        return true;
     }
 };
 
@@ -140,7 +160,21 @@ public:
         auto ep = stream_.socket().remote_endpoint(ec);
         if (!ec) remote_ = ep.address().to_string();
     }
-    ~Session() { server_.session_closed(entry_); }
+    ~Session() {
+        release_body();
+        server_.session_closed(entry_, remote_);
+    }
+
+    const std::string& address() const { return remote_; }
+    bool evicted = false;  // chosen to make room (guarded by the server's sessions_mutex)
+    // When it started waiting for its client (a request not yet whole); 0 while it works on one.
+    Clock::rep waiting_since() const { return waiting_since_.load(std::memory_order_relaxed); }
+    // Closes the connection to make room for another, unless it got a whole request meanwhile.
+    void evict() {
+        net::post(stream_.get_executor(), [self = shared_from_this()] {
+            if (self->waiting_since() != 0) self->close();
+        });
+    }
 
     // Whether the current read or write has outlived its timeout (any thread may ask).
     bool overdue(Clock::time_point now) const {
@@ -161,6 +195,7 @@ public:
         {
             std::lock_guard lock(server_.sessions_mutex);
             entry_ = server_.sessions.insert(server_.sessions.end(), this);
+            ++server_.per_address[remote_];
         }
         net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_request(); });
     }
@@ -189,6 +224,7 @@ private:
         parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
         parser_->body_limit(server_.options.body_limit);
         arm(server_.options.read_timeout);
+        waiting_since_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
         bhttp::async_read_header(stream_, buffer_, *parser_,
                                  [self = shared_from_this()](beast::error_code ec, std::size_t) {
                                      self->on_header(ec);
@@ -199,6 +235,13 @@ private:
         if (ec) return on_read_error(ec);
         busy_ = true;
         started_ = Clock::now();
+        if (!parser_->is_done()) {
+            // The body will be held in memory: count it against the server's budget first.
+            auto length = parser_->content_length();
+            std::size_t need = length ? static_cast<std::size_t>(*length) : server_.options.body_limit;
+            if (!server_.reserve_body(need)) return reply_error(503, "Server busy, retry");
+            body_reserved_ = need;
+        }
         auto& h = parser_->get();
         auto expect = h.find(bhttp::field::expect);
         if (expect != h.end() && beast::iequals(expect->value(), "100-continue")) {
@@ -236,6 +279,8 @@ private:
         busy_ = true;
         if (started_ == Clock::time_point{}) started_ = Clock::now();
         keep_alive_ = false;
+        linger_ = true;  // the client may still be sending what we will not read
+        waiting_since_.store(0, std::memory_order_relaxed);
         Request req;
         req.method = "-";
         req.path = "-";
@@ -244,11 +289,14 @@ private:
             req.method = std::string(parser_->get().method_string());
             req.path = std::string(parser_->get().target());
         }
-        write(error_response(ApiError(status, std::move(message))), std::move(req));
+        ApiError error(status, std::move(message));
+        if (status == 503) error.headers.emplace_back("Retry-After", "1");
+        write(error_response(error), std::move(req));
     }
 
     void on_request() {
         disarm();  // the handler may take its time (an order waiting for its ticket)
+        waiting_since_.store(0, std::memory_order_relaxed);
         auto message = parser_->release();
         Request req;
         req.method = std::string(message.method_string());
@@ -260,6 +308,7 @@ private:
         for (const auto& f : message) req.headers.push_back({std::string(f.name_string()), std::string(f.value())});
         req.body = std::move(message.body());
         req.remote_address = remote_;
+        req.client_address = client_address(remote_, req.header("x-forwarded-for"), server_.options.trusted_proxies);
         req.request_id = request_id_from(req);
         keep_alive_ = message.keep_alive() && !server_.stopping;
         head_ = message.method() == bhttp::verb::head;
@@ -318,8 +367,29 @@ private:
         busy_ = false;
         started_ = {};
         head_ = false;
+        release_body();
+        if (!ec && linger_) return drain();
         if (ec || !keep_alive_) return close();
         read_request();
+    }
+
+    void release_body() {
+        if (body_reserved_) server_.body_bytes -= std::exchange(body_reserved_, 0);
+    }
+
+    // Lingering close, as nginx does: say we are done (FIN), then read and discard what the
+    // client still sends until it closes or `linger` passes (the sweep closes it then). Closing
+    // with unread input would reset the connection, and many clients would then report the
+    // reset instead of the answer they were sent.
+    void drain() {
+        beast::error_code ignored;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        arm(server_.options.linger);
+        if (!drain_buffer_) drain_buffer_ = std::make_unique<std::array<char, 16384>>();
+        stream_.async_read_some(net::buffer(*drain_buffer_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            if (ec) return self->close();
+            self->drain();
+        });
     }
 
     void close() {
@@ -337,6 +407,10 @@ private:
     bool head_ = false;
     bool busy_ = false;
     bool closing_ = false;
+    bool linger_ = false;
+    std::size_t body_reserved_ = 0;
+    std::unique_ptr<std::array<char, 16384>> drain_buffer_;
+    std::atomic<Clock::rep> waiting_since_{0};
     Clock::time_point started_{};
     std::atomic<Clock::rep> deadline_{0};  // 0: no read or write under way
     std::optional<std::list<Session*>::iterator> entry_;  // set by run()
@@ -362,6 +436,31 @@ void Server::Impl::sweep() {
     });
 }
 
+bool Server::Impl::make_room(const std::string& address) {
+    std::shared_ptr<Session> victim;
+    {
+        std::lock_guard lock(sessions_mutex);
+        bool exempt = options.max_connections_per_address == 0 || options.trusted_proxies.contains(address);
+        auto mine = per_address.find(address);
+        bool address_full = !exempt && mine != per_address.end() && mine->second >= options.max_connections_per_address;
+        if (!address_full && connections.load() < options.max_connections) return true;
+        // The one that has waited longest for its client: among this address's own when its cap
+        // is what is reached, else among all.
+        Clock::rep oldest = 0;
+        Session* pick = nullptr;
+        for (Session* s : sessions) {
+            auto since = s->waiting_since();
+            if (since == 0 || s->evicted || (address_full && s->address() != address)) continue;
+            if (!pick || since < oldest) pick = s, oldest = since;
+        }
+        if (pick) victim = pick->weak_from_this().lock();
+        if (victim) victim->evicted = true;  // one newcomer per victim
+    }
+    if (!victim) return false;
+    victim->evict();
+    return true;
+}
+
 void Server::Impl::do_accept() {
     acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
         if (ec) {
@@ -376,8 +475,11 @@ void Server::Impl::do_accept() {
             return do_accept();
         }
         if (stopping) return;
-        if (connections.load() >= options.max_connections) {
-            // Over the cap: a short 503 in the error shape, then hang up.
+        beast::error_code ep_ec;
+        auto peer = socket.remote_endpoint(ep_ec);
+        std::string address = ep_ec ? std::string() : peer.address().to_string();
+        if (!make_room(address)) {
+            // Every connection is busy: a short 503 in the error shape, then hang up.
             static const std::string busy = [] {
                 std::string body = error_body({{"Too many connections, retry", ""}});
                 return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "http/client_address.hpp"
 #include "util/timer.hpp"
 
 namespace ticketd::http {
@@ -27,7 +28,21 @@ struct ServerOptions {
     // the shorter, between 10 ms and 1 s), so a connection closes up to one period late.
     std::chrono::milliseconds read_timeout{30000};
     std::chrono::milliseconds write_timeout{30000};
+    // At the cap a new connection is still served: the one that has waited longest for its
+    // client (idle keep-alive, or never sent a whole request) is closed to make room. Only when
+    // every connection is busy is the newcomer answered 503.
     std::size_t max_connections = 10000;
+    // Connections from one address (0: no cap), with the same rule among them. Trusted proxies
+    // are exempt: they carry everyone.
+    std::size_t max_connections_per_address = 256;
+    // Peers whose X-Forwarded-For names the client (Request::client_address).
+    AddressSet trusted_proxies;
+    // Request bodies being received, all connections together (each counts its Content-Length,
+    // or the body limit when chunked). A request that would go over is answered 503.
+    std::size_t body_memory = 64 * 1024 * 1024;
+    // After an error answered before the request was read (413, 431, 400), unread input is
+    // drained for up to this long, so that the client reads the answer instead of a reset.
+    std::chrono::milliseconds linger{2000};
     // How long stop() lets in-flight requests finish before closing their connections.
     std::chrono::milliseconds shutdown_grace{10000};
     bool access_log = true;

@@ -1,6 +1,8 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "http/router.hpp"
@@ -204,16 +206,155 @@ TEST_CASE("a client that stops reading its response is disconnected after the wr
     server.stop();
 }
 
-TEST_CASE("connections beyond the cap are refused with 503", "[http]") {
-    test::TestServer app([](Config& c) { c.max_connections = 2; }, probe_only());
-    test::HttpClient a(app.port()), b(app.port());
-    CHECK(a.get("/healthz").status == 200);
-    CHECK(b.get("/healthz").status == 200);
-    test::HttpClient c(app.port());
-    c.send_raw("GET /healthz HTTP/1.1\r\n\r\n");
-    auto res = c.read_response(std::chrono::seconds(5));
+namespace {
+
+// A bare server whose /hold requests wait until the test lets them go: connections that are busy.
+struct HoldingServer {
+    http::Router router;
+    std::mutex m;
+    std::vector<http::Reply> held;
+    std::unique_ptr<http::Server> server;
+    explicit HoldingServer(std::function<void(http::ServerOptions&)> tweak) {
+        router.add_async("GET", "/hold", [this](const http::Request&, http::Reply reply) {
+            std::lock_guard lock(m);
+            held.push_back(std::move(reply));
+        });
+        router.get("/fast", [](const http::Request&) { return http::text_response(200, "ok", "text/plain"); });
+        router.post("/upload", [](const http::Request& r) {
+            return http::text_response(200, std::to_string(r.body.size()), "text/plain");
+        });
+        http::ServerOptions o;
+        o.host = "127.0.0.1";
+        o.port = 0;
+        o.threads = 2;
+        o.access_log = false;
+        tweak(o);
+        server = std::make_unique<http::Server>(router, o);
+        server->start();
+    }
+    ~HoldingServer() {
+        release();
+        server->stop();
+    }
+    std::size_t holding() {
+        std::lock_guard lock(m);
+        return held.size();
+    }
+    void wait_holding(std::size_t n) {
+        for (int i = 0; i < 500 && holding() < n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        REQUIRE(holding() == n);
+    }
+    void release() {
+        std::lock_guard lock(m);
+        for (auto& r : held) r(http::text_response(200, "released", "text/plain"));
+        held.clear();
+    }
+};
+
+std::optional<test::HttpResponse> fetch(test::HttpClient& c, const std::string& target) {
+    c.send_raw("GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    return c.read_response(std::chrono::seconds(5));
+}
+
+}  // namespace
+
+TEST_CASE("at the connection cap, the connection idle longest makes room for a newcomer", "[http][security]") {
+    HoldingServer s([](http::ServerOptions& o) { o.max_connections = 2; });
+    test::HttpClient a(s.server->port()), b(s.server->port());
+    REQUIRE(fetch(a, "/fast")->status == 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    REQUIRE(fetch(b, "/fast")->status == 200);
+    // Both are idle keep-alive connections now; a has been idle longer.
+    test::HttpClient c(s.server->port());
+    auto res = fetch(c, "/fast");
+    REQUIRE(res);
+    CHECK(res->status == 200);
+    CHECK(a.closed_by_server(std::chrono::seconds(2)));
+    CHECK(fetch(b, "/fast")->status == 200);
+    // A client that connects and never sends a byte is waiting too: it goes first next time.
+    test::HttpClient silent(s.server->port());
+    silent.send_raw("");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    test::HttpClient d(s.server->port());
+    CHECK(fetch(d, "/fast")->status == 200);
+}
+
+TEST_CASE("when every connection is busy, a newcomer gets 503 in the error shape", "[http][security]") {
+    HoldingServer s([](http::ServerOptions& o) { o.max_connections = 2; });
+    test::HttpClient a(s.server->port()), b(s.server->port());
+    a.send_raw("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
+    b.send_raw("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
+    s.wait_holding(2);
+    test::HttpClient c(s.server->port());
+    auto res = fetch(c, "/fast");
     REQUIRE(res);
     CHECK(res->status == 503);
+    CHECK(res->header("retry-after") == "1");
+    CHECK(res->body.find("\"errors\"") != std::string::npos);
+    s.release();
+    CHECK(a.read_response()->status == 200);
+}
+
+TEST_CASE("one address cannot hold every connection; other clients are still served", "[http][security]") {
+    HoldingServer s([](http::ServerOptions& o) {
+        o.max_connections = 100;
+        o.max_connections_per_address = 2;
+    });
+    test::HttpClient a(s.server->port()), b(s.server->port());
+    a.send_raw("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
+    b.send_raw("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
+    s.wait_holding(2);
+    test::HttpClient third(s.server->port());
+    CHECK(fetch(third, "/fast")->status == 503);
+    test::HttpClient other(s.server->port());
+    other.source_address = "127.0.0.2";
+    CHECK(fetch(other, "/fast")->status == 200);
+}
+
+TEST_CASE("request bodies in memory have a server-wide budget", "[http][security]") {
+    HoldingServer s([](http::ServerOptions& o) { o.body_memory = 1024 * 1024; });
+    // A first upload announces 900 KB and sends only part of it: its reservation stands.
+    test::HttpClient slow(s.server->port());
+    slow.send_raw("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 900000\r\n\r\n" + std::string(1000, 'a'));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    test::HttpClient second(s.server->port());
+    second.send_raw("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 900000\r\n\r\n");
+    auto refused = second.read_response();
+    REQUIRE(refused);
+    CHECK(refused->status == 503);
+    CHECK(refused->header("retry-after") == "1");
+    slow.send_raw(std::string(899000, 'a'));
+    auto done = slow.read_response();
+    REQUIRE(done);
+    CHECK(done->body == "900000");
+    // The budget is back once that response is written (which may finish a moment after the
+    // client has read it): the next upload goes through.
+    std::optional<test::HttpResponse> third;
+    for (int i = 0; i < 100 && !(third && third->status == 200); ++i) {
+        test::HttpClient c(s.server->port());
+        c.send_raw("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n");
+        third = c.read_response(std::chrono::milliseconds(200));
+        if (!third) {  // not refused: it waits for its body
+            c.send_raw("0123456789");
+            third = c.read_response();
+        }
+    }
+    REQUIRE(third);
+    CHECK(third->body == "10");
+}
+
+TEST_CASE("a body over the limit is answered 413 that a client still sending can read", "[http]") {
+    HoldingServer s([](http::ServerOptions&) {});
+    test::HttpClient c(s.server->port());
+    // The whole of an 8 MiB upload goes out while the server has already refused it: the server
+    // drains it instead of resetting the connection, so the send succeeds and the 413 is read.
+    const std::string body(8 * 1024 * 1024, 'x');
+    REQUIRE_NOTHROW(c.send_raw("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
+                               "\r\n\r\n" + body));
+    auto res = c.read_response();
+    REQUIRE(res);
+    CHECK(res->status == 413);
+    CHECK(res->header("connection") == "close");
 }
 
 TEST_CASE("stopping the server finishes in-flight requests", "[http]") {

@@ -46,6 +46,15 @@ void HttpClient::connect() {
     ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (receive_buffer > 0)  // before connect(): the window is agreed in the handshake
         ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    if (!source_address.empty()) {  // another loopback address: another client, as the server sees it
+        sockaddr_in source{};
+        source.sin_family = AF_INET;
+        ::inet_pton(AF_INET, source_address.c_str(), &source.sin_addr);
+        if (::bind(fd_, reinterpret_cast<sockaddr*>(&source), sizeof source) != 0) {
+            disconnect();
+            throw std::runtime_error("cannot bind to " + source_address);
+        }
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port_);

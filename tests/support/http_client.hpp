@@ -40,6 +40,8 @@ public:
     // SO_RCVBUF for the next connection (0: the system's default). A small one keeps a response
     // the test does not read from being buffered whole.
     int receive_buffer = 0;
+    // The local address to connect from (e.g. "127.0.0.2"); empty: the system's choice.
+    std::string source_address;
 
     // Raw socket access: send bytes as they are, read one response (or nullopt when the server
     // closed the connection without one, or nothing came within `timeout`).

@@ -44,4 +44,14 @@ void WorkerPool::post(std::function<void()> job) {
     cv_.notify_one();
 }
 
+bool WorkerPool::try_post(std::function<void()> job, std::size_t max_queued) {
+    {
+        std::lock_guard lock(mutex_);
+        if (jobs_.size() >= max_queued) return false;
+        jobs_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+    return true;
+}
+
 }  // namespace ticketd::util

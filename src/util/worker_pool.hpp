@@ -18,6 +18,9 @@ public:
     WorkerPool& operator=(const WorkerPool&) = delete;
 
     void post(std::function<void()> job);
+    // Queues `job` unless `max_queued` jobs are already waiting; false then (the caller sheds
+    // the work rather than letting the queue, and every queued request's wait, grow).
+    bool try_post(std::function<void()> job, std::size_t max_queued);
     int size() const { return static_cast<int>(threads_.size()); }
 
 private:

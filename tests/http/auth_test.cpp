@@ -275,6 +275,78 @@ TEST_CASE("repeated failed sign-ins are throttled and a success resets the email
     CHECK(client.post("/api/users/signin", creds("ivy@example.com", "password")).status == 200);
 }
 
+TEST_CASE("failures from elsewhere do not lock the owner of an email out", "[auth][security]") {
+    test::TestServer app;
+    test::HttpClient owner(app.port());
+    REQUIRE(owner.post("/api/users/signup", creds("hal@example.com", "rightpass")).status == 201);
+    test::HttpClient attacker(app.port());
+    attacker.source_address = "127.0.0.2";
+    for (int i = 0; i < 10; ++i)
+        REQUIRE(attacker.post("/api/users/signin", creds("hal@example.com", "guess" + std::to_string(i))).status == 400);
+    CHECK(attacker.post("/api/users/signin", creds("hal@example.com", "rightpass")).status == 429);
+    // The owner, from an address with no failures for that email, signs in.
+    CHECK(owner.post("/api/users/signin", creds("hal@example.com", "rightpass")).status == 200);
+}
+
+TEST_CASE("parallel guesses cannot get past the limit", "[auth][security]") {
+    test::TestServer app;
+    {
+        test::HttpClient c(app.port());
+        REQUIRE(c.post("/api/users/signup", creds("par@example.com", "rightpass")).status == 201);
+    }
+    std::atomic<int> checked{0}, throttled{0}, other{0};
+    std::vector<std::thread> guessers;
+    for (int i = 0; i < 30; ++i)
+        guessers.emplace_back([&, i] {
+            test::HttpClient c(app.port());
+            auto res = c.post("/api/users/signin", creds("par@example.com", "guess" + std::to_string(i)));
+            if (res.status == 400) ++checked;
+            else if (res.status == 429) ++throttled;
+            else ++other;
+        });
+    for (auto& t : guessers) t.join();
+    CHECK(checked == 10);  // the limit, though all thirty were sent at once
+    CHECK(throttled == 20);
+    CHECK(other == 0);
+}
+
+TEST_CASE("behind a trusted proxy each client has its own throttle; X-Forwarded-For is not believed from others",
+          "[auth][security]") {
+    test::TestServer app([](Config& c) { c.trusted_proxies = "127.0.0.1/32"; });
+    test::HttpClient proxy(app.port());
+    REQUIRE(proxy.post("/api/users/signup", creds("kim@example.com", "rightpass")).status == 201);
+    auto from = [&](const std::string& client, const std::string& password) {
+        return proxy.request("POST", "/api/users/signin", creds("kim@example.com", password),
+                             {{"X-Forwarded-For", "198.51.100.7, " + client}}).status;
+    };
+    for (int i = 0; i < 10; ++i) REQUIRE(from("203.0.113.5", "wrong") == 400);
+    CHECK(from("203.0.113.5", "rightpass") == 429);
+    CHECK(from("203.0.113.6", "rightpass") == 200);  // another client behind the same proxy
+
+    // A peer that is not a trusted proxy cannot pick its address with the header.
+    test::HttpClient direct(app.port());
+    direct.source_address = "127.0.0.3";
+    for (int i = 0; i < 10; ++i)
+        REQUIRE(direct.request("POST", "/api/users/signin", creds("kim@example.com", "wrong"),
+                               {{"X-Forwarded-For", "192.0.2." + std::to_string(i)}}).status == 400);
+    CHECK(direct.request("POST", "/api/users/signin", creds("kim@example.com", "rightpass"),
+                         {{"X-Forwarded-For", "192.0.2.99"}}).status == 429);
+}
+
+TEST_CASE("sign-ups from one address are limited", "[auth][security]") {
+    test::TestServer app;
+    test::HttpClient c(app.port());
+    for (int i = 0; i < 30; ++i)
+        REQUIRE(c.post("/api/users/signup", creds("u" + std::to_string(i) + "@example.com", "password")).status == 201);
+    auto refused = c.post("/api/users/signup", creds("u30@example.com", "password"));
+    CHECK(refused.status == 429);
+    CHECK(message(refused) == "Too many sign-ups from this address, try again later");
+    CHECK(refused.header("retry-after"));
+    test::HttpClient elsewhere(app.port());
+    elsewhere.source_address = "127.0.0.4";
+    CHECK(elsewhere.post("/api/users/signup", creds("u31@example.com", "password")).status == 201);
+}
+
 TEST_CASE("passwords and their hashes appear in no response and no log line", "[auth][security]") {
     // Capture everything the server logs, at the most talkative level, with access logs on.
     test::TempDir dir;

@@ -4,6 +4,10 @@
 #include "auth/password.hpp"
 #include "auth/sign_in_throttle.hpp"
 #include "util/clock.hpp"
+#include "util/worker_pool.hpp"
+
+#include <condition_variable>
+#include <mutex>
 
 using namespace ticketd;
 
@@ -36,12 +40,67 @@ TEST_CASE("emails are trimmed, lower-cased and checked", "[auth]") {
 
 TEST_CASE("the throttle opens again once failures age out", "[auth]") {
     util::ManualClock clock(std::chrono::system_clock::now());
-    auth::SignInThrottle t(clock, {3, 100, std::chrono::seconds(60), 10});
-    for (int i = 0; i < 3; ++i) t.record_failure("e", "ip");
-    auto wait = t.retry_after("e", "ip");
+    auth::SignInThrottle t(clock, {.per_email_and_address = 3,
+                                   .per_address = 100,
+                                   .signups_per_address = 2,
+                                   .window = std::chrono::seconds(60),
+                                   .max_keys = 10});
+    std::int64_t wait = 0;
+    for (int i = 0; i < 3; ++i) CHECK(t.begin_sign_in("e", "ip", wait));  // three failures
+    CHECK_FALSE(t.begin_sign_in("e", "ip", wait));
     CHECK(wait > 0);
     CHECK(wait <= 61);
-    CHECK(t.retry_after("other", "ip2") == 0);
+    CHECK(t.begin_sign_in("e", "ip2", wait));     // the same email from elsewhere: allowed
+    CHECK(t.begin_sign_in("other", "ip", wait));  // another email from there: allowed
     clock.advance(std::chrono::seconds(61));
-    CHECK(t.retry_after("e", "ip") == 0);
+    CHECK(t.begin_sign_in("e", "ip", wait));
+}
+
+TEST_CASE("a success gives its slot back and clears that email's count from that address", "[auth]") {
+    util::ManualClock clock(std::chrono::system_clock::now());
+    auth::SignInThrottle t(clock, {.per_email_and_address = 2, .per_address = 3});
+    std::int64_t wait = 0;
+    CHECK(t.begin_sign_in("e", "ip", wait));
+    auto ok = t.begin_sign_in("e", "ip", wait);
+    REQUIRE(ok);
+    t.succeeded(*ok);
+    CHECK(t.begin_sign_in("e", "ip", wait));
+    CHECK(t.begin_sign_in("e", "ip", wait));
+    // The address has now three failures counted (one was given back): its limit.
+    CHECK_FALSE(t.begin_sign_in("x", "ip", wait));
+}
+
+TEST_CASE("sign-ups are counted per address", "[auth]") {
+    util::ManualClock clock(std::chrono::system_clock::now());
+    auth::SignInThrottle t(clock, {.signups_per_address = 2});
+    CHECK(t.begin_sign_up("ip") == 0);
+    CHECK(t.begin_sign_up("ip") == 0);
+    CHECK(t.begin_sign_up("ip") > 0);
+    CHECK(t.begin_sign_up("ip2") == 0);
+}
+
+TEST_CASE("the worker pool turns jobs away once its queue is full", "[auth]") {
+    std::mutex m;
+    std::condition_variable cv;
+    bool started = false, go = false;
+    auto blocker = [&] {
+        std::unique_lock lock(m);
+        started = true;
+        cv.notify_all();
+        cv.wait(lock, [&] { return go; });
+    };
+    util::WorkerPool pool(1);
+    REQUIRE(pool.try_post(blocker, 2));
+    {
+        std::unique_lock lock(m);
+        cv.wait(lock, [&] { return started; });  // the only worker is busy now
+    }
+    CHECK(pool.try_post([] {}, 2));
+    CHECK(pool.try_post([] {}, 2));
+    CHECK_FALSE(pool.try_post([] {}, 2));  // two are waiting: the limit
+    {
+        std::lock_guard lock(m);
+        go = true;
+    }
+    cv.notify_all();
 }

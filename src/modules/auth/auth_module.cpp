@@ -21,6 +21,22 @@
 namespace ticketd::auth {
 namespace {
 
+// Password hashes waiting for a worker, at most. Each costs ~45 ms of CPU and 16 MiB while it
+// runs; beyond this queue a request would only wait longer, so it is turned away (503).
+constexpr std::size_t max_queued_hashes = 64;
+
+http::ApiError busy() {
+    http::ApiError e(503, "Server busy, retry");
+    e.headers.emplace_back("Retry-After", "1");
+    return e;
+}
+
+http::ApiError too_many(std::string message, std::int64_t wait) {
+    http::ApiError e(429, std::move(message));
+    e.headers.emplace_back("Retry-After", std::to_string(wait));
+    return e;
+}
+
 struct Credentials {
     std::string email;
     std::string password;
@@ -96,7 +112,9 @@ private:
         Credentials input = sign_up_input(req);
         // Cheap early answer; the unique index below is what decides a race.
         if (store_.find_by_email(input.email)) throw http::ApiError::bad_request("Email in use");
-        workers_.post([this, input = std::move(input), reply, request_id = req.request_id] {
+        if (auto wait = throttle_.begin_sign_up(req.client_address); wait > 0)
+            throw too_many("Too many sign-ups from this address, try again later", wait);
+        auto job = [this, input = std::move(input), reply, request_id = req.request_id] {
             try {
                 UserRecord user{util::random_id(), input.email, hash_password(input.password)};
                 if (!store_.insert(user, util::to_unix_ms(clock_.now())))
@@ -106,34 +124,35 @@ private:
             } catch (...) {
                 reply.fail(std::current_exception());
             }
-        });
+        };
+        if (!workers_.try_post(std::move(job), max_queued_hashes)) throw busy();
     }
 
     void sign_in(const http::Request& req, http::Reply reply) {
         Credentials input = sign_in_input(req);
-        if (auto wait = throttle_.retry_after(input.email, req.remote_address); wait > 0) {
-            http::ApiError e(429, "Too many failed sign-ins, try again later");
-            e.headers.emplace_back("Retry-After", std::to_string(wait));
-            throw e;
-        }
-        workers_.post([this, input = std::move(input), reply, address = req.remote_address,
-                       request_id = req.request_id] {
+        std::int64_t wait = 0;
+        auto slot = throttle_.begin_sign_in(input.email, req.client_address, wait);
+        if (!slot) throw too_many("Too many failed sign-ins, try again later", wait);
+        auto job = [this, input = std::move(input), reply, slot = *slot, request_id = req.request_id] {
             try {
                 auto user = store_.find_by_email(input.email);
                 // An unknown email costs one scrypt too, so timing does not tell who has an account.
                 bool ok = verify_password(input.password, user ? user->password_hash : decoy_hash()) &&
                           user.has_value();
-                if (!ok) {
-                    throttle_.record_failure(input.email, address);
+                if (!ok) {  // the slot taken above stays counted as the failure
                     log::info("sign-in failed", {{"request_id", request_id}});
                     throw http::ApiError::bad_request("Invalid credentials");
                 }
-                throttle_.record_success(input.email);
+                throttle_.succeeded(slot);
                 reply(signed_in(200, user->id, user->email));
             } catch (...) {
                 reply.fail(std::current_exception());
             }
-        });
+        };
+        if (!workers_.try_post(std::move(job), max_queued_hashes)) {
+            throttle_.succeeded(*slot);  // not tried: not a failure
+            throw busy();
+        }
     }
 
     std::unique_ptr<db::Database> db_;

@@ -3,56 +3,79 @@
 #include <algorithm>
 
 namespace ticketd::auth {
+namespace {
 
-SignInThrottle::SignInThrottle(const util::Clock& clock, ThrottleLimits limits)
-    : clock_(clock), limits_(limits) {}
+// Client addresses and emails cannot contain this byte, so the pair is unambiguous.
+std::string pair_key(const std::string& email, const std::string& address) { return email + '\n' + address; }
 
-std::int64_t SignInThrottle::blocked_for(std::unordered_map<std::string, Times>& map,
-                                         const std::string& key, int limit, util::TimePoint now) {
-    auto it = map.find(key);
-    if (it == map.end()) return 0;
+}  // namespace
+
+std::int64_t WindowCounter::blocked_for(const std::string& key, int limit, util::TimePoint now) {
+    auto it = times_.find(key);
+    if (it == times_.end()) return 0;
     auto& times = it->second;
-    while (!times.empty() && times.front() + limits_.window <= now) times.pop_front();
+    while (!times.empty() && times.front() + window_ <= now) times.pop_front();
     if (times.empty()) {
-        map.erase(it);
+        times_.erase(it);
         return 0;
     }
     if (static_cast<int>(times.size()) < limit) return 0;
-    // Allowed again once enough failures have aged out to get below the limit.
-    auto until = times[times.size() - static_cast<std::size_t>(limit)] + limits_.window;
-    return std::max<std::int64_t>(
-        1, std::chrono::duration_cast<std::chrono::seconds>(until - now).count() + 1);
+    // Allowed again once enough events have aged out to get below the limit.
+    auto until = times[times.size() - static_cast<std::size_t>(limit)] + window_;
+    return std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::seconds>(until - now).count() + 1);
 }
 
-void SignInThrottle::add(std::unordered_map<std::string, Times>& map, const std::string& key,
-                         util::TimePoint now) {
-    if (map.size() >= limits_.max_keys && !map.contains(key)) {
-        // Forget the key whose latest failure is oldest.
-        auto oldest = std::min_element(map.begin(), map.end(), [](auto& a, auto& b) {
-            return a.second.back() < b.second.back();
-        });
-        map.erase(oldest);
+void WindowCounter::add(const std::string& key, util::TimePoint at) {
+    if (times_.size() >= max_keys_ && !times_.contains(key)) {
+        // Forget the key whose latest event is oldest.
+        auto oldest = std::min_element(times_.begin(), times_.end(),
+                                       [](auto& a, auto& b) { return a.second.back() < b.second.back(); });
+        times_.erase(oldest);
     }
-    map[key].push_back(now);
+    times_[key].push_back(at);
 }
 
-std::int64_t SignInThrottle::retry_after(const std::string& email, const std::string& address) {
+void WindowCounter::remove(const std::string& key, util::TimePoint at) {
+    auto it = times_.find(key);
+    if (it == times_.end()) return;
+    auto& times = it->second;
+    if (auto found = std::find(times.begin(), times.end(), at); found != times.end()) times.erase(found);
+    if (times.empty()) times_.erase(it);
+}
+
+SignInThrottle::SignInThrottle(const util::Clock& clock, ThrottleLimits limits)
+    : clock_(clock),
+      limits_(limits),
+      by_email_and_address_(limits.window, limits.max_keys),
+      by_address_(limits.window, limits.max_keys),
+      signups_(limits.window, limits.max_keys) {}
+
+std::optional<SignInThrottle::Slot> SignInThrottle::begin_sign_in(const std::string& email,
+                                                                  const std::string& address,
+                                                                  std::int64_t& retry_after) {
     std::lock_guard lock(mutex_);
     auto now = clock_.now();
-    return std::max(blocked_for(by_email_, email, limits_.per_email, now),
-                    blocked_for(by_address_, address, limits_.per_address, now));
+    auto key = pair_key(email, address);
+    retry_after = std::max(by_email_and_address_.blocked_for(key, limits_.per_email_and_address, now),
+                           by_address_.blocked_for(address, limits_.per_address, now));
+    if (retry_after > 0) return std::nullopt;
+    by_email_and_address_.add(key, now);
+    by_address_.add(address, now);
+    return Slot{email, address, now};
 }
 
-void SignInThrottle::record_failure(const std::string& email, const std::string& address) {
+void SignInThrottle::succeeded(const Slot& slot) {
+    std::lock_guard lock(mutex_);
+    by_email_and_address_.erase(pair_key(slot.email, slot.address));
+    by_address_.remove(slot.address, slot.at);
+}
+
+std::int64_t SignInThrottle::begin_sign_up(const std::string& address) {
     std::lock_guard lock(mutex_);
     auto now = clock_.now();
-    add(by_email_, email, now);
-    add(by_address_, address, now);
-}
-
-void SignInThrottle::record_success(const std::string& email) {
-    std::lock_guard lock(mutex_);
-    by_email_.erase(email);
+    if (auto wait = signups_.blocked_for(address, limits_.signups_per_address, now); wait > 0) return wait;
+    signups_.add(address, now);
+    return 0;
 }
 
 }  // namespace ticketd::auth

@@ -11,6 +11,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "ticketd/events/contract.hpp"
@@ -32,9 +33,20 @@ struct RawEvent {
     std::string id;
     std::string subject;
     std::string payload;  // JSON
+    std::int64_t logged_at_ms = 0;
 };
 
-using RawHandler = std::function<Outcome(db::WriteTx&, const RawEvent&)>;
+// What a handler may know about the delivery besides the event: which event, when it was logged,
+// and which try this is. On the last try, `retry` parks the event as a dead letter.
+struct Envelope {
+    std::string_view id;
+    std::int64_t seq = 0;
+    std::int64_t logged_at_ms = 0;
+    int attempt = 1;
+    bool last_attempt = false;
+};
+
+using RawHandler = std::function<Outcome(db::WriteTx&, const RawEvent&, const Envelope&)>;
 
 // A parked event, as `ticketd dead-letters` lists it.
 struct DeadLetter {
@@ -76,13 +88,17 @@ public:
     // Subscribes `handler` under the durable `name` to every event of type E, in log order, one
     // at a time, on a bus thread. Each call runs inside a WriteTx on `db` (which must have the
     // "outbox" schema applied) together with the inbox insert that makes redelivery harmless.
-    // A new name starts from the beginning of the log. Call before start().
+    // A new name starts from the beginning of the log. Call before start(). `handler` takes
+    // (WriteTx&, const E&) or, to know its delivery, (WriteTx&, const E&, const Envelope&).
     template <events::Contract E, class F>
     void subscribe(std::string name, db::Database& db, F handler) {
         subscribe_raw(std::move(name), std::string(E::subject), db,
-                      [h = std::move(handler)](db::WriteTx& tx, const RawEvent& raw) -> Outcome {
+                      [h = std::move(handler)](db::WriteTx& tx, const RawEvent& raw, const Envelope& env) -> Outcome {
                           E event = boost::json::value_to<E>(boost::json::parse(raw.payload));
-                          return h(tx, event);
+                          if constexpr (std::is_invocable_v<F&, db::WriteTx&, const E&, const Envelope&>)
+                              return h(tx, event, env);
+                          else
+                              return h(tx, event);
                       });
     }
 

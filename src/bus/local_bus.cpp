@@ -367,7 +367,7 @@ bool LocalBus::deliver_batch(Subscriber& s) {
         // would rather walk the whole log by seq than seek a rare subject in the index, and a
         // subscriber of a quiet subject would then scan every event on every pass.
         auto& q = read.statement(
-            "SELECT seq, event_id, subject, payload FROM events INDEXED BY events_by_subject"
+            "SELECT seq, event_id, subject, payload, logged_at FROM events INDEXED BY events_by_subject"
             " WHERE subject = ? AND seq > ?"
             " ORDER BY seq LIMIT ?");
         q.bind(1, s.subject);
@@ -375,7 +375,7 @@ bool LocalBus::deliver_batch(Subscriber& s) {
         q.bind(3, options_.delivery_batch);
         while (q.executeStep())
             batch.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(),
-                             q.getColumn(2).getString(), q.getColumn(3).getString()});
+                             q.getColumn(2).getString(), q.getColumn(3).getString(), q.getColumn(4).getInt64()});
     }
     s.caught_up = batch.size() < static_cast<std::size_t>(options_.delivery_batch);
     if (batch.empty()) return false;
@@ -403,8 +403,11 @@ bool LocalBus::deliver_batch(Subscriber& s) {
             ins.exec();
             if (tx.connection().getChanges() == 0) continue;  // redelivered after a crash: applied
             Outcome outcome = Outcome::retry;
+            // Only the first event of a batch can have failed before (the position stops at it).
+            int attempt = i == 0 ? s.attempts + 1 : 1;
+            Envelope envelope{event.id, event.seq, event.logged_at_ms, attempt, attempt >= options_.max_attempts};
             try {
-                outcome = s.handler(tx, event);
+                outcome = s.handler(tx, event, envelope);
                 if (outcome == Outcome::retry) s.last_error = "handler asked for a retry";
             } catch (const std::exception& e) {
                 s.last_error = e.what();
@@ -478,13 +481,13 @@ bool LocalBus::deliver_requeued(Subscriber& s) {
     {
         db::ReadLock read(log_);
         auto& q = read.statement(
-            "SELECT id, seq, event_id, subject, payload FROM dead_letters WHERE subscriber = ?"
+            "SELECT id, seq, event_id, subject, payload, parked_at FROM dead_letters WHERE subscriber = ?"
             " AND requeued_at IS NOT NULL AND redelivered_at IS NULL ORDER BY id LIMIT 1");
         q.bind(1, s.name);
         if (!q.executeStep()) return false;
         id = q.getColumn(0).getInt64();
         event = {q.getColumn(1).getInt64(), q.getColumn(2).getString(), q.getColumn(3).getString(),
-                 q.getColumn(4).getString()};
+                 q.getColumn(4).getString(), q.getColumn(5).getInt64()};
     }
     bool ok = false;
     std::string error;
@@ -497,7 +500,8 @@ bool LocalBus::deliver_requeued(Subscriber& s) {
             ok = true;
         } else {
             try {
-                ok = s.handler(tx, event) == Outcome::ack;
+                // Re-queued by a person: this one try is also its last.
+                ok = s.handler(tx, event, Envelope{event.id, event.seq, event.logged_at_ms, 1, true}) == Outcome::ack;
                 if (!ok) error = "handler asked for a retry";
             } catch (const std::exception& e) {
                 error = e.what();

@@ -10,6 +10,20 @@
 
 namespace ticketd::http {
 
+std::int64_t query_integer(const Request& req, std::string_view name, std::int64_t min, std::int64_t max,
+                           std::int64_t fallback, Validation& v) {
+    auto text = req.query_param(name);
+    if (!text) return fallback;
+    std::int64_t n = 0;
+    auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
+    if (text->empty() || ec != std::errc{} || ptr != text->data() + text->size() || n < min || n > max) {
+        v.fail(std::string(name) + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max),
+               std::string(name));
+        return fallback;
+    }
+    return n;
+}
+
 std::string trim(std::string_view s) {
     constexpr std::string_view ws = " \t\r\n\f\v";
     auto b = s.find_first_not_of(ws);

@@ -5,6 +5,7 @@
 #include <barrier>
 #include <thread>
 
+#include "db/database.hpp"
 #include "support/db_query.hpp"
 #include "support/http_client.hpp"
 #include "support/recording_bus.hpp"
@@ -258,4 +259,32 @@ TEST_CASE("the tickets module reserves and releases in the right order whatever 
     CHECK(ticket("order_id") == "");
     CHECK(ticket("version") == "4");
     CHECK(h.bus.published == std::vector<std::string>{"ticket:updated", "ticket:updated", "ticket:updated", "ticket:updated"});
+}
+
+TEST_CASE("a dead-lettered ticket update holds back none of the ticket's later updates", "[orders][bus][faults]") {
+    test::TestServer app;
+    auto seller = test::as_user(app, "seller");
+    auto ticket_id = create_ticket(app, *seller);
+    {
+        // A poison ticket:updated (version 2) that no subscriber can read, as a bug in a
+        // publisher could write it. The next real edit is version 3.
+        db::WriteTx tx(app.app().database("tickets"));
+        tx.exec("UPDATE tickets SET version = 2 WHERE id = '" + ticket_id + "'");
+        tx.exec("INSERT INTO outbox (event_id, subject, payload, created_at) VALUES ('poison-v2', 'ticket:updated', "
+                "'{\"id\":\"" + ticket_id + "\",\"version\":\"two\"}', 0)");
+        tx.commit();
+    }
+    REQUIRE(seller->put("/api/tickets/" + ticket_id, R"({"title":"After the poison","price":42})").status == 200);
+    app.wait_idle();
+    auto& orders = app.app().database("orders");
+    CHECK(test::query_int(orders, "SELECT version FROM tickets WHERE id = '" + ticket_id + "'") == 3);
+    CHECK(test::query_text(orders, "SELECT title FROM tickets WHERE id = '" + ticket_id + "'") == "After the poison");
+    auto& bus = app.app().database("bus");
+    CHECK(test::query_int(bus, "SELECT count(*) FROM dead_letters WHERE event_id = 'poison-v2'") >= 1);
+    CHECK(test::query_int(bus, "SELECT count(*) FROM dead_letters WHERE event_id != 'poison-v2'") == 0);
+    // The order path works on the new state: the price charged is the edited one.
+    auto buyer = test::as_user(app, "buyer");
+    auto order = buyer->post("/api/orders", R"({"ticketId":")" + ticket_id + R"("})");
+    REQUIRE(order.status == 201);
+    CHECK(json::parse(order.body).at("ticket").at("price") == 42);
 }

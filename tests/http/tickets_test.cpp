@@ -106,11 +106,21 @@ TEST_CASE("the listing shows unreserved tickets newest first, paginated by limit
     CHECK(titles("?limit=2") == std::vector<std::string>{"t4", "t3"});
     CHECK(titles("?limit=2&offset=2") == std::vector<std::string>{"t2", "t1"});
     CHECK(titles("?offset=10").empty());
-    for (auto bad : {"?limit=-1", "?limit=abc", "?offset=1.5", "?limit="}) {
+    for (auto bad : {"?limit=-1", "?limit=abc", "?offset=1.5", "?limit=", "?limit=201", "?offset=10001"}) {
         auto res = seller->get(std::string("/api/tickets") + bad);
+        INFO(bad);
         CHECK(res.status == 400);
     }
     CHECK(field(seller->get("/api/tickets?offset=x")) == "offset");
+    // Out of range is an error naming the field, never clamped; each bad parameter is named.
+    auto both = seller->get("/api/tickets?limit=201&offset=-3&seller=you");
+    CHECK(both.status == 400);
+    CHECK(field(both, 0) == "limit");
+    CHECK(test::error_message(both.body, 0) == "limit must be an integer from 0 to 200");
+    CHECK(field(both, 1) == "offset");
+    CHECK(test::error_message(both.body, 1) == "offset must be an integer from 0 to 10000");
+    CHECK(field(both, 2) == "seller");
+    CHECK(titles("?limit=200&offset=10000").empty());
     CHECK(seller->get("/api/tickets/does-not-exist").status == 404);
     CHECK(seller->get("/api/tickets/%00%27").status == 404);
 }

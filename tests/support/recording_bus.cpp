@@ -32,7 +32,8 @@ bus::Outcome RecordingBus::deliver_raw(const std::string& name, const std::strin
         return subjects;
     };
     auto before = count_outbox().size();
-    auto outcome = it->second.handler(tx, bus::RawEvent{0, event_id, subject, payload});
+    bus::RawEvent raw{0, event_id, subject, payload, 0};
+    auto outcome = it->second.handler(tx, raw, bus::Envelope{raw.id, 0, 0, attempt, last_attempt});
     if (outcome == bus::Outcome::retry) return outcome;  // rolled back
     auto after = count_outbox();
     for (auto i = before; i < after.size(); ++i) published.push_back(after[i]);

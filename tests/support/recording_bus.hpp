@@ -36,6 +36,10 @@ public:
     bus::Outcome deliver_raw(const std::string& name, const std::string& subject,
                              const std::string& payload, const std::string& event_id);
 
+    // The try that deliver() reports to handlers (LocalBus parks after the last one).
+    int attempt = 1;
+    bool last_attempt = false;
+
     // Subjects of the events published so far (written to outboxes), in order.
     std::vector<std::string> published;
 

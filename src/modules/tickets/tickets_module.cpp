@@ -27,6 +27,9 @@ namespace {
 
 constexpr std::int64_t default_page = 50;
 constexpr std::int64_t max_page = 200;
+// Paging deeper walks every skipped row while the database is locked: past this, narrow the
+// listing down (search) instead.
+constexpr std::int64_t max_offset = 10000;
 constexpr std::size_t max_title = 200;
 
 boost::json::object to_json(const Ticket& t) {
@@ -70,18 +73,6 @@ TicketInput ticket_input(const http::Request& req) {
     return in;
 }
 
-// A non-negative integer query parameter, or `fallback` when absent; 400 naming it otherwise.
-std::int64_t query_count(const http::Request& req, std::string_view name, std::int64_t fallback) {
-    auto text = req.query_param(name);
-    if (!text) return fallback;
-    std::int64_t v = -1;
-    auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
-    if (text->empty() || ec != std::errc{} || ptr != text->data() + text->size() || v < 0)
-        throw http::ApiError::bad_request(std::string(name) + " must be a non-negative integer",
-                                          std::string(name));
-    return v;
-}
-
 class TicketsModule final : public Module {
 public:
     explicit TicketsModule(const ModuleContext& ctx)
@@ -97,12 +88,13 @@ public:
             return http::json(201, to_json(create(user.id, in)));
         });
         router.get("/api/tickets", [this](const http::Request& req) {
-            auto limit = std::min(query_count(req, "limit", default_page), max_page);
-            auto offset = query_count(req, "offset", 0);
+            http::Validation v;  // every invalid parameter is its own error
+            auto limit = http::query_integer(req, "limit", 0, max_page, default_page, v);
+            auto offset = http::query_integer(req, "offset", 0, max_offset, 0, v);
             // ?seller=me: the caller's own tickets, reserved ones included ("my listings").
             auto seller = req.query_param("seller");
-            if (seller && *seller != "me")
-                throw http::ApiError::bad_request("seller must be \"me\"", "seller");
+            if (seller && *seller != "me") v.fail("seller must be \"me\"", "seller");
+            v.throw_if_failed();
             const http::User* user = seller ? &req.require_user() : nullptr;
             boost::json::array list;
             {

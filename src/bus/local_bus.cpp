@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <optional>
 #include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 #include <utility>
 
@@ -211,71 +212,73 @@ std::vector<SubscriberStatus> LocalBus::subscribers() const {
 
 // ---- relay ------------------------------------------------------------------------------------
 
-std::size_t LocalBus::relay_outbox(db::Database& db, bool flush) {
+std::size_t LocalBus::relay(const std::vector<db::Database*>& dbs, bool flush) {
     struct Row {
         std::int64_t id;
         std::string event_id, subject, payload;
         std::int64_t created_at;
     };
-    OutboxState& state = outbox_state_[&db];
+    struct Batch {
+        db::Database* db;
+        std::vector<Row> rows;
+    };
     std::size_t moved = 0;
     for (;;) {
-        std::vector<Row> rows;
-        {
-            db::ReadLock read(db);
-            auto& q = read.statement(
-                "SELECT id, event_id, subject, payload, created_at FROM outbox WHERE id > ?"
-                " ORDER BY id LIMIT ?");
-            q.bind(1, static_cast<std::int64_t>(state.relayed_through));
-            q.bind(2, options_.relay_batch);
+        std::vector<Batch> batches;
+        for (auto* db : dbs) {
+            Batch b{db, {}};
+            db::ReadLock read(*db);
+            auto& q = db::query(read,
+                                "SELECT id, event_id, subject, payload, created_at FROM outbox WHERE id > ?"
+                                " ORDER BY id LIMIT ?",
+                                outbox_state_[db].relayed_through, options_.relay_batch);
             while (q.executeStep())
-                rows.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(),
-                                q.getColumn(2).getString(), q.getColumn(3).getString(),
-                                q.getColumn(4).getInt64()});
+                b.rows.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getString(),
+                                  q.getColumn(3).getString(), q.getColumn(4).getInt64()});
+            if (!b.rows.empty()) batches.push_back(std::move(b));
         }
-        if (rows.empty()) break;
+        if (batches.empty()) break;
         // An event leaves its database only once the change it announces is on disk: otherwise a
-        // power cut could undo the change while the other modules keep acting on the event.
-        db.sync();
-        // Step 1: append to the log. The unique event id makes a second append after a crash
-        // between step 1 and step 2 a no-op.
+        // power cut could undo the change while the other modules keep acting on the event. The
+        // databases are synced together, each by its own sync thread.
+        std::vector<db::Database*> publishers;
+        for (auto& b : batches) publishers.push_back(b.db);
+        db::sync_all(publishers);
+        // Step 1: append to the log, every database's rows in one transaction. The unique event
+        // id makes a second append after a crash between step 1 and step 2 a no-op.
         {
             db::WriteTx tx(log_);
             std::int64_t logged_at = now_ms();
-            for (const auto& r : rows) {
-                auto& ins = tx.statement(
-                    "INSERT INTO events (event_id, subject, payload, source, created_at, logged_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING");
-                ins.bind(1, r.event_id);
-                ins.bind(2, r.subject);
-                ins.bind(3, r.payload);
-                ins.bind(4, db.name());
-                ins.bind(5, static_cast<std::int64_t>(r.created_at));
-                ins.bind(6, logged_at);
-                ins.exec();
-            }
+            for (const auto& b : batches)
+                for (const auto& r : b.rows)
+                    db::exec(tx,
+                             "INSERT INTO events (event_id, subject, payload, source, created_at, logged_at)"
+                             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
+                             r.event_id, r.subject, r.payload, b.db->name(), r.created_at, logged_at);
             tx.commit();
         }
-        // Subscribers read the append and the outbox rows go only once it is on disk (bus.db runs
-        // in `full` mode, so this returns at once).
+        // Subscribers read the append, and the outbox rows go, only once it is on disk (bus.db
+        // runs in `full` mode, so this returns at once).
         log_.sync();
-        state.relayed_through = rows.back().id;
-        moved += rows.size();
-        for (const auto& r : rows) metrics::record_published(r.subject, 1);
-        {
-            // Wakes only the delivery threads with a subscriber to one of the appended subjects.
-            std::vector<const std::string*> subjects;  // distinct, usually one to three
-            for (const auto& r : rows)
+        std::vector<const std::string*> subjects;  // distinct, usually one to three
+        for (auto& b : batches) {
+            outbox_state_[b.db].relayed_through = b.rows.back().id;
+            moved += b.rows.size();
+            for (const auto& r : b.rows) {
+                metrics::record_published(r.subject, 1);
                 if (std::none_of(subjects.begin(), subjects.end(), [&](auto* s) { return *s == r.subject; }))
                     subjects.push_back(&r.subject);
-            std::lock_guard lock(mutex_);
-            for (const auto& r : rows) ++appends_[r.subject];
-            for (auto& w : workers_) {
-                bool concerned = std::any_of(w->subscribers.begin(), w->subscribers.end(), [&](Subscriber* sub) {
-                    return std::any_of(subjects.begin(), subjects.end(), [&](auto* s) { return *s == sub->subject; });
-                });
-                if (concerned) w->poke();
             }
+        }
+        // Wakes only the delivery threads with a subscriber to one of the appended subjects.
+        std::lock_guard lock(mutex_);
+        for (auto& b : batches)
+            for (const auto& r : b.rows) ++appends_[r.subject];
+        for (auto& w : workers_) {
+            bool concerned = std::any_of(w->subscribers.begin(), w->subscribers.end(), [&](Subscriber* sub) {
+                return std::any_of(subjects.begin(), subjects.end(), [&](auto* s) { return *s == sub->subject; });
+            });
+            if (concerned) w->poke();
         }
     }
     // Step 2: forget what the log now holds. Deleting is the module database's write lock, which
@@ -283,26 +286,25 @@ std::size_t LocalBus::relay_outbox(db::Database& db, bool flush) {
     // after every append; rows not yet deleted are skipped by id and, after a crash, appended
     // again as no-ops.
     auto now = Clock::now();
-    if (delete_due(state, flush, now)) {
-        db::WriteTx tx(db);
-        auto& del = tx.statement("DELETE FROM outbox WHERE id <= ?");
-        del.bind(1, static_cast<std::int64_t>(state.relayed_through));
-        del.exec();
+    for (auto* db : dbs) {
+        OutboxState& state = outbox_state_[db];
+        if (!delete_due(state, flush, now)) continue;
+        db::WriteTx tx(*db);
+        db::exec(tx, "DELETE FROM outbox WHERE id <= ?", state.relayed_through);
         tx.commit();
         state.deleted_through = state.relayed_through;
         state.last_delete = now;
     }
     return moved;
 }
+
 std::size_t LocalBus::relay_once() {
     std::vector<db::Database*> dbs;
     {
         std::lock_guard lock(mutex_);
         dbs = outboxes_;
     }
-    std::size_t moved = 0;
-    for (auto* db : dbs) moved += relay_outbox(*db, true);
-    return moved;
+    return relay(dbs, true);
 }
 
 bool LocalBus::delete_due(const OutboxState& state, bool flush, Clock::time_point now) const {
@@ -313,6 +315,7 @@ bool LocalBus::delete_due(const OutboxState& state, bool flush, Clock::time_poin
 void LocalBus::relay_loop() {
     util::name_this_thread("bus-relay", util::ThreadKind::background);
     std::unique_lock lock(mutex_);
+    auto last_pass = Clock::time_point{};
     for (;;) {
         auto work = [this] { return stopping_ || !pending_outboxes_.empty(); };
         // Relayed rows wait to be deleted: once no commit has come for a moment, delete them.
@@ -322,6 +325,12 @@ void LocalBus::relay_loop() {
         else
             relay_cv_.wait(lock, work);
         if (stopping_) return;
+        if (!quiet && Clock::now() < last_pass + options_.relay_gather) {
+            // Commits keep coming: gather them for a moment, so that one pass's syncs serve many.
+            relay_cv_.wait_until(lock, last_pass + options_.relay_gather, [this] { return stopping_; });
+            if (stopping_) return;
+        }
+        last_pass = Clock::now();
         // Only the databases that committed to their outbox are read, and those whose relayed
         // rows are due for deletion; once quiet, every one with rows to delete.
         auto dbs = std::exchange(pending_outboxes_, {});
@@ -333,13 +342,11 @@ void LocalBus::relay_loop() {
             if (delete_due(outbox_state_[db], quiet, now) && std::find(dbs.begin(), dbs.end(), db) == dbs.end())
                 dbs.push_back(db);
         bool failed = false, cleanup_pending = false;
-        for (auto* db : dbs) {
-            try {
-                relay_outbox(*db, quiet);
-            } catch (const std::exception& e) {
-                failed = true;
-                log::error("relay failed", {{"db", db->name()}, {"error", e.what()}});
-            }
+        try {
+            relay(dbs, quiet);
+        } catch (const std::exception& e) {
+            failed = true;
+            log::error("relay failed", {{"error", e.what()}});
         }
         for (auto* db : all) {
             const auto& state = outbox_state_[db];

@@ -20,6 +20,10 @@ struct LocalBusOptions {
     std::chrono::milliseconds first_backoff{20};            // doubles per failed try...
     std::chrono::milliseconds max_backoff{5000};            // ...up to this
     int relay_batch = 1000;                                 // outbox rows moved per transaction
+    // Under a steady stream of commits a relay pass starts at most this often, so that each pass
+    // (which syncs the publishing databases and the log) carries many events, not one or two.
+    // The first commit after a pause is relayed at once.
+    std::chrono::microseconds relay_gather{1000};
     // Relayed outbox rows are deleted once no commit has come for this long, or this often
     // under load (each delete takes the module database's write lock).
     std::chrono::milliseconds outbox_cleanup_delay{20};
@@ -60,9 +64,10 @@ private:
 
     void relay_loop();
     void delivery_loop(Worker& worker);
-    // Appends what `db`'s outbox holds beyond what was relayed; deletes relayed rows when `flush`
-    // or when the last delete is outbox_cleanup_delay old.
-    std::size_t relay_outbox(db::Database& db, bool flush);
+    // Appends what the outboxes of `dbs` hold beyond what was relayed, in passes that sync those
+    // databases together and then append all their rows in one transaction; deletes relayed rows
+    // when `flush` or when the last delete is outbox_cleanup_delay old.
+    std::size_t relay(const std::vector<db::Database*>& dbs, bool flush);
     // Delivers one batch to `s`; true if it made progress (processed, parked or found events).
     bool deliver_batch(Subscriber& s);
     // Delivers dead letters re-queued by `ticketd dead-letters retry`; true if any was handled.

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <optional>
@@ -164,44 +165,37 @@ public:
         thread_.join();
     }
 
-    // From the WAL hook, after each commit, under the database's mutex.
-    void committed() {
-        std::lock_guard lock(mutex_);
-        ++commits_;
-        if (!dirty_) {
-            dirty_ = true;
-            dirty_since_ = Clock::now();
-            cv_.notify_one();
-        }
-    }
+    // From the WAL hook, after each commit, under the database's mutex: one atomic increment
+    // and nothing else (no lock, no wake-up), since every commit pays it. The thread looks every
+    // sync_within.
+    void committed() { commits_.fetch_add(1, std::memory_order_release); }
 
     void sync() {
-        std::uint64_t target = 0;
+        // Every commit counted before this load has written its frames: an fsync that starts
+        // afterwards covers them.
+        std::uint64_t target = commits_.load(std::memory_order_acquire);
         {
             std::lock_guard lock(mutex_);
-            target = commits_;
             if (synced_ >= target) return;
         }
         std::lock_guard one_at_a_time(sync_mutex_);
-        std::uint64_t covered = 0;
+        std::uint64_t covered = commits_.load(std::memory_order_acquire);
         {
             std::lock_guard lock(mutex_);
             if (synced_ >= target) return;  // another caller's fsync covered it meanwhile
-            covered = commits_;             // every commit counted so far is written already
         }
         fsync_log();
         std::lock_guard lock(mutex_);
         synced_ = std::max(synced_, covered);
-        dirty_ = synced_ < commits_;
-        if (dirty_) dirty_since_ = Clock::now();
         if (!waiters_.empty()) cv_.notify_one();
     }
 
     void when_durable(std::function<void()> then) {
+        auto target = commits_.load(std::memory_order_acquire);
         {
             std::lock_guard lock(mutex_);
-            if (synced_ < commits_) {
-                waiters_.push_back({commits_, std::move(then)});
+            if (synced_ < target) {
+                waiters_.push_back({target, std::move(then)});
                 cv_.notify_one();
                 return;
             }
@@ -232,23 +226,20 @@ private:
             throw std::runtime_error("cannot sync the log of " + name_ + ": " + sqlite3_errstr(rc));
     }
 
-    // Syncs when a waiter needs it, and when the oldest unsynced commit is sync_within old.
+    // Syncs when a waiter needs it, and every sync_within when something was committed since.
     void run() {
         util::name_this_thread("sync-" + name_);
         std::unique_lock lock(mutex_);
         auto retry_after = Clock::time_point::min();  // after a failed sync, waiters wait a bit
+        auto next_look = Clock::now() + sync_within;
         for (;;) {
-            auto due_at = [&] {
-                if (stopping_) return Clock::time_point::min();
-                if (!waiters_.empty()) return retry_after;
-                return dirty_ ? dirty_since_ + sync_within : Clock::time_point::max();
+            auto due = [&] {
+                return stopping_ || (!waiters_.empty() && Clock::now() >= retry_after) || Clock::now() >= next_look;
             };
-            for (auto at = due_at(); at > Clock::now(); at = due_at()) {
-                if (at == Clock::time_point::max()) cv_.wait(lock);
-                else cv_.wait_until(lock, at);
-            }
+            while (!due()) cv_.wait_until(lock, waiters_.empty() ? next_look : std::max(retry_after, Clock::now()));
             bool stopping = stopping_;
-            if (dirty_) {
+            if (Clock::now() >= next_look) next_look = Clock::now() + sync_within;
+            if (synced_ < commits_.load(std::memory_order_acquire)) {
                 lock.unlock();
                 try {
                     sync();
@@ -260,15 +251,15 @@ private:
                 lock.lock();
             }
             // At the end every waiter runs, so none is left holding a request that waits.
-            std::vector<std::function<void()>> due;
+            std::vector<std::function<void()>> due_now;
             std::erase_if(waiters_, [&](Waiter& w) {
                 if (w.target > synced_ && !stopping) return false;
-                due.push_back(std::move(w.then));
+                due_now.push_back(std::move(w.then));
                 return true;
             });
-            if (!due.empty()) {
+            if (!due_now.empty()) {
                 lock.unlock();
-                for (auto& then : due) then();
+                for (auto& then : due_now) then();
                 lock.lock();
             }
             if (stopping) return;
@@ -281,10 +272,8 @@ private:
     std::mutex sync_mutex_;
     std::mutex mutex_;
     std::condition_variable cv_;
-    std::uint64_t commits_ = 0;  // commits since open, counted by the WAL hook
-    std::uint64_t synced_ = 0;   // commits known to be on disk
-    bool dirty_ = false;         // synced_ < commits_
-    Clock::time_point dirty_since_{};
+    std::atomic<std::uint64_t> commits_{0};  // commits since open, counted by the WAL hook
+    std::uint64_t synced_ = 0;                // commits known to be on disk (under mutex_)
     std::vector<Waiter> waiters_;
     bool stopping_ = false;
     std::thread thread_;
@@ -450,6 +439,20 @@ void WriteTx::commit() {
 void WriteTx::on_commit(std::function<void()> callback) { on_commit_.push_back(std::move(callback)); }
 void WriteTx::on_commit_locked(std::function<void()> callback) {
     on_commit_locked_.push_back(std::move(callback));
+}
+
+void sync_all(const std::vector<Database*>& dbs) {
+    if (dbs.size() == 1) return dbs.front()->sync();
+    std::mutex m;
+    std::condition_variable cv;
+    std::size_t left = dbs.size();
+    for (auto* db : dbs)
+        db->when_durable([&] {
+            std::lock_guard lock(m);
+            if (--left == 0) cv.notify_one();
+        });
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return left == 0; });
 }
 
 std::string database_path(const std::filesystem::path& data_dir, std::string_view name) {

@@ -38,9 +38,9 @@ public:
 
     // Durability. In `full` mode every commit is on disk when COMMIT returns. In `normal` mode a
     // commit is in the log file but not yet synced: a crash of the process keeps it, a power cut
-    // may not. A background thread syncs the log at the latest `sync_within` after a commit, so
-    // no acknowledged commit stays exposed to a power cut for longer, busy or quiet; and these two
-    // let code that must not run ahead of the disk wait for it:
+    // may not. A background thread looks every `sync_within` and syncs the log if anything was
+    // committed since, so no acknowledged commit stays exposed to a power cut for much longer than
+    // that, busy or quiet; and these two let code that must not run ahead of the disk wait for it:
     static constexpr std::chrono::milliseconds sync_within{250};
     // Blocks until every transaction committed before the call is on disk. Cheap when that holds
     // already (in-memory, `full` mode, nothing new since the last sync); callers arriving
@@ -130,6 +130,10 @@ private:
     bool open_ = true;
     std::vector<std::function<void()>> on_commit_, on_commit_locked_;
 };
+
+// Database::sync() for several databases at once: each is synced by its own sync thread, in
+// parallel, and this returns when all are done (a sync that fails is retried until it succeeds).
+void sync_all(const std::vector<Database*>& dbs);
 
 // The path of database `name` in `data_dir`: data_dir/name.db.
 std::string database_path(const std::filesystem::path& data_dir, std::string_view name);

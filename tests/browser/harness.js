@@ -15,7 +15,7 @@ mkdirSync(screenshots, { recursive: true });
 export async function startServer(extraArgs = []) {
   const dataDir = mkdtempSync(join(tmpdir(), 'ticketd-browser-'));
   const child = spawn(binary, ['--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir,
-    '--access-log', 'false', ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
+    '--access-log', 'false', '--metrics-listen', '127.0.0.1:0', ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   const url = await new Promise((resolveUrl, reject) => {
     const timer = setTimeout(() => reject(new Error(`ticketd did not start:\n${log}`)), 15000);

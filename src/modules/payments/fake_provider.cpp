@@ -20,6 +20,8 @@ public:
             done({Kind::declined, "", "No such token: '" + request.source + "'"});
     }
 
+    bool moves_money() const override { return false; }
+
     void refund(RefundRequest, std::function<void(ProviderResult)> done) override {
         done({ProviderResult::Kind::succeeded, "re_" + util::random_id().substr(0, 24), ""});
     }

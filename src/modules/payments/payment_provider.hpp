@@ -48,6 +48,10 @@ public:
     // with no database lock held. Calling again with the same idempotency key and request is
     // how an unknown outcome is resolved: the provider replays its first answer.
     virtual void charge(ChargeRequest request, std::function<void(ProviderResult)> done) = 0;
+    // Whether money moves outside this process (Stripe). Only then must an attempt be on disk
+    // before the provider is asked: a power cut that erases the record cannot erase the charge.
+    // The built-in fake charges nothing, and a power cut takes it down with the record.
+    virtual bool moves_money() const { return true; }
     virtual void refund(RefundRequest request, std::function<void(ProviderResult)> done) = 0;
 };
 

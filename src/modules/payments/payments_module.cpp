@@ -212,8 +212,8 @@ private:
 
     // Asks the provider to charge for attempt `a`, or asks again with its key, then records the
     // answer and calls `then` with it. A second ask for the same attempt while one is in flight
-    // joins it. The provider hears of an attempt only once its row is on disk: a power cut can
-    // then not erase the record of a charge the provider made.
+    // joins it. A provider that moves money hears of an attempt only once its row is on disk: a
+    // power cut can then not erase the record of a charge it made.
     void ask(const Attempt& a, Then then) {
         {
             std::lock_guard lock(mutex_);
@@ -221,7 +221,7 @@ private:
             it->second.push_back(std::move(then));
             if (!first) return;
         }
-        db_->when_durable([this, alive = alive_, a] {
+        auto call = [this, alive = alive_, a] {
             if (!*alive || !running_) return settle(a, std::nullopt);
             ChargeRequest charge{.amount_cents = a.amount_cents,
                                  .currency = "usd",
@@ -231,7 +231,9 @@ private:
             provider_->charge(std::move(charge), [this, alive, a](ProviderResult result) {
                 if (*alive) settle(a, result);
             });
-        });
+        };
+        if (provider_->moves_money()) db_->when_durable(std::move(call));
+        else call();
     }
 
     // Records the provider's answer (none: the module is stopping) and answers everyone waiting.

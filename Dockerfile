@@ -1,6 +1,7 @@
 # ticketd: build with the project's own scripts, run from a slim image as a non-root user.
 #   docker build -t ticketd .
-#   docker run -p 3000:3000 -v ticketd-data:/data -e JWT_KEY=$(openssl rand -hex 32) ticketd
+#   docker run -p 3000:3000 -v ticketd-data:/data -e JWT_KEY=$(openssl rand -hex 32) \
+#       -e PAYMENTS_PROVIDER=stripe -e STRIPE_KEY=sk_live_...    (or PAYMENTS_PROVIDER=fake: no money)
 
 FROM debian:bookworm-slim AS build
 WORKDIR /src

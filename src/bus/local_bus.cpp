@@ -453,12 +453,15 @@ bool LocalBus::deliver_batch(Subscriber& s) {
 
     if (parked) {
         // The dead letter first (bus.db: on disk at commit), then the position past it. A crash
-        // between the two parks the event again on restart, which the unique index ignores.
+        // between the two parks the event again on restart: the same row, parked anew (also
+        // when it had been re-queued and marked redelivered, then lost by a power cut).
         {
             db::WriteTx tx(log_);
             db::exec(tx,
                      "INSERT INTO dead_letters (subscriber, seq, event_id, subject, payload, error, attempts,"
-                     " parked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (subscriber, seq) DO NOTHING",
+                     " parked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (subscriber, seq) DO UPDATE SET"
+                     " error = excluded.error, attempts = excluded.attempts, parked_at = excluded.parked_at,"
+                     " requeued_at = NULL, redelivered_at = NULL",
                      s.name, parked->seq, parked->id, parked->subject, parked->payload, s.last_error,
                      s.attempts, now_ms());
             tx.commit();
@@ -523,6 +526,9 @@ bool LocalBus::deliver_requeued(Subscriber& s) {
             }
         }
     }
+    // The effects are on disk before the dead letter is marked redelivered: a power cut in between
+    // leaves it re-queued, to be tried again, never marked done with its effects lost.
+    if (ok) s.db->sync();
     db::WriteTx tx(log_);
     if (ok) {
         auto& up = tx.statement("UPDATE dead_letters SET redelivered_at = ? WHERE id = ?");

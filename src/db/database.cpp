@@ -210,44 +210,48 @@ private:
         std::function<void()> then;
     };
 
+    // A failed fsync is fatal. After an I/O error Linux may drop the dirty pages and report the
+    // next fsync as a success, so retrying could call lost commits durable; stopping instead
+    // leaves the truth to what is on disk, which the next start recovers from (as PostgreSQL
+    // does since "fsyncgate").
     void fsync_log() {
-        if (!connection_) {
-            connection_.emplace(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX);
-            connection_->setBusyTimeout(5000);
+        int rc = SQLITE_OK;
+        try {
+            if (!connection_) {
+                connection_.emplace(path_, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX);
+                connection_->setBusyTimeout(5000);
+            }
+            // A read first: a connection that has read nothing has not opened the log yet.
+            rc = sqlite3_exec(connection_->getHandle(), "SELECT 1 FROM sqlite_master LIMIT 1", nullptr, nullptr,
+                              nullptr);
+        } catch (const std::exception& e) {
+            log::error("cannot open a connection to sync the log; stopping", {{"db", name_}, {"error", e.what()}});
+            std::abort();
         }
-        // A read first: a connection that has read nothing has not opened the log yet.
-        int rc = sqlite3_exec(connection_->getHandle(), "SELECT 1 FROM sqlite_master LIMIT 1", nullptr,
-                              nullptr, nullptr);
         sqlite3_file* log = nullptr;
         if (rc == SQLITE_OK)
             rc = sqlite3_file_control(connection_->getHandle(), "main", SQLITE_FCNTL_JOURNAL_POINTER, &log);
-        if (rc == SQLITE_OK && log && log->pMethods) rc = log->pMethods->xSync(log, SQLITE_SYNC_NORMAL);
-        if (rc != SQLITE_OK)
-            throw std::runtime_error("cannot sync the log of " + name_ + ": " + sqlite3_errstr(rc));
+        if (rc == SQLITE_OK && !(log && log->pMethods)) rc = SQLITE_IOERR_FSYNC;  // no log to sync
+        if (rc == SQLITE_OK) rc = log->pMethods->xSync(log, SQLITE_SYNC_NORMAL);
+        if (rc != SQLITE_OK) {
+            log::error("cannot sync the database log; stopping", {{"db", name_}, {"error", sqlite3_errstr(rc)}});
+            std::abort();
+        }
     }
 
     // Syncs when a waiter needs it, and every sync_within when something was committed since.
     void run() {
         util::name_this_thread("sync-" + name_);
         std::unique_lock lock(mutex_);
-        auto retry_after = Clock::time_point::min();  // after a failed sync, waiters wait a bit
         auto next_look = Clock::now() + sync_within;
         for (;;) {
-            auto due = [&] {
-                return stopping_ || (!waiters_.empty() && Clock::now() >= retry_after) || Clock::now() >= next_look;
-            };
-            while (!due()) cv_.wait_until(lock, waiters_.empty() ? next_look : std::max(retry_after, Clock::now()));
+            auto due = [&] { return stopping_ || !waiters_.empty() || Clock::now() >= next_look; };
+            while (!due()) cv_.wait_until(lock, next_look);
             bool stopping = stopping_;
             if (Clock::now() >= next_look) next_look = Clock::now() + sync_within;
             if (synced_ < commits_.load(std::memory_order_acquire)) {
                 lock.unlock();
-                try {
-                    sync();
-                    retry_after = Clock::time_point::min();
-                } catch (const std::exception& e) {
-                    log::error("sync failed", {{"db", name_}, {"error", e.what()}});
-                    retry_after = Clock::now() + std::chrono::milliseconds(100);
-                }
+                sync();
                 lock.lock();
             }
             // At the end every waiter runs, so none is left holding a request that waits.

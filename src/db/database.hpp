@@ -44,8 +44,8 @@ public:
     static constexpr std::chrono::milliseconds sync_within{250};
     // Blocks until every transaction committed before the call is on disk. Cheap when that holds
     // already (in-memory, `full` mode, nothing new since the last sync); callers arriving
-    // together share one fsync. Throws std::runtime_error if the sync fails. Never call it
-    // holding this database's WriteTx or ReadLock.
+    // together share one fsync. A failed fsync stops the process (see Syncer::fsync_log). Never
+    // call it holding this database's WriteTx or ReadLock.
     void sync();
     // Runs `then` once every transaction committed before the call is on disk: at once on the
     // caller's thread if that holds already, otherwise on this database's sync thread (keep it
@@ -132,7 +132,7 @@ private:
 };
 
 // Database::sync() for several databases at once: each is synced by its own sync thread, in
-// parallel, and this returns when all are done (a sync that fails is retried until it succeeds).
+// parallel, and this returns when all are done.
 void sync_all(const std::vector<Database*>& dbs);
 
 // The path of database `name` in `data_dir`: data_dir/name.db.

@@ -96,8 +96,12 @@ struct Server::Impl {
     std::mutex sessions_mutex;
     std::list<Session*> sessions;
     std::condition_variable sessions_cv;
-    std::unordered_map<std::string, std::size_t> per_address;  // open connections by peer
-    std::atomic<std::size_t> body_bytes{0};                    // reserved by bodies being read
+    struct AddressUse {
+        std::size_t connections = 0;
+        std::size_t body_bytes = 0;  // reserved by its bodies being read
+    };
+    std::unordered_map<std::string, AddressUse> per_address;  // by peer; guarded by sessions_mutex
+    std::size_t body_bytes = 0;                               // all bodies; guarded by sessions_mutex
 
     std::promise<void> stop_requested;
     std::shared_future<void> stop_future;
@@ -135,19 +139,29 @@ struct Server::Impl {
         std::lock_guard lock(sessions_mutex);
         if (entry) {  // it had joined the list and the count (run())
             sessions.erase(*entry);
-            if (auto it = per_address.find(address); it != per_address.end() && --it->second == 0)
+            if (auto it = per_address.find(address); it != per_address.end() && --it->second.connections == 0)
                 per_address.erase(it);
         }
         --connections;
         sessions_cv.notify_all();
     }
-    // Reserves `n` bytes of the request-body budget; false if it would go over.
-    bool reserve_body(std::size_t n) {
-        auto now = body_bytes.load();
-        do {
-            if (now + n > options.body_memory) return false;
-        } while (!body_bytes.compare_exchange_weak(now, now + n));
+    // Reserves `n` bytes of the request-body budget for a connection from `address`; false if it
+    // would go over the server's budget, or over a quarter of it for one address (trusted
+    // proxies excepted), so that one client trickling bodies cannot take all of it.
+    bool reserve_body(const std::string& address, std::size_t n) {
+        std::lock_guard lock(sessions_mutex);
+        if (body_bytes + n > options.body_memory) return false;
+        auto& use = per_address[address];
+        bool exempt = options.trusted_proxies.contains(address);
+        if (!exempt && use.body_bytes + n > options.body_memory / 4) return false;
+        use.body_bytes += n;
+        body_bytes += n;
         return true;
+    }
+    void release_body(const std::string& address, std::size_t n) {
+        std::lock_guard lock(sessions_mutex);
+        body_bytes -= n;
+        if (auto it = per_address.find(address); it != per_address.end()) it->second.body_bytes -= n;
     }
 };
 
@@ -172,7 +186,10 @@ public:
     // Closes the connection to make room for another, unless it got a whole request meanwhile.
     void evict() {
         net::post(stream_.get_executor(), [self = shared_from_this()] {
-            if (self->waiting_since() != 0) self->close();
+            if (self->waiting_since() != 0) return self->close();
+            // It got a whole request meanwhile: it stays, and may be chosen again later.
+            std::lock_guard lock(self->server_.sessions_mutex);
+            self->evicted = false;
         });
     }
 
@@ -195,7 +212,7 @@ public:
         {
             std::lock_guard lock(server_.sessions_mutex);
             entry_ = server_.sessions.insert(server_.sessions.end(), this);
-            ++server_.per_address[remote_];
+            ++server_.per_address[remote_].connections;
         }
         net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_request(); });
     }
@@ -239,7 +256,7 @@ private:
             // The body will be held in memory: count it against the server's budget first.
             auto length = parser_->content_length();
             std::size_t need = length ? static_cast<std::size_t>(*length) : server_.options.body_limit;
-            if (!server_.reserve_body(need)) return reply_error(503, "Server busy, retry");
+            if (!server_.reserve_body(remote_, need)) return reply_error(503, "Server busy, retry");
             body_reserved_ = need;
         }
         auto& h = parser_->get();
@@ -374,22 +391,28 @@ private:
     }
 
     void release_body() {
-        if (body_reserved_) server_.body_bytes -= std::exchange(body_reserved_, 0);
+        if (body_reserved_) server_.release_body(remote_, std::exchange(body_reserved_, 0));
     }
 
     // Lingering close, as nginx does: say we are done (FIN), then read and discard what the
-    // client still sends until it closes or `linger` passes (the sweep closes it then). Closing
-    // with unread input would reset the connection, and many clients would then report the
-    // reset instead of the answer they were sent.
+    // client still sends until it closes, `linger` passes (the sweep closes it then: the deadline
+    // is set once, not per read) or 16 MiB went by. Closing with unread input would reset the
+    // connection, and many clients would then report the reset instead of the answer they were
+    // sent. A lingering connection waits for its client: it is the first to make room.
     void drain() {
         beast::error_code ignored;
         stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
         arm(server_.options.linger);
-        if (!drain_buffer_) drain_buffer_ = std::make_unique<std::array<char, 16384>>();
-        stream_.async_read_some(net::buffer(*drain_buffer_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
-            if (ec) return self->close();
-            self->drain();
-        });
+        waiting_since_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+        drain_buffer_ = std::make_unique<std::array<char, 16384>>();
+        drain_some(16 * 1024 * 1024);
+    }
+    void drain_some(std::size_t left) {
+        stream_.async_read_some(net::buffer(*drain_buffer_),
+                                [self = shared_from_this(), left](beast::error_code ec, std::size_t n) {
+                                    if (ec || n >= left) return self->close();
+                                    self->drain_some(left - n);
+                                });
     }
 
     void close() {
@@ -442,7 +465,8 @@ bool Server::Impl::make_room(const std::string& address) {
         std::lock_guard lock(sessions_mutex);
         bool exempt = options.max_connections_per_address == 0 || options.trusted_proxies.contains(address);
         auto mine = per_address.find(address);
-        bool address_full = !exempt && mine != per_address.end() && mine->second >= options.max_connections_per_address;
+        bool address_full =
+            !exempt && mine != per_address.end() && mine->second.connections >= options.max_connections_per_address;
         if (!address_full && connections.load() < options.max_connections) return true;
         // The one that has waited longest for its client: among this address's own when its cap
         // is what is reached, else among all.

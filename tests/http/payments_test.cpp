@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "config.hpp"
+#include "db/database.hpp"
 #include "payments/payments_module.hpp"
 #include "support/db_query.hpp"
 #include "support/recording_bus.hpp"
@@ -71,6 +72,28 @@ TEST_CASE("a charge whose answers are all lost is not charged again: the buyer's
     CHECK(test::query_int(shop.payments(), "SELECT count(*) FROM payment_attempts") == 1);
     CHECK(test::query_text(shop.payments(), "SELECT stripe_id FROM payments") == stub.charges()[0].id);
     for (auto& s : stub.seen()) CHECK(s.idempotency_key == shop.order_id + "-1");
+}
+
+TEST_CASE("an unknown charge older than the provider's memory of keys is left to a person", "[payments][stripe][faults]") {
+    test::StripeStub stub;
+    test::TestServer app(with_stripe(stub));
+    Shop shop{app};
+    stub.lose_answers(4);
+    CHECK(test::pay(*shop.buyer, shop.order_id).status == 502);
+    {
+        // A day later (Stripe was down all along): asking again with the key would charge anew.
+        db::WriteTx tx(shop.payments());
+        tx.exec("UPDATE payment_attempts SET created_at = created_at - 86400000");
+        tx.commit();
+    }
+    auto again = test::pay(*shop.buyer, shop.order_id);
+    CHECK(again.status == 502);
+    CHECK(test::error_message(again.body).find("checked by hand") != std::string::npos);
+    CHECK(stub.charges().size() == 1);
+    CHECK(stub.seen().size() == 4);  // not asked again
+    std::ostringstream out, err;
+    CHECK(payments::payments_command(shop.payments(), {}, out, err) == 0);
+    CHECK(out.str().find("too old to ask again") != std::string::npos);
 }
 
 TEST_CASE("the reconciler settles a lost answer without the buyer coming back", "[payments][stripe][faults]") {

@@ -311,36 +311,55 @@ TEST_CASE("one address cannot hold every connection; other clients are still ser
     CHECK(fetch(other, "/fast")->status == 200);
 }
 
-TEST_CASE("request bodies in memory have a server-wide budget", "[http][security]") {
-    HoldingServer s([](http::ServerOptions& o) { o.body_memory = 1024 * 1024; });
-    // A first upload announces 900 KB and sends only part of it: its reservation stands.
+TEST_CASE("request bodies in memory have a budget, and one address gets a quarter of it", "[http][security]") {
+    HoldingServer s([](http::ServerOptions& o) { o.body_memory = 1000000; });
+    auto start_upload = [&](test::HttpClient& c, int length) {
+        c.send_raw("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(length) + "\r\n\r\n" +
+                   std::string(100, 'a'));
+    };
+    // An upload announced and trickling holds its reservation.
     test::HttpClient slow(s.server->port());
-    slow.send_raw("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 900000\r\n\r\n" + std::string(1000, 'a'));
+    start_upload(slow, 200000);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    test::HttpClient second(s.server->port());
-    second.send_raw("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 900000\r\n\r\n");
-    auto refused = second.read_response();
+    // The same address cannot take more than a quarter of the budget...
+    test::HttpClient greedy(s.server->port());
+    start_upload(greedy, 100000);
+    auto refused = greedy.read_response();
     REQUIRE(refused);
     CHECK(refused->status == 503);
     CHECK(refused->header("retry-after") == "1");
-    slow.send_raw(std::string(899000, 'a'));
+    // ...while other clients still can, until the whole budget is spoken for.
+    std::vector<std::unique_ptr<test::HttpClient>> others;
+    for (int i = 2; i <= 4; ++i) {
+        others.push_back(std::make_unique<test::HttpClient>(s.server->port()));
+        others.back()->source_address = "127.0.0." + std::to_string(i);
+        start_upload(*others.back(), 250000);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    test::HttpClient late(s.server->port());
+    late.source_address = "127.0.0.5";
+    start_upload(late, 100000);
+    auto full = late.read_response();
+    REQUIRE(full);
+    CHECK(full->status == 503);
+    // Finished uploads give their share back.
+    slow.send_raw(std::string(200000 - 100, 'a'));
     auto done = slow.read_response();
     REQUIRE(done);
-    CHECK(done->body == "900000");
-    // The budget is back once that response is written (which may finish a moment after the
-    // client has read it): the next upload goes through.
-    std::optional<test::HttpResponse> third;
-    for (int i = 0; i < 100 && !(third && third->status == 200); ++i) {
+    CHECK(done->body == "200000");
+    std::optional<test::HttpResponse> after;
+    for (int i = 0; i < 100 && !(after && after->status == 200); ++i) {
         test::HttpClient c(s.server->port());
+        c.source_address = "127.0.0.6";
         c.send_raw("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n");
-        third = c.read_response(std::chrono::milliseconds(200));
-        if (!third) {  // not refused: it waits for its body
+        after = c.read_response(std::chrono::milliseconds(200));
+        if (!after) {  // not refused: it waits for its body
             c.send_raw("0123456789");
-            third = c.read_response();
+            after = c.read_response();
         }
     }
-    REQUIRE(third);
-    CHECK(third->body == "10");
+    REQUIRE(after);
+    CHECK(after->body == "10");
 }
 
 TEST_CASE("a body over the limit is answered 413 that a client still sending can read", "[http]") {

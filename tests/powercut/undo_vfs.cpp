@@ -19,9 +19,10 @@ namespace ticketd::test {
 namespace {
 
 // Journal layout (host byte order): "UNDO", then records:
-//   'W' offset size_before old_length old_bytes...   a write of `length` bytes at `offset`
-//   'T' new_size size_before old_length old_bytes... a truncate (old_bytes: what it cut off)
-// each field an int64 but the tag. A record is appended with one write() call; a torn last
+//   'W' offset size_before length old_length old_bytes...  a write of `length` bytes at `offset`
+//   'T' new_size size_before 0 old_length old_bytes...     a truncate (old_bytes: what it cut off)
+// each field an int64 but the tag. A fresh process starts its journals empty: the harness applies
+// and removes them after every kill, so what a file holds when a process opens it is on disk. A record is appended with one write() call; a torn last
 // record (the process died inside that call) is ignored: its change never happened.
 constexpr char magic[4] = {'U', 'N', 'D', 'O'};
 
@@ -48,14 +49,18 @@ Journal& journal_for(const std::string& path) {
     return *j;
 }
 
-void append(Journal& j, char tag, std::int64_t a, std::int64_t size_before, const std::vector<char>& old) {
-    std::vector<char> record(1 + 3 * sizeof(std::int64_t) + old.size());
+constexpr std::size_t header_bytes = 1 + 4 * sizeof(std::int64_t);
+
+void append(Journal& j, char tag, std::int64_t a, std::int64_t size_before, std::int64_t length,
+            const std::vector<char>& old) {
+    std::vector<char> record(header_bytes + old.size());
     record[0] = tag;
     auto len = static_cast<std::int64_t>(old.size());
     std::memcpy(record.data() + 1, &a, 8);
     std::memcpy(record.data() + 9, &size_before, 8);
-    std::memcpy(record.data() + 17, &len, 8);
-    if (!old.empty()) std::memcpy(record.data() + 25, old.data(), old.size());
+    std::memcpy(record.data() + 17, &length, 8);
+    std::memcpy(record.data() + 25, &len, 8);
+    if (!old.empty()) std::memcpy(record.data() + header_bytes, old.data(), old.size());
     if (::write(j.fd, record.data(), record.size()) != static_cast<ssize_t>(record.size()))
         throw std::runtime_error("cannot write the undo journal");
 }
@@ -89,7 +94,7 @@ int x_write(sqlite3_file* file, const void* data, int n, sqlite3_int64 offset) {
     sqlite3_int64 size = 0;
     if (int rc = f.real->pMethods->xFileSize(f.real, &size); rc != SQLITE_OK) return rc;
     try {
-        append(*f.journal, 'W', offset, size, read_range(f, offset, offset + n, size));
+        append(*f.journal, 'W', offset, size, n, read_range(f, offset, offset + n, size));
     } catch (const std::exception&) {
         return SQLITE_IOERR_WRITE;
     }
@@ -103,7 +108,7 @@ int x_truncate(sqlite3_file* file, sqlite3_int64 new_size) {
     sqlite3_int64 size = 0;
     if (int rc = f.real->pMethods->xFileSize(f.real, &size); rc != SQLITE_OK) return rc;
     try {
-        append(*f.journal, 'T', new_size, size, read_range(f, new_size, size, size));
+        append(*f.journal, 'T', new_size, size, 0, read_range(f, new_size, size, size));
     } catch (const std::exception&) {
         return SQLITE_IOERR_TRUNCATE;
     }
@@ -223,7 +228,7 @@ namespace {
 
 struct Record {
     char tag;
-    std::int64_t a, size_before;
+    std::int64_t a, size_before, length;
     std::vector<char> old;
 };
 
@@ -233,17 +238,18 @@ std::vector<Record> read_journal(const std::filesystem::path& p) {
     std::vector<Record> out;
     if (all.size() < sizeof magic || std::memcmp(all.data(), magic, sizeof magic) != 0) return out;
     std::size_t at = sizeof magic;
-    while (at + 25 <= all.size()) {
+    while (at + header_bytes <= all.size()) {
         Record r;
         r.tag = all[at];
         std::int64_t len = 0;
         std::memcpy(&r.a, all.data() + at + 1, 8);
         std::memcpy(&r.size_before, all.data() + at + 9, 8);
-        std::memcpy(&len, all.data() + at + 17, 8);
-        if (len < 0 || at + 25 + static_cast<std::size_t>(len) > all.size()) break;  // torn record
-        r.old.assign(all.data() + at + 25, all.data() + at + 25 + len);
+        std::memcpy(&r.length, all.data() + at + 17, 8);
+        std::memcpy(&len, all.data() + at + 25, 8);
+        if (len < 0 || at + header_bytes + static_cast<std::size_t>(len) > all.size()) break;  // torn record
+        r.old.assign(all.data() + at + header_bytes, all.data() + at + header_bytes + len);
         out.push_back(std::move(r));
-        at += 25 + static_cast<std::size_t>(len);
+        at += header_bytes + static_cast<std::size_t>(len);
     }
     return out;
 }
@@ -283,8 +289,8 @@ PowerCutReport apply_power_cut(const std::filesystem::path& dir, std::mt19937& r
                         // The first sectors of this write made it to disk, the rest did not.
                         std::int64_t first_boundary = (r.a / sector + 1) * sector;
                         std::int64_t sectors = static_cast<std::int64_t>(rng() % 4);
-                        skip = std::min<std::int64_t>(first_boundary - r.a + sectors * sector,
-                                                      static_cast<std::int64_t>(r.old.size()));
+                        // (An append has no old bytes: its kept part is what extends the file.)
+                        skip = std::min<std::int64_t>(first_boundary - r.a + sectors * sector, r.length);
                         ++report.torn;
                         struct stat st {};
                         ::fstat(fd, &st);

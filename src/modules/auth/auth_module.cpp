@@ -150,7 +150,7 @@ private:
             }
         };
         if (!workers_.try_post(std::move(job), max_queued_hashes)) {
-            throttle_.succeeded(*slot);  // not tried: not a failure
+            throttle_.release(*slot);  // not tried: neither a failure nor a success
             throw busy();
         }
     }

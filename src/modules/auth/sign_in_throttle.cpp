@@ -1,6 +1,8 @@
 #include "sign_in_throttle.hpp"
 
 #include <algorithm>
+#include <utility>
+#include <vector>
 
 namespace ticketd::auth {
 namespace {
@@ -27,10 +29,16 @@ std::int64_t WindowCounter::blocked_for(const std::string& key, int limit, util:
 
 void WindowCounter::add(const std::string& key, util::TimePoint at) {
     if (times_.size() >= max_keys_ && !times_.contains(key)) {
-        // Forget the key whose latest event is oldest.
-        auto oldest = std::min_element(times_.begin(), times_.end(),
-                                       [](auto& a, auto& b) { return a.second.back() < b.second.back(); });
-        times_.erase(oldest);
+        // Full (keys come from clients): forget the tenth whose latest event is oldest, in one
+        // pass, so that each new key costs a constant amount on average, not a scan of them all.
+        std::vector<std::pair<util::TimePoint, const std::string*>> latest;
+        latest.reserve(times_.size());
+        for (const auto& [k, times] : times_) latest.emplace_back(times.back(), &k);
+        auto cut = latest.begin() + static_cast<std::ptrdiff_t>(std::max<std::size_t>(1, latest.size() / 10));
+        std::nth_element(latest.begin(), cut, latest.end());
+        std::vector<std::string> forget;
+        for (auto it = latest.begin(); it != cut; ++it) forget.push_back(*it->second);
+        for (const auto& k : forget) times_.erase(k);
     }
     times_[key].push_back(at);
 }
@@ -67,6 +75,12 @@ std::optional<SignInThrottle::Slot> SignInThrottle::begin_sign_in(const std::str
 void SignInThrottle::succeeded(const Slot& slot) {
     std::lock_guard lock(mutex_);
     by_email_and_address_.erase(pair_key(slot.email, slot.address));
+    by_address_.remove(slot.address, slot.at);
+}
+
+void SignInThrottle::release(const Slot& slot) {
+    std::lock_guard lock(mutex_);
+    by_email_and_address_.remove(pair_key(slot.email, slot.address), slot.at);
     by_address_.remove(slot.address, slot.at);
 }
 

@@ -60,6 +60,9 @@ public:
     // The password was right: the slot is given back and the email's count from that address
     // cleared. (A wrong one keeps the slot: nothing to call.)
     void succeeded(const Slot& slot);
+    // The password was not checked after all (the server was too busy): the slot is given back
+    // and nothing else changes.
+    void release(const Slot& slot);
     // Counts a sign-up from `address`: 0, or the seconds to wait when over the limit.
     std::int64_t begin_sign_up(const std::string& address);
 

@@ -26,7 +26,7 @@ E parse(const std::array<const char*, N>& names, const std::string& s) {
 }
 
 constexpr const char* attempt_columns =
-    "order_id, attempt, idempotency_key, amount_cents, token, status, checks FROM payment_attempts";
+    "order_id, attempt, idempotency_key, amount_cents, token, status, checks, created_at FROM payment_attempts";
 
 Attempt read_attempt(SQLite::Statement& q) {
     return Attempt{.order_id = q.getColumn(0).getString(),
@@ -35,7 +35,8 @@ Attempt read_attempt(SQLite::Statement& q) {
                    .amount_cents = q.getColumn(3).getInt64(),
                    .token = q.getColumn(4).getString(),
                    .status = parse<AttemptStatus>(attempt_text, q.getColumn(5).getString()),
-                   .checks = q.getColumn(6).getInt()};
+                   .checks = q.getColumn(6).getInt(),
+                   .created_at_ms = q.getColumn(7).getInt64()};
 }
 
 Payment read_payment(SQLite::Statement& q) {
@@ -88,7 +89,7 @@ void PaymentStore::cancel_order(db::WriteTx& tx, std::string_view id, std::int64
 
 std::optional<Attempt> PaymentStore::unresolved_attempt(db::WriteTx& tx, std::string_view order_id) {
     auto& q = db::query(tx,
-                        "SELECT order_id, attempt, idempotency_key, amount_cents, token, status, checks"
+                        "SELECT order_id, attempt, idempotency_key, amount_cents, token, status, checks, created_at"
                         " FROM payment_attempts WHERE order_id = ? AND status IN ('pending', 'unknown')",
                         order_id);
     if (!q.executeStep()) return std::nullopt;
@@ -114,7 +115,8 @@ std::optional<Attempt> PaymentStore::open_attempt(db::WriteTx& tx, std::string_v
               .amount_cents = amount_cents,
               .token = std::string(token),
               .status = AttemptStatus::pending,
-              .checks = 0};
+              .checks = 0,
+              .created_at_ms = now_ms};
     a.key = a.order_id + "-" + std::to_string(a.number);
     try {
         db::exec(tx,
@@ -152,23 +154,31 @@ int PaymentStore::pending_to_unknown(db::WriteTx& tx, std::int64_t now_ms) {
                     now_ms);
 }
 
-std::vector<Attempt> PaymentStore::attempts_due(db::ReadLock& read, std::int64_t now_ms, int limit) {
+std::vector<Attempt> PaymentStore::attempts_due(db::WriteTx& tx, std::int64_t now_ms, std::int64_t made_after_ms,
+                                               int limit) {
     std::vector<Attempt> out;
-    auto& q = db::query(read,
-                        "SELECT order_id, attempt, idempotency_key, amount_cents, token, status, checks"
+    auto& q = db::query(tx,
+                        "SELECT order_id, attempt, idempotency_key, amount_cents, token, status, checks, created_at"
                         " FROM payment_attempts INDEXED BY attempts_to_check"
-                        " WHERE status = 'unknown' AND next_check_at <= ? ORDER BY next_check_at LIMIT ?",
-                        now_ms, limit);
+                        " WHERE status = 'unknown' AND next_check_at <= ? AND created_at > ?"
+                        " ORDER BY next_check_at LIMIT ?",
+                        now_ms, made_after_ms, limit);
     while (q.executeStep()) out.push_back(read_attempt(q));
     return out;
+}
+
+void PaymentStore::postpone_check(db::WriteTx& tx, const Attempt& a, std::int64_t next_check_ms) {
+    db::exec(tx, "UPDATE payment_attempts SET next_check_at = ? WHERE idempotency_key = ?", next_check_ms, a.key);
 }
 
 std::vector<Attempt> PaymentStore::unknown_attempts(db::ReadLock& read) {
     return attempts(read, "WHERE status = 'unknown' ORDER BY created_at");
 }
 
-std::optional<std::int64_t> PaymentStore::next_check_ms(db::ReadLock& read) {
-    auto& q = read.statement("SELECT min(next_check_at) FROM payment_attempts WHERE status = 'unknown'");
+std::optional<std::int64_t> PaymentStore::next_check_ms(db::ReadLock& read, std::int64_t made_after_ms) {
+    auto& q = db::query(read,
+                        "SELECT min(next_check_at) FROM payment_attempts WHERE status = 'unknown' AND created_at > ?",
+                        made_after_ms);
     if (!q.executeStep() || q.getColumn(0).isNull()) return std::nullopt;
     return q.getColumn(0).getInt64();
 }

@@ -43,6 +43,7 @@ struct Attempt {
     std::string token;
     AttemptStatus status = AttemptStatus::pending;
     int checks = 0;  // how often the provider was asked again
+    std::int64_t created_at_ms = 0;
 };
 
 enum class RefundStatus {
@@ -84,9 +85,12 @@ public:
     void attempt_unknown(db::WriteTx& tx, const Attempt& a, std::string_view message, std::int64_t next_check_ms);
     // At start-up: attempts a dead process left pending are unknown, to be asked again now.
     int pending_to_unknown(db::WriteTx& tx, std::int64_t now_ms);
-    std::vector<Attempt> attempts_due(db::ReadLock& read, std::int64_t now_ms, int limit);
+    // Unknown attempts due for a check at `now_ms`, made after `made_after_ms` (older ones are
+    // left to a person).
+    std::vector<Attempt> attempts_due(db::WriteTx& tx, std::int64_t now_ms, std::int64_t made_after_ms, int limit);
+    void postpone_check(db::WriteTx& tx, const Attempt& a, std::int64_t next_check_ms);
     std::vector<Attempt> unknown_attempts(db::ReadLock& read);
-    std::optional<std::int64_t> next_check_ms(db::ReadLock& read);
+    std::optional<std::int64_t> next_check_ms(db::ReadLock& read, std::int64_t made_after_ms);
 
     // Payments and refunds.
     bool has_payment(db::WriteTx& tx, std::string_view order_id);

@@ -32,6 +32,10 @@ namespace {
 // Declines allowed per order before its payments are refused outright (card testing: trying
 // stolen card numbers one after another against one cheap order).
 constexpr int max_declined_attempts = 5;
+// Stripe keeps an idempotency key's answer for 24 hours; after that, asking again would be a new
+// charge. An attempt still unknown this long after it was made is left to a person
+// (`ticketd payments`), never asked again.
+constexpr std::int64_t ask_again_within_ms = 23LL * 3600 * 1000;
 
 // How an attempt ended, as far as this process knows.
 struct Resolution {
@@ -74,7 +78,12 @@ public:
           order_wait_(ctx.config.order_wait_ms),
           arrivals_(ctx.make_timer(), ctx.post, order_wait_) {}
 
-    ~PaymentsModule() override { *alive_ = false; }
+    ~PaymentsModule() override {
+        *alive_ = false;
+        // The database first, while the rest is alive: its sync thread runs the charges still
+        // waiting for the disk, which settle() answers (with no provider call) using the members.
+        db_.reset();
+    }
 
     std::string_view name() const override { return "payments"; }
     db::Database& database() override { return *db_; }
@@ -179,6 +188,9 @@ private:
             // Pending: in flight in this process right now.
             if (earlier && earlier->status == AttemptStatus::pending)
                 throw http::ApiError::bad_request("Order has already been paid");
+            if (earlier && earlier->created_at_ms < now_ms() - ask_again_within_ms)
+                throw http::ApiError(502, "An earlier payment for this order could not be confirmed and is being "
+                                          "checked by hand; nothing more will be charged");
             if (!earlier) {
                 if (store_.declined_attempts(tx, order_id) >= max_declined_attempts)
                     throw http::ApiError(429, "Too many declined payments for this order");
@@ -242,9 +254,13 @@ private:
         try {
             if (result) r = record(a, *result);
         } catch (const std::exception& e) {
-            // The attempt stays pending or unknown on disk: the next start or the reconciler
-            // asks again.
             log::error("recording a payment failed", {{"order_id", a.order_id}, {"error", e.what()}});
+            try {  // unknown, so that the reconciler asks again (else the next start would)
+                db::WriteTx tx(*db_);
+                store_.attempt_unknown(tx, a, "recording the answer failed", now_ms() + recheck_delay_ms(a.checks));
+                tx.commit();
+            } catch (const std::exception&) {
+            }
         }
         std::vector<Then> waiting;
         {
@@ -319,8 +335,11 @@ private:
         if (!running_) return;
         std::vector<Attempt> due;
         {
-            db::ReadLock read(*db_);
-            due = store_.attempts_due(read, now_ms(), 100);
+            db::WriteTx tx(*db_);
+            due = store_.attempts_due(tx, now_ms(), now_ms() - ask_again_within_ms, 100);
+            // Not due again while this ask is out: the answer sets the next check.
+            for (const auto& a : due) store_.postpone_check(tx, a, now_ms() + recheck_delay_ms(a.checks));
+            tx.commit();
         }
         for (const auto& a : due) ask(a, [](const Resolution&) {});
         schedule_reconcile();
@@ -331,7 +350,7 @@ private:
         std::optional<std::int64_t> next;
         {
             db::ReadLock read(*db_);
-            next = store_.next_check_ms(read);
+            next = store_.next_check_ms(read, now_ms() - ask_again_within_ms);
         }
         if (!next) return;
         auto delay = std::clamp<std::int64_t>(*next - now_ms(), 100, 60 * 1000);
@@ -472,9 +491,16 @@ int payments_command(db::Database& db, const std::vector<std::string>& args, std
             << " amount_cents=" << p.amount_cents << " paid_at=" << format_ms(p.created_at_ms)
             << "\n    provider said: " << p.refund_error
             << "\n    settle by hand, then: ticketd payments settle " << p.id << " NOTE\n";
-    for (const auto& a : unknown)
+    auto now = util::to_unix_ms(util::SystemClock{}.now());
+    for (const auto& a : unknown) {
         out << "charge unknown  order=" << a.order_id << " key=" << a.key << " amount_cents=" << a.amount_cents
-            << " checks=" << a.checks << "\n    the server keeps asking the provider with this idempotency key\n";
+            << " checks=" << a.checks << " since=" << format_ms(a.created_at_ms) << "\n";
+        if (a.created_at_ms < now - ask_again_within_ms)
+            out << "    too old to ask again (the provider forgets keys after 24 h): look the charge up in the "
+                   "provider's dashboard and refund it if it was made\n";
+        else
+            out << "    the server keeps asking the provider with this idempotency key\n";
+    }
     return 0;
 }
 

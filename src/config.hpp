@@ -2,6 +2,7 @@
 // Everything a deployment can set, from flags and environment variables, with defaults that run
 // out of the box. `ticketd --help` prints the table this file defines.
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 

@@ -147,7 +147,6 @@ private:
     std::thread thread_;
 };
 
-
 // The log's fsync, apart from commits and checkpoints. It holds a connection of its own, used
 // only to reach the log file through SQLite's VFS (so a test VFS sees every sync); fsync on any
 // handle of a file makes all of the file's written data durable, whichever handle wrote it.

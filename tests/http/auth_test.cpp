@@ -310,7 +310,7 @@ TEST_CASE("parallel guesses cannot get past the limit", "[auth][security]") {
     CHECK(other == 0);
 }
 
-TEST_CASE("behind a trusted proxy each client has its own throttle; X-Forwarded-For is not believed from others",
+TEST_CASE("behind a trusted proxy each client has its own throttle, and X-Forwarded-For is not believed from others",
           "[auth][security]") {
     test::TestServer app([](Config& c) { c.trusted_proxies = "127.0.0.1/32"; });
     test::HttpClient proxy(app.port());

@@ -138,7 +138,7 @@ TEST_CASE("a provider that is down: nothing is guessed, the payment completes wh
     CHECK(stub.charges().size() == 1);
 }
 
-TEST_CASE("Stripe's complaints about our key are not shown to the buyer; declines are", "[payments][stripe]") {
+TEST_CASE("Stripe's complaints about our key are not shown to the buyer, but declines are", "[payments][stripe]") {
     test::StripeStub stub;
     test::TestServer app([&](Config& c) {
         with_stripe(stub)(c);

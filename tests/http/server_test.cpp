@@ -65,7 +65,7 @@ TEST_CASE("events published before a restart are delivered after it", "[http][bu
     CHECK(client.get("/test/probe").body == R"(["before","after"])");
 }
 
-TEST_CASE("a second server on the same data directory is refused; the first keeps serving", "[http]") {
+TEST_CASE("a second server on the same data directory is refused, and the first keeps serving", "[http]") {
     test::TempDir dir;
     {
         test::TestServer first(dir.path(), {}, probe_only());
@@ -295,7 +295,7 @@ TEST_CASE("when every connection is busy, a newcomer gets 503 in the error shape
     CHECK(a.read_response()->status == 200);
 }
 
-TEST_CASE("one address cannot hold every connection; other clients are still served", "[http][security]") {
+TEST_CASE("one address cannot hold every connection, and other clients are still served", "[http][security]") {
     HoldingServer s([](http::ServerOptions& o) {
         o.max_connections = 100;
         o.max_connections_per_address = 2;

@@ -107,7 +107,7 @@ TEST_CASE("the stripe client classifies Stripe's refusals: the buyer's, ours, an
     CHECK(stub.charges().size() == 1);
 }
 
-TEST_CASE("lost answers leave a charge unknown; asking again with its key replays it", "[payments][stripe]") {
+TEST_CASE("lost answers leave a charge unknown, and asking again with its key replays it", "[payments][stripe]") {
     StripeStub stub;
     auto stripe = provider_for(stub);
     stub.lose_answers(4);

@@ -311,7 +311,7 @@ TEST_CASE("events delivered again behind a subscriber's position have no second 
     for (auto& s : f.bus->subscribers()) CHECK(s.position == 2);
 }
 
-TEST_CASE("old inbox rows are pruned between batches; nothing is delivered twice", "[bus]") {
+TEST_CASE("old inbox rows are pruned between batches, and nothing is delivered twice", "[bus]") {
     test::TempDir dir;
     db::Database log("bus", dir.path() + "/bus.db");
     log.migrate({"bus"});

@@ -13,6 +13,8 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -136,9 +138,23 @@ void wait_caught_up(std::uint16_t port) {
     }
 }
 
+// A loopback port free when chosen, outside Linux's ephemeral range (32768-60999), where the load
+// client's own connections could be holding it.
 std::uint16_t free_port() {
-    static std::uint16_t next = 20000 + static_cast<std::uint16_t>(getpid() % 20000);
-    return next++;
+    static std::uint16_t next = 20000 + static_cast<std::uint16_t>(getpid() % 12000);
+    for (int i = 0; i < 12000; ++i) {
+        auto port = next++;
+        if (next >= 32000) next = 20000;
+        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(port);
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+        ::close(fd);
+        if (free) return port;
+    }
+    throw std::runtime_error("no free port in 20000-31999");
 }
 
 std::string cookie_for(const std::string& user) {

@@ -19,7 +19,7 @@ void tag_invoke(json::value_from_tag, json::value& v, const OrderCreated& e) {
 }
 
 OrderCreated tag_invoke(json::value_to_tag<OrderCreated>, const json::value& v) {
-    const auto& o = as_object(v, "order:created");
+    const auto& o = as_object(v, OrderCreated::subject);
     const auto& t = get_object(o, "ticket");
     return {get_string(o, "id"),     get_int(o, "version"),     get_string(o, "status"),
             get_string(o, "userId"), get_string(o, "expiresAt"),
@@ -31,7 +31,7 @@ void tag_invoke(json::value_from_tag, json::value& v, const OrderCancelled& e) {
 }
 
 OrderCancelled tag_invoke(json::value_to_tag<OrderCancelled>, const json::value& v) {
-    const auto& o = as_object(v, "order:cancelled");
+    const auto& o = as_object(v, OrderCancelled::subject);
     return {get_string(o, "id"), get_int(o, "version"),
             OrderCancelled::Ticket{get_string(get_object(o, "ticket"), "id")}};
 }

@@ -14,7 +14,7 @@ void tag_invoke(json::value_from_tag, json::value& v, const PaymentCreated& e) {
 }
 
 PaymentCreated tag_invoke(json::value_to_tag<PaymentCreated>, const json::value& v) {
-    const auto& o = as_object(v, "payment:created");
+    const auto& o = as_object(v, PaymentCreated::subject);
     return {get_string(o, "id"), get_string(o, "orderId"), get_string(o, "stripeId")};
 }
 
@@ -23,7 +23,7 @@ void tag_invoke(json::value_from_tag, json::value& v, const PaymentRefunded& e) 
 }
 
 PaymentRefunded tag_invoke(json::value_to_tag<PaymentRefunded>, const json::value& v) {
-    const auto& o = as_object(v, "payment:refunded");
+    const auto& o = as_object(v, PaymentRefunded::subject);
     return {get_string(o, "id"), get_string(o, "orderId"), get_string(o, "refundId")};
 }
 

@@ -18,7 +18,7 @@ void tag_invoke(json::value_from_tag, json::value& v, const TicketCreated& e) {
 }
 
 TicketCreated tag_invoke(json::value_to_tag<TicketCreated>, const json::value& v) {
-    const auto& o = as_object(v, "ticket:created");
+    const auto& o = as_object(v, TicketCreated::subject);
     return {get_string(o, "id"), get_int(o, "version"), get_string(o, "title"),
             get_int(o, "priceCents"), get_string(o, "userId")};
 }
@@ -34,7 +34,7 @@ void tag_invoke(json::value_from_tag, json::value& v, const TicketUpdated& e) {
 }
 
 TicketUpdated tag_invoke(json::value_to_tag<TicketUpdated>, const json::value& v) {
-    const auto& o = as_object(v, "ticket:updated");
+    const auto& o = as_object(v, TicketUpdated::subject);
     return {get_string(o, "id"), get_int(o, "version"), get_string(o, "title"),
             get_int(o, "priceCents"), get_string(o, "userId"), get_optional_string(o, "orderId")};
 }

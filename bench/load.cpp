@@ -13,8 +13,6 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -38,6 +36,7 @@
 #include "db/database.hpp"
 #include "http/session.hpp"
 #include "event_loop_client.hpp"
+#include "support/child_server.hpp"
 #include "support/http_client.hpp"
 #include "ticketd/events/ticket_events.hpp"
 #include "util/base64.hpp"
@@ -138,24 +137,7 @@ void wait_caught_up(std::uint16_t port) {
     }
 }
 
-// A loopback port free when chosen, outside Linux's ephemeral range (32768-60999), where the load
-// client's own connections could be holding it.
-std::uint16_t free_port() {
-    static std::uint16_t next = 20000 + static_cast<std::uint16_t>(getpid() % 12000);
-    for (int i = 0; i < 12000; ++i) {
-        auto port = next++;
-        if (next >= 32000) next = 20000;
-        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_port = htons(port);
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-        ::close(fd);
-        if (free) return port;
-    }
-    throw std::runtime_error("no free port in 20000-31999");
-}
+std::uint16_t free_port() { return test::pick_stable_port(); }
 
 std::string cookie_for(const std::string& user) {
     static util::SystemClock clock;

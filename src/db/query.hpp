@@ -4,7 +4,6 @@
 #include <SQLiteCpp/Statement.h>
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -17,16 +16,10 @@ namespace detail {
 inline void bind_one(SQLite::Statement& s, int i, const std::string& v) { s.bind(i, v); }
 inline void bind_one(SQLite::Statement& s, int i, std::string_view v) { s.bind(i, std::string(v)); }
 inline void bind_one(SQLite::Statement& s, int i, const char* v) { s.bind(i, v); }
-inline void bind_one(SQLite::Statement& s, int i, std::nullopt_t) { s.bind(i); }
 template <class T>
     requires std::is_integral_v<T> && (!std::is_same_v<T, bool>)
 void bind_one(SQLite::Statement& s, int i, T v) {
     s.bind(i, static_cast<std::int64_t>(v));
-}
-template <class T>
-void bind_one(SQLite::Statement& s, int i, const std::optional<T>& v) {
-    if (v) bind_one(s, i, *v);
-    else s.bind(i);
 }
 
 }  // namespace detail

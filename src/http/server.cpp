@@ -325,7 +325,8 @@ private:
         for (const auto& f : message) req.headers.push_back({std::string(f.name_string()), std::string(f.value())});
         req.body = std::move(message.body());
         req.remote_address = remote_;
-        req.client_address = client_address(remote_, req.header("x-forwarded-for"), server_.options.trusted_proxies);
+        const auto& trusted = server_.options.trusted_proxies;  // none by default: no header to look for
+        req.client_address = trusted.empty() ? remote_ : client_address(remote_, req.header("x-forwarded-for"), trusted);
         req.request_id = request_id_from(req);
         keep_alive_ = message.keep_alive() && !server_.stopping;
         head_ = message.method() == bhttp::verb::head;

@@ -15,10 +15,7 @@
 #include <SQLiteCpp/Column.h>
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -39,6 +36,7 @@
 
 #include "http/session.hpp"
 #include "powercut/undo_vfs.hpp"
+#include "support/child_server.hpp"
 #include "support/http_client.hpp"
 #include "util/base64.hpp"
 #include "util/clock.hpp"
@@ -58,78 +56,6 @@ std::string cookie_for(const std::string& user) {
     static http::Sessions sessions(jwt_key, false, std::chrono::hours(24), clock);
     return util::base64_encode(json::serialize(json::object{{"jwt", sessions.issue(user, user + "@chaos")}}));
 }
-
-// A port outside Linux's ephemeral range (32768-60999), where the client sockets of tests running
-// alongside could hold it when the server restarts, and free when chosen. The same port serves
-// every restart, so the workers' clients find the server again.
-std::uint16_t pick_port(std::uint16_t other_than = 0) {
-    for (int i = 0; i < 2000; ++i) {
-        auto port = static_cast<std::uint16_t>(20000 + (getpid() * 31 + i * 7) % 12000);
-        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_port = htons(port);
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-        ::close(fd);
-        if (free && port != other_than) return port;
-    }
-    throw std::runtime_error("no free port in 20000-31999");
-}
-
-struct Server {
-    std::string binary, data;
-    std::uint16_t port;
-    std::uint16_t metrics_port;
-    std::string durability = "normal";
-    pid_t pid = -1;
-
-    std::string log_path() const { return data + "/server.log"; }
-    // The server's own log (every run appends to it), for an error message.
-    std::string log_tail() const {
-        std::ifstream in(log_path());
-        std::stringstream all;
-        all << in.rdbuf();
-        auto text = all.str();
-        return text.size() > 2000 ? text.substr(text.size() - 2000) : text;
-    }
-
-    void start() {
-        pid = fork();
-        if (pid == 0) {
-            setenv("JWT_KEY", jwt_key.c_str(), 1);
-            if (!freopen(log_path().c_str(), "a", stderr)) _exit(126);
-            std::string p = std::to_string(port), w = std::to_string(window_seconds);
-            std::string metrics = "127.0.0.1:" + std::to_string(metrics_port);
-            execl(binary.c_str(), binary.c_str(), "--port", p.c_str(), "--host", "127.0.0.1", "--data-dir",
-                  data.c_str(), "--reservation-window", w.c_str(), "--access-log", "false", "--threads", "2",
-                  "--durability", durability.c_str(), "--metrics-listen", metrics.c_str(),
-                  static_cast<char*>(nullptr));
-            _exit(127);
-        }
-        for (int i = 0; i < 10000; ++i) {
-            int status = 0;
-            if (waitpid(pid, &status, WNOHANG) == pid)
-                throw std::runtime_error("ticketd exited at start (status " + std::to_string(status) +
-                                         "); its log ends:\n" + log_tail());
-            try {
-                test::HttpClient c(port);
-                if (c.get("/healthz").status == 200) return;
-            } catch (const std::exception&) {
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(2));
-        }
-        throw std::runtime_error("ticketd did not answer /healthz; its log ends:\n" + log_tail());
-    }
-    void kill9() {
-        ::kill(pid, SIGKILL);
-        waitpid(pid, nullptr, 0);
-    }
-    void stop() {
-        ::kill(pid, SIGTERM);
-        waitpid(pid, nullptr, 0);
-    }
-};
 
 // What the driver saw acknowledged (a 2xx answer), and when the answer came.
 struct Ledger {
@@ -250,8 +176,9 @@ int check_after_cut(const fs::path& dir, Ledger& ledger, Clock::time_point cut, 
 // A quiet server: one sign-up, one ticket and one order, then nothing. A power cut a little more
 // than the bound later must find all three (no commit waits for the next busy moment to be
 // synced). Returns the violations.
-int check_quiet_writes_survive(Server& server, std::mt19937& rng, Clock::duration bound) {
-    test::HttpClient c(server.port);
+int check_quiet_writes_survive(test::ChildServer& server, const fs::path& dir, std::mt19937& rng,
+                               Clock::duration bound) {
+    test::HttpClient c(server.port());
     auto signup = c.post("/api/users/signup", R"({"email":"quiet@example.com","password":"secret-quiet"})");
     auto ticket = c.post("/api/tickets", R"({"title":"quiet","price":5})");
     auto ticket_id = field(ticket.body, "id");
@@ -263,11 +190,11 @@ int check_quiet_writes_survive(Server& server, std::mt19937& rng, Clock::duratio
     }
     std::this_thread::sleep_for(bound + std::chrono::milliseconds(200));
     server.kill9();
-    auto cut = test::apply_power_cut(server.data, rng, true);
+    auto cut = test::apply_power_cut(dir, rng, true);
     std::printf("quiet server: %lld unsynced writes lost by the cut\n", static_cast<long long>(cut.undone));
     int violations = 0;
     auto exists = [&](const char* db, const std::string& sql, const std::string& what) {
-        SQLite::Database conn(fs::path(server.data) / db);
+        SQLite::Database conn(dir / db);
         SQLite::Statement q(conn, sql);
         if (!q.executeStep()) {
             ++violations;
@@ -284,19 +211,23 @@ int check_quiet_writes_survive(Server& server, std::mt19937& rng, Clock::duratio
 // Runs the load with its kills (or power cuts), then checks; returns the number of violations.
 int run(const std::string& binary, const fs::path& dir, int kills, int power_cuts, const std::string& durability,
         int workers) {
-    auto port = pick_port();
-    Server server{binary, dir.string(), port, pick_port(port), durability};
+    // The same ports serve every restart, so the workers' clients find the server again.
+    auto metrics_port = test::pick_stable_port();
+    test::ChildServer server(binary, dir.string(),
+                             {"--reservation-window", std::to_string(window_seconds), "--durability", durability,
+                              "--metrics-listen", "127.0.0.1:" + std::to_string(metrics_port)},
+                             {{"JWT_KEY", jwt_key}});
     server.start();
     std::mt19937 rng(42);
     // The documented bound: in normal mode a commit is synced at most about a second after it
     // was acknowledged (docs/operations.md).
     auto bound = durability == "full" ? Clock::duration::zero() : std::chrono::seconds(1);
-    int violations = power_cuts > 0 ? check_quiet_writes_survive(server, rng, bound) : 0;
+    int violations = power_cuts > 0 ? check_quiet_writes_survive(server, dir, rng, bound) : 0;
 
     Ledger ledger;
     std::atomic<bool> stop{false};
     std::vector<std::thread> threads;
-    for (int w = 0; w < workers; ++w) threads.emplace_back(worker, w, server.port, std::ref(ledger), std::ref(stop));
+    for (int w = 0; w < workers; ++w) threads.emplace_back(worker, w, server.port(), std::ref(ledger), std::ref(stop));
     for (int k = 0; k < kills; ++k) {
         std::this_thread::sleep_for(std::chrono::milliseconds(200 + rng() % 800));
         server.kill9();
@@ -322,7 +253,7 @@ int run(const std::string& binary, const fs::path& dir, int kills, int power_cut
     // Let every reservation fall due and the bus settle, then stop cleanly and look inside.
     std::this_thread::sleep_for(std::chrono::seconds(window_seconds + 1));
     for (int i = 0; i < 600; ++i) {
-        test::HttpClient c(server.metrics_port);
+        test::HttpClient c(metrics_port);
         auto m = c.get("/metrics").body;
         bool busy = false;
         std::size_t pos = 0;
@@ -341,7 +272,7 @@ int run(const std::string& binary, const fs::path& dir, int kills, int power_cut
         if (!busy) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    server.stop();
+    server.terminate();
 
     auto violation = [&](const std::string& what, long n) {
         if (n == 0) return;

@@ -67,7 +67,7 @@ void ChildServer::start() {
         execv(binary_.c_str(), raw.data());
         _exit(127);
     }
-    for (int i = 0; i < 5000; ++i) {
+    for (int i = 0; i < 10000; ++i) {  // a start after a power cut recovers the logs first
         int status = 0;
         if (waitpid(pid_, &status, WNOHANG) == pid_) {
             pid_ = -1;

@@ -25,8 +25,11 @@ E parse(const std::array<const char*, N>& names, const std::string& s) {
     throw std::runtime_error("unexpected status in payments.db: " + s);
 }
 
-constexpr const char* attempt_columns =
-    "order_id, attempt, idempotency_key, amount_cents, token, status, checks, created_at FROM payment_attempts";
+// "SELECT <every column read_attempt reads> FROM payment_attempts <rest>".
+std::string select_attempts(std::string_view rest) {
+    return "SELECT order_id, attempt, idempotency_key, amount_cents, token, status, checks, created_at"
+           " FROM payment_attempts " + std::string(rest);
+}
 
 Attempt read_attempt(SQLite::Statement& q) {
     return Attempt{.order_id = q.getColumn(0).getString(),
@@ -49,14 +52,21 @@ Payment read_payment(SQLite::Statement& q) {
                    .created_at_ms = q.getColumn(6).getInt64()};
 }
 
-constexpr const char* payment_columns =
-    "id, order_id, stripe_id, amount_cents, refund_status, coalesce(refund_error, ''), created_at FROM payments";
+// "SELECT <every column read_payment reads> FROM payments <rest>".
+std::string select_payments(std::string_view rest) {
+    return "SELECT id, order_id, stripe_id, amount_cents, refund_status, coalesce(refund_error, ''), created_at"
+           " FROM payments " + std::string(rest);
+}
 
-template <class Tx>
-std::vector<Attempt> attempts(Tx& tx, const std::string& where_and_order) {
+std::vector<Attempt> read_attempts(SQLite::Statement& q) {
     std::vector<Attempt> out;
-    auto& q = tx.statement(std::string("SELECT ") + attempt_columns + " " + where_and_order);
     while (q.executeStep()) out.push_back(read_attempt(q));
+    return out;
+}
+
+std::vector<Payment> read_payments(SQLite::Statement& q) {
+    std::vector<Payment> out;
+    while (q.executeStep()) out.push_back(read_payment(q));
     return out;
 }
 
@@ -88,10 +98,8 @@ void PaymentStore::cancel_order(db::WriteTx& tx, std::string_view id, std::int64
 }
 
 std::optional<Attempt> PaymentStore::unresolved_attempt(db::WriteTx& tx, std::string_view order_id) {
-    auto& q = db::query(tx,
-                        "SELECT order_id, attempt, idempotency_key, amount_cents, token, status, checks, created_at"
-                        " FROM payment_attempts WHERE order_id = ? AND status IN ('pending', 'unknown')",
-                        order_id);
+    static const std::string sql = select_attempts("WHERE order_id = ? AND status IN ('pending', 'unknown')");
+    auto& q = db::query(tx, sql, order_id);
     if (!q.executeStep()) return std::nullopt;
     return read_attempt(q);
 }
@@ -156,15 +164,10 @@ int PaymentStore::pending_to_unknown(db::WriteTx& tx, std::int64_t now_ms) {
 
 std::vector<Attempt> PaymentStore::attempts_due(db::WriteTx& tx, std::int64_t now_ms, std::int64_t made_after_ms,
                                                int limit) {
-    std::vector<Attempt> out;
-    auto& q = db::query(tx,
-                        "SELECT order_id, attempt, idempotency_key, amount_cents, token, status, checks, created_at"
-                        " FROM payment_attempts INDEXED BY attempts_to_check"
-                        " WHERE status = 'unknown' AND next_check_at <= ? AND created_at > ?"
-                        " ORDER BY next_check_at LIMIT ?",
-                        now_ms, made_after_ms, limit);
-    while (q.executeStep()) out.push_back(read_attempt(q));
-    return out;
+    static const std::string sql = select_attempts(
+        "INDEXED BY attempts_to_check WHERE status = 'unknown' AND next_check_at <= ? AND created_at > ?"
+        " ORDER BY next_check_at LIMIT ?");
+    return read_attempts(db::query(tx, sql, now_ms, made_after_ms, limit));
 }
 
 void PaymentStore::postpone_check(db::WriteTx& tx, const Attempt& a, std::int64_t next_check_ms) {
@@ -172,7 +175,8 @@ void PaymentStore::postpone_check(db::WriteTx& tx, const Attempt& a, std::int64_
 }
 
 std::vector<Attempt> PaymentStore::unknown_attempts(db::ReadLock& read) {
-    return attempts(read, "WHERE status = 'unknown' ORDER BY created_at");
+    static const std::string sql = select_attempts("WHERE status = 'unknown' ORDER BY created_at");
+    return read_attempts(read.statement(sql));
 }
 
 std::optional<std::int64_t> PaymentStore::next_check_ms(db::ReadLock& read, std::int64_t made_after_ms) {
@@ -201,10 +205,8 @@ bool PaymentStore::request_refund(db::WriteTx& tx, std::string_view order_id) {
 }
 
 std::vector<Payment> PaymentStore::pending_refunds(db::ReadLock& read) {
-    std::vector<Payment> out;
-    auto& q = read.statement(std::string("SELECT ") + payment_columns + " WHERE refund_status = 'pending'");
-    while (q.executeStep()) out.push_back(read_payment(q));
-    return out;
+    static const std::string sql = select_payments("WHERE refund_status = 'pending'");
+    return read_payments(read.statement(sql));
 }
 
 bool PaymentStore::refund_done(db::WriteTx& tx, std::string_view payment_id, std::string_view refund_id,
@@ -228,11 +230,8 @@ void PaymentStore::refund_failed_try(db::WriteTx& tx, std::string_view payment_i
 }
 
 std::vector<Payment> PaymentStore::refused_refunds(db::ReadLock& read) {
-    std::vector<Payment> out;
-    auto& q = read.statement(std::string("SELECT ") + payment_columns +
-                             " WHERE refund_status = 'refused' ORDER BY created_at");
-    while (q.executeStep()) out.push_back(read_payment(q));
-    return out;
+    static const std::string sql = select_payments("WHERE refund_status = 'refused' ORDER BY created_at");
+    return read_payments(read.statement(sql));
 }
 
 bool PaymentStore::settle_refund(db::WriteTx& tx, std::string_view payment_id, std::string_view note) {

@@ -123,12 +123,11 @@ struct App::Impl {
                                          ec.message());
             data_dir_lock = std::make_unique<DataDirLock>(config.data_dir);
         }
-        // The event log is synced at every commit whatever the durability mode: outbox rows are
-        // deleted, and subscribers act, only on appends that are on disk. The relay appends in
-        // batches, so this costs one fsync per batch.
+        // The event log is in `normal` mode whatever the durability mode: the relay syncs it
+        // before it deletes outbox rows, and a power cut that takes its last appends only makes
+        // the relay append them again (see LocalBus::seq_floor_).
         log_db = std::make_unique<db::Database>(
-            "bus", in_memory ? std::string(":memory:") : db::database_path(config.data_dir, "bus"),
-            db::Durability::full);
+            "bus", in_memory ? std::string(":memory:") : db::database_path(config.data_dir, "bus"));
         log_db->migrate({"bus"});
         bus = std::make_unique<bus::LocalBus>(*log_db, options.bus);
 

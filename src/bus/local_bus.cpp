@@ -127,6 +127,10 @@ void LocalBus::start() {
     if (started_) return;
     started_ = true;
     stopping_ = false;
+    // A power cut may have taken the log's last appends, which subscribers had already read:
+    // their events are appended again from the outboxes, after every position, so that no
+    // subscriber mistakes a new event for one it has processed.
+    for (auto& s : subscribers_) seq_floor_ = std::max(seq_floor_, s->position);
     for (auto* db : outboxes_) mark_pending_locked(*db);
     for (auto& w : workers_) ++w->generation;
     relay_thread_ = std::thread([this] { relay_loop(); });
@@ -245,21 +249,21 @@ std::size_t LocalBus::relay(const std::vector<db::Database*>& dbs, bool flush) {
         for (auto& b : batches) publishers.push_back(b.db);
         db::sync_all(publishers);
         // Step 1: append to the log, every database's rows in one transaction. The unique event
-        // id makes a second append after a crash between step 1 and step 2 a no-op.
+        // id makes a second append after a crash between step 1 and step 2 a no-op. Subscribers
+        // read it at once: the log need not be on disk yet (see seq_floor_).
         {
             db::WriteTx tx(log_);
             std::int64_t logged_at = now_ms();
             for (const auto& b : batches)
                 for (const auto& r : b.rows)
                     db::exec(tx,
-                             "INSERT INTO events (event_id, subject, payload, source, created_at, logged_at)"
-                             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
-                             r.event_id, r.subject, r.payload, b.db->name(), r.created_at, logged_at);
+                             "INSERT INTO events (seq, event_id, subject, payload, source, created_at, logged_at)"
+                             " VALUES (max(?, (SELECT coalesce(max(seq), 0) FROM events) + 1), ?, ?, ?, ?, ?, ?)"
+                             " ON CONFLICT (event_id) DO NOTHING",
+                             seq_floor_ + 1, r.event_id, r.subject, r.payload, b.db->name(), r.created_at,
+                             logged_at);
             tx.commit();
         }
-        // Subscribers read the append, and the outbox rows go, only once it is on disk (bus.db
-        // runs in `full` mode, so this returns at once).
-        log_.sync();
         std::vector<const std::string*> subjects;  // distinct, usually one to three
         for (auto& b : batches) {
             outbox_state_[b.db].relayed_through = b.rows.back().id;
@@ -285,10 +289,13 @@ std::size_t LocalBus::relay(const std::vector<db::Database*>& dbs, bool flush) {
     // its requests wait for, so under load it happens every outbox_cleanup_delay rather than
     // after every append; rows not yet deleted are skipped by id and, after a crash, appended
     // again as no-ops.
+    // A row goes only once its event is on disk in the log, which this syncs before the first.
     auto now = Clock::now();
+    bool log_synced = false;
     for (auto* db : dbs) {
         OutboxState& state = outbox_state_[db];
         if (!delete_due(state, flush, now)) continue;
+        if (!std::exchange(log_synced, true)) log_.sync();
         db::WriteTx tx(*db);
         db::exec(tx, "DELETE FROM outbox WHERE id <= ?", state.relayed_through);
         tx.commit();

@@ -21,7 +21,7 @@ struct LocalBusOptions {
     std::chrono::milliseconds max_backoff{5000};            // ...up to this
     int relay_batch = 1000;                                 // outbox rows moved per transaction
     // Under a steady stream of commits a relay pass starts at most this often, so that each pass
-    // (which syncs the publishing databases and the log) carries many events, not one or two.
+    // (which syncs the publishing databases) carries many events, not one or two.
     // The first commit after a pause is relayed at once.
     std::chrono::microseconds relay_gather{1000};
     // Relayed outbox rows are deleted once no commit has come for this long, or this often
@@ -66,7 +66,7 @@ private:
     void delivery_loop(Worker& worker);
     // Appends what the outboxes of `dbs` hold beyond what was relayed, in passes that sync those
     // databases together and then append all their rows in one transaction; deletes relayed rows
-    // when `flush` or when the last delete is outbox_cleanup_delay old.
+    // (once the log is synced) when `flush` or when the last delete is outbox_cleanup_delay old.
     std::size_t relay(const std::vector<db::Database*>& dbs, bool flush);
     // Delivers one batch to `s`; true if it made progress (processed, parked or found events).
     bool deliver_batch(Subscriber& s);
@@ -99,6 +99,13 @@ private:
     std::unordered_map<db::Database*, OutboxState> outbox_state_;
     // Whether relayed rows wait to be deleted and their delete is due (`flush`: due now).
     bool delete_due(const OutboxState& state, bool flush, Clock::time_point now) const;
+    // The log's appends are not synced before subscribers read them: a power cut can take the
+    // last ones, while the positions past them survive in the subscribers' databases. New
+    // appends therefore get sequence numbers above every position known at start(); the lost
+    // events are appended again from their outboxes (rows are deleted only once the log is on
+    // disk) and each subscriber's inbox drops those it had processed. Written before the relay
+    // thread starts.
+    std::int64_t seq_floor_ = 0;
     std::unordered_map<std::string, std::uint64_t> appends_;  // relay batches appended, by subject
     std::thread relay_thread_;
 };

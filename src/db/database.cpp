@@ -447,15 +447,18 @@ void WriteTx::on_commit_locked(std::function<void()> callback) {
 }
 
 void sync_all(const std::vector<Database*>& dbs) {
-    if (dbs.size() == 1) return dbs.front()->sync();
+    if (dbs.empty()) return;
+    // The first is synced on this thread, the others meanwhile on their own sync threads: under
+    // load each hand-over to another thread can wait for a CPU longer than an fsync takes.
     std::mutex m;
     std::condition_variable cv;
-    std::size_t left = dbs.size();
-    for (auto* db : dbs)
-        db->when_durable([&] {
+    std::size_t left = dbs.size() - 1;
+    for (std::size_t i = 1; i < dbs.size(); ++i)
+        dbs[i]->when_durable([&] {
             std::lock_guard lock(m);
             if (--left == 0) cv.notify_one();
         });
+    dbs.front()->sync();
     std::unique_lock lock(m);
     cv.wait(lock, [&] { return left == 0; });
 }

@@ -289,6 +289,50 @@ TEST_CASE("a crash between the relay's append and delete loses and duplicates no
     CHECK(f.seen() == std::vector<std::string>{"e0", "e1", "e2", "e3", "e4", "e5"});
 }
 
+TEST_CASE("a power cut that takes the log's last appends loses and repeats nothing", "[bus]") {
+    Fixture f;
+    f.subscribe_recorder("probe.recorder");
+    for (auto t : {"a", "b", "c"}) f.publish(t);
+    std::vector<std::pair<std::string, std::string>> rows;
+    {
+        db::ReadLock read(*f.module);
+        auto& q = read.statement("SELECT event_id, payload FROM outbox ORDER BY id");
+        while (q.executeStep()) rows.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getString());
+    }
+    f.bus->start();
+    REQUIRE(f.bus->wait_idle(std::chrono::seconds(10)));
+    REQUIRE(f.seen() == std::vector<std::string>{"a", "b", "c"});
+    f.bus->stop();
+    // The state such a cut leaves: the subscriber's database kept its effects and its position
+    // (3), the log lost b and c, and so their outbox rows were never deleted (that waits for the
+    // log to be on disk).
+    {
+        db::WriteTx tx(*f.log);
+        tx.exec("DELETE FROM events WHERE seq > 1");
+        tx.commit();
+    }
+    {
+        db::WriteTx tx(*f.module);
+        for (std::size_t i = 1; i < rows.size(); ++i) {
+            auto& ins = tx.statement(
+                "INSERT INTO outbox (event_id, subject, payload, created_at) VALUES (?, 'ticket:created', ?, 0)");
+            ins.bind(1, rows[i].first);
+            ins.bind(2, rows[i].second);
+            ins.exec();
+        }
+        tx.commit();
+    }
+    f.publish("d");  // new: it must not take seq 2 or 3, which the subscriber thinks it has seen
+    f.crash_and_reopen();
+    f.subscribe_recorder("probe.recorder");
+    f.bus->start();
+    REQUIRE(f.bus->wait_idle(std::chrono::seconds(10)));
+    CHECK(f.seen() == std::vector<std::string>{"a", "b", "c", "d"});
+    CHECK(f.count(*f.log, "SELECT count(*) FROM events") == 4);
+    CHECK(f.count(*f.log, "SELECT min(seq) FROM events WHERE seq > 1") > 3);
+    CHECK(f.count(*f.module, "SELECT count(*) FROM outbox") == 0);
+}
+
 TEST_CASE("events delivered again behind a subscriber's position have no second effect", "[bus]") {
     Fixture f;
     f.subscribe_recorder("probe.recorder");

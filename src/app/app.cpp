@@ -9,6 +9,8 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "bus/event_log.hpp"
+#include "bus/outbox.hpp"
 #include "db/database.hpp"
 #include "modules/auth/auth_module.hpp"
 #include "modules/expiration/expiration_module.hpp"
@@ -186,31 +188,18 @@ struct App::Impl {
         auto subs = bus->subscribers();
         metrics::write_help(out, "ticketd_subscriber_lag_events", "gauge",
                             "Events of a subscriber's subject logged but not yet processed.");
-        for (const auto& s : subs) {
-            std::int64_t lag = 0;
-            db::ReadLock read(*log_db);
-            auto& q = read.statement("SELECT count(*) FROM events INDEXED BY events_by_subject WHERE subject = ? AND seq > ?");
-            q.bind(1, s.subject);
-            q.bind(2, s.position);
-            if (q.executeStep()) lag = q.getColumn(0).getInt64();
-            metrics::write_sample(out, "ticketd_subscriber_lag_events",
-                                  "subscriber=" + metrics::label_value(s.name), static_cast<double>(lag));
-        }
-        auto count = [](db::Database& db, const char* sql) {
-            db::ReadLock read(db);
-            auto& q = read.statement(sql);
-            return q.executeStep() ? q.getColumn(0).getInt64() : 0;
-        };
+        bus::EventLog events(*log_db);
+        for (const auto& s : subs)
+            metrics::write_sample(out, "ticketd_subscriber_lag_events", "subscriber=" + metrics::label_value(s.name),
+                                  static_cast<double>(events.count_after(s.subject, s.position)));
         metrics::write_help(out, "ticketd_dead_letters", "gauge", "Parked events not yet redelivered.");
-        metrics::write_sample(out, "ticketd_dead_letters", "",
-                              static_cast<double>(count(*log_db, "SELECT count(*) FROM dead_letters WHERE redelivered_at IS NULL")));
+        metrics::write_sample(out, "ticketd_dead_letters", "", static_cast<double>(events.dead_letter_count()));
         metrics::write_help(out, "ticketd_event_log_head", "gauge", "Sequence number of the newest logged event.");
-        metrics::write_sample(out, "ticketd_event_log_head", "",
-                              static_cast<double>(count(*log_db, "SELECT coalesce(max(seq), 0) FROM events")));
+        metrics::write_sample(out, "ticketd_event_log_head", "", static_cast<double>(events.head()));
         metrics::write_help(out, "ticketd_outbox_pending", "gauge", "Outbox rows not yet moved to the event log, by module.");
         for (auto& m : modules)
             metrics::write_sample(out, "ticketd_outbox_pending", "module=" + metrics::label_value(m->name()),
-                                  static_cast<double>(count(m->database(), "SELECT count(*) FROM outbox")));
+                                  static_cast<double>(bus::outbox::count(m->database())));
         metrics::write_help(out, "ticketd_database_size_bytes", "gauge", "Size of each database file and its WAL.");
         auto size_of = [](db::Database& db) {
             std::error_code ec;

@@ -13,6 +13,7 @@
 
 #include <sstream>
 #include <thread>
+#include "bus/event_log.hpp"
 #include "bus/local_bus.hpp"
 #include "config.hpp"
 #include "db/database.hpp"
@@ -58,14 +59,14 @@ int dead_letters(const Config& config, const std::vector<std::string>& args) {
             std::cerr << "ticketd: usage: ticketd dead-letters [retry ID]\n";
             return 2;
         }
-        if (!bus::requeue_dead_letter(*log, id)) {
+        if (!bus::EventLog(*log).requeue(id)) {
             std::cerr << "ticketd: no parked event #" << id << "\n";
             return 1;
         }
         std::cout << "dead letter #" << id << " re-queued; a running server delivers it within a second\n";
         return 0;
     }
-    auto letters = bus::list_dead_letters(*log);
+    auto letters = bus::EventLog(*log).dead_letters();
     if (letters.empty()) {
         std::cout << "no dead letters\n";
         return 0;
@@ -105,22 +106,13 @@ int events_command(const Config& config, const std::vector<std::string>& args) {
         return 2;
     }
     auto log = open_log(config);
+    bus::EventLog events(*log);
     std::int64_t after = config.tail_from;
     for (;;) {
-        {
-            db::ReadLock read(*log);
-            auto& q = read.statement(
-                "SELECT seq, logged_at, subject, source, event_id, payload FROM events"
-                " WHERE seq > ? AND (? = '' OR subject = ?) ORDER BY seq LIMIT 1000");
-            q.bind(1, after);
-            q.bind(2, config.tail_subject);
-            q.bind(3, config.tail_subject);
-            while (q.executeStep()) {
-                after = q.getColumn(0).getInt64();
-                std::cout << after << " " << util::format_rfc3339_ms(util::from_unix_ms(q.getColumn(1).getInt64()))
-                          << " " << q.getColumn(2).getString() << " from=" << q.getColumn(3).getString()
-                          << " id=" << q.getColumn(4).getString() << " " << q.getColumn(5).getString() << "\n";
-            }
+        for (const auto& e : events.read_all(after, config.tail_subject, 1000)) {
+            after = e.seq;
+            std::cout << e.seq << " " << util::format_rfc3339_ms(util::from_unix_ms(e.logged_at_ms)) << " " << e.subject
+                      << " from=" << e.source << " id=" << e.id << " " << e.payload << "\n";
         }
         std::cout.flush();
         if (!config.tail_follow) return 0;

@@ -34,6 +34,7 @@ struct RawEvent {
     std::string subject;
     std::string payload;  // JSON
     std::int64_t logged_at_ms = 0;
+    std::string source;  // the publishing module's database
 };
 
 // What a handler may know about the delivery besides the event: which event, when it was logged,

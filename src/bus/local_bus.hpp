@@ -4,11 +4,7 @@
 // subscribers from its cursor (subscribers of one database share its write lock anyway; those of
 // different databases run in parallel).
 #include <chrono>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
-#include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "bus/bus.hpp"
@@ -35,6 +31,12 @@ struct LocalBusOptions {
     std::chrono::milliseconds prune_every = std::chrono::minutes(10);
 };
 
+class EventLog;
+class Relay;
+class Delivery;
+struct Activity;
+
+// Wires the log, the relay and delivery together; see event_log.hpp, relay.cpp, delivery.cpp.
 class LocalBus final : public Bus {
 public:
     // `log` is bus.db with the "bus" schema applied; it must outlive the bus.
@@ -42,6 +44,11 @@ public:
     ~LocalBus() override;
 
     void attach_outbox(db::Database& db) override;
+    // Also: a power cut may have taken the log's last appends, which subscribers had already
+    // read (appends are not synced before delivery; outbox rows are deleted only once they
+    // are). The lost events are appended again from their outboxes, and every append from now
+    // on is numbered after every subscriber's position, so that no subscriber mistakes a new
+    // event for one it has processed; its inbox drops the ones it had.
     void start() override;
     void stop() override;
     bool running() const override;
@@ -58,62 +65,12 @@ protected:
                        RawHandler handler) override;
 
 private:
-    struct Subscriber;
-    struct Worker;
-    using Clock = std::chrono::steady_clock;
-
-    void relay_loop();
-    void delivery_loop(Worker& worker);
-    // Appends what the outboxes of `dbs` hold beyond what was relayed, in passes that sync those
-    // databases together and then append all their rows in one transaction; deletes relayed rows
-    // (once the log is synced) when `flush` or when the last delete is outbox_cleanup_delay old.
-    std::size_t relay(const std::vector<db::Database*>& dbs, bool flush);
-    // Delivers one batch to `s`; true if it made progress (processed, parked or found events).
-    bool deliver_batch(Subscriber& s);
-    // Delivers dead letters re-queued by `ticketd dead-letters retry`; true if any was handled.
-    bool deliver_requeued(Subscriber& s);
-    // Deletes the subscriber's inbox rows older than options_.inbox_retention (by the time in
-    // their event id), a thousand per transaction. Returns how many went.
-    std::size_t prune_inbox(Subscriber& s);
-    bool idle_locked() const;
-    void mark_pending_locked(db::Database& db);
-
-    db::Database& log_;
     LocalBusOptions options_;
-    std::vector<db::Database*> outboxes_;
-    std::vector<std::unique_ptr<Subscriber>> subscribers_;
-    std::vector<std::unique_ptr<Worker>> workers_;  // one per subscribing database
-
-    mutable std::mutex mutex_;
-    std::condition_variable relay_cv_, idle_cv_;
-    bool stopping_ = false;
-    bool started_ = false;
-    std::vector<db::Database*> pending_outboxes_;  // committed to since the relay last looked
-    bool relay_busy_ = false;
-    bool relay_cleanup_pending_ = false;  // relayed outbox rows not deleted yet
-    struct OutboxState {  // the relay's own (or relay_once()'s, before start())
-        std::int64_t relayed_through = 0;
-        std::int64_t deleted_through = 0;
-        Clock::time_point last_delete{};
-    };
-    std::unordered_map<db::Database*, OutboxState> outbox_state_;
-    // Whether relayed rows wait to be deleted and their delete is due (`flush`: due now).
-    bool delete_due(const OutboxState& state, bool flush, Clock::time_point now) const;
-    // The log's appends are not synced before subscribers read them: a power cut can take the
-    // last ones, while the positions past them survive in the subscribers' databases. New
-    // appends therefore get sequence numbers above every position known at start(); the lost
-    // events are appended again from their outboxes (rows are deleted only once the log is on
-    // disk) and each subscriber's inbox drops those it had processed. Written before the relay
-    // thread starts.
-    std::int64_t seq_floor_ = 0;
-    std::unordered_map<std::string, std::uint64_t> appends_;  // relay batches appended, by subject
-    std::thread relay_thread_;
+    std::unique_ptr<EventLog> log_;
+    std::unique_ptr<Activity> activity_;
+    std::unique_ptr<Delivery> delivery_;
+    std::unique_ptr<Relay> relay_;
+    bool started_ = false;  // under activity_->mutex
 };
-
-// Parked events, oldest first, read from bus.db.
-std::vector<DeadLetter> list_dead_letters(db::Database& log);
-// Marks dead letter `id` for redelivery to its subscriber (a running server picks it up within a
-// second). False if there is no such parked event.
-bool requeue_dead_letter(db::Database& log, std::int64_t id);
 
 }  // namespace ticketd::bus

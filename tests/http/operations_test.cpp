@@ -11,6 +11,7 @@
 #include "app/backup.hpp"
 #include "app/cli.hpp"
 #include "app/event_catalog.hpp"
+#include "bus/event_log.hpp"
 #include "bus/local_bus.hpp"
 #include "support/db_query.hpp"
 #include "support/http_client.hpp"
@@ -117,15 +118,15 @@ TEST_CASE("a dead letter can be re-queued and is then delivered", "[bus][dead-le
         tx.commit();
     }
     REQUIRE(bus.wait_idle(std::chrono::seconds(10)));
-    auto letters = bus::list_dead_letters(log);
+    auto letters = bus::EventLog(log).dead_letters();
     REQUIRE(letters.size() == 1);
     healthy = true;  // the cause is fixed
     auto [status, out] = cli({"dead-letters", "retry", std::to_string(letters[0].id), "--data-dir", dir.path()});
     CHECK(status == 0);
     // The running bus looks for re-queued letters once a second.
-    for (int i = 0; i < 500 && !bus::list_dead_letters(log).empty(); ++i)
+    for (int i = 0; i < 500 && !bus::EventLog(log).dead_letters().empty(); ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    CHECK(bus::list_dead_letters(log).empty());
+    CHECK(bus::EventLog(log).dead_letters().empty());
     CHECK(delivered == 1);
     CHECK(cli({"dead-letters", "retry", "999", "--data-dir", dir.path()}).first == 1);
 }

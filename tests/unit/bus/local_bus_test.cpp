@@ -8,6 +8,7 @@
 #include <map>
 #include <thread>
 
+#include "bus/event_log.hpp"
 #include "db/database.hpp"
 #include "support/test_server.hpp"
 #include "ticketd/events/ticket_events.hpp"
@@ -158,7 +159,7 @@ TEST_CASE("a handler that keeps throwing is dead-lettered and later events still
     REQUIRE(f.bus->wait_idle(std::chrono::seconds(10)));
     CHECK(f.seen() == std::vector<std::string>{"before", "after"});
     CHECK(poison_tries == test::test_bus_options().max_attempts);
-    auto letters = bus::list_dead_letters(*f.log);
+    auto letters = bus::EventLog(*f.log).dead_letters();
     REQUIRE(letters.size() == 1);
     CHECK(letters[0].subscriber == "probe.picky");
     CHECK(letters[0].subject == "ticket:created");
@@ -188,7 +189,7 @@ TEST_CASE("a retried event is redelivered before any later event", "[bus]") {
     REQUIRE(f.bus->wait_idle(std::chrono::seconds(10)));
     CHECK(calls == std::vector<std::string>{"first", "first", "first", "second"});
     CHECK(f.seen() == std::vector<std::string>{"first", "second"});
-    CHECK(bus::list_dead_letters(*f.log).empty());
+    CHECK(bus::EventLog(*f.log).dead_letters().empty());
 }
 
 TEST_CASE("a retry in the middle of a batch applies the events before it exactly once", "[bus]") {
@@ -218,7 +219,7 @@ TEST_CASE("a retry in the middle of a batch applies the events before it exactly
     // a and b ran, c refused; a and b ran again (and committed); then c, d, e; then the echoes.
     CHECK(std::vector<std::string>(calls.begin(), calls.begin() + 8) ==
           std::vector<std::string>{"a", "b", "c", "a", "b", "c", "d", "e"});
-    CHECK(bus::list_dead_letters(*f.log).empty());
+    CHECK(bus::EventLog(*f.log).dead_letters().empty());
 }
 
 TEST_CASE("a retry rolls back what the handler wrote on that try", "[bus]") {

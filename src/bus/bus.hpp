@@ -1,11 +1,19 @@
 #pragma once
-// The event bus as modules see it: publish through the outbox of their own database, subscribe
-// under a durable name. Nothing here assumes the bus is in-process: LocalBus keeps the log in
-// bus.db; a NATS JetStream transport would implement the same interface.
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-#include <boost/json/value_from.hpp>
-#include <boost/json/value_to.hpp>
+// The event bus as modules see it, and the seam between them and a transport.
+//
+// What every transport shares, so that a module is the same whatever carries its events:
+//   * the outbox, the inbox and each subscriber's position, tables in the module's own
+//     database (bus/outbox.hpp): publishing is atomic with the change it announces, processing
+//     is effectively-once, and the position is kept with the effects;
+//   * the handler contract below (Outcome, Envelope, RawHandler): one event at a time per
+//     subscriber, in its transaction, in log order;
+//   * the dead-letter policy (RetryPolicy): how often a failing event is tried, and when it is
+//     parked for a person (`ticketd dead-letters`).
+// What a transport provides is the virtual part of Bus: moving outbox rows somewhere durable
+// (attach_outbox, outbox_committed), feeding subscribers from there (subscribe_raw), and
+// start, stop, wait_idle and subscribers(). LocalBus (bus.db, in this process) is one;
+// a NATS JetStream transport is another.
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -49,6 +57,20 @@ struct Envelope {
 
 using RawHandler = std::function<Outcome(db::WriteTx&, const RawEvent&, const Envelope&)>;
 
+// How a transport treats an event whose handler fails (asks for a retry, or throws): tried
+// again after first_backoff, doubling up to max_backoff, and parked as a dead letter after
+// max_attempts tries, so that the events behind it flow again.
+struct RetryPolicy {
+    int max_attempts = 10;
+    std::chrono::milliseconds first_backoff{20};
+    std::chrono::milliseconds max_backoff{5000};
+    // The wait after the `failures`-th failed try.
+    std::chrono::milliseconds backoff(int failures) const {
+        std::chrono::milliseconds wait = first_backoff * (1 << std::min(failures - 1, 16));
+        return wait < max_backoff ? wait : max_backoff;
+    }
+};
+
 // A parked event, as `ticketd dead-letters` lists it.
 struct DeadLetter {
     std::int64_t id = 0;
@@ -83,7 +105,7 @@ public:
     // subscribers only if and after tx commits.
     template <events::Contract E>
     void publish(db::WriteTx& tx, const E& event) {
-        publish_raw(tx, E::subject, boost::json::serialize(boost::json::value_from(event)));
+        publish_raw(tx, E::subject, events::encode(event));
     }
 
     // Subscribes `handler` under the durable `name` to every event of type E, in log order, one
@@ -95,7 +117,7 @@ public:
     void subscribe(std::string name, db::Database& db, F handler) {
         subscribe_raw(std::move(name), std::string(E::subject), db,
                       [h = std::move(handler)](db::WriteTx& tx, const RawEvent& raw, const Envelope& env) -> Outcome {
-                          E event = boost::json::value_to<E>(boost::json::parse(raw.payload));
+                          E event = events::decode<E>(raw.payload);
                           if constexpr (std::is_invocable_v<F&, db::WriteTx&, const E&, const Envelope&>)
                               return h(tx, event, env);
                           else

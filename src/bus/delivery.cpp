@@ -181,7 +181,7 @@ bool Delivery::deliver_batch(Subscriber& s) {
                               .seq = event.seq,
                               .logged_at_ms = event.logged_at_ms,
                               .attempt = attempt,
-                              .last_attempt = attempt >= options_.max_attempts};
+                              .last_attempt = attempt >= options_.retry.max_attempts};
             try {
                 outcome = s.handler(tx, event, envelope);
                 if (outcome == Outcome::retry) s.last_error = "handler asked for a retry";
@@ -209,11 +209,10 @@ bool Delivery::deliver_batch(Subscriber& s) {
         const RawEvent& failing = *std::find_if(batch.begin(), batch.end(),
                                                 [&](auto& e) { return e.seq > done_through; });
         ++s.attempts;
-        if (s.attempts >= options_.max_attempts) {
+        if (s.attempts >= options_.retry.max_attempts) {
             parked = &failing;
         } else {
-            auto backoff = options_.first_backoff * (1 << std::min(s.attempts - 1, 16));
-            s.not_before = Clock::now() + std::min<std::chrono::milliseconds>(backoff, options_.max_backoff);
+            s.not_before = Clock::now() + options_.retry.backoff(s.attempts);
             log::debug("event retry scheduled", {{"subscriber", s.name}, {"seq", std::to_string(failing.seq)},
                                                   {"attempt", std::to_string(s.attempts)}});
         }
@@ -350,7 +349,7 @@ void Delivery::loop(Worker& worker) {
                 // The database itself failed (disk full, I/O error): back off, keep the event.
                 log::error("delivery failed", {{"subscriber", s->name}, {"error", e.what()}});
                 ++s->attempts;
-                s->not_before = Clock::now() + options_.max_backoff;
+                s->not_before = Clock::now() + options_.retry.max_backoff;
             }
             if (s->attempts > 0) {
                 waiting = true;

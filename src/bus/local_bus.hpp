@@ -1,7 +1,7 @@
 #pragma once
 // The in-process transport: an append-only event log in bus.db, a relay thread that moves outbox
 // rows into it, and one delivery thread per subscribing database that feeds each of its durable
-// subscribers from its cursor (subscribers of one database share its write lock anyway; those of
+// subscribers from its position (subscribers of one database share its write lock anyway; those of
 // different databases run in parallel).
 #include <chrono>
 #include <memory>
@@ -12,10 +12,8 @@
 namespace ticketd::bus {
 
 struct LocalBusOptions {
-    int max_attempts = 10;                                  // then the event is dead-lettered
-    std::chrono::milliseconds first_backoff{20};            // doubles per failed try...
-    std::chrono::milliseconds max_backoff{5000};            // ...up to this
-    int relay_batch = 1000;                                 // outbox rows moved per transaction
+    RetryPolicy retry;
+    int relay_batch = 1000;  // outbox rows moved per transaction
     // Under a steady stream of commits a relay pass starts at most this often, so that each pass
     // (which syncs the publishing databases) carries many events, not one or two.
     // The first commit after a pause is relayed at once.
@@ -23,7 +21,7 @@ struct LocalBusOptions {
     // Relayed outbox rows are deleted once no commit has come for this long, or this often
     // under load (each delete takes the module database's write lock).
     std::chrono::milliseconds outbox_cleanup_delay{20};
-    int delivery_batch = 500;                               // events handled per transaction
+    int delivery_batch = 500;  // events handled per transaction
     // Inbox rows only matter for events past a subscriber's committed cursor (a crash between the
     // handler's commit and the cursor's can redeliver those). Rows of events made longer ago than
     // this are deleted, every `prune_every`, when the subscriber's worker is between batches.

@@ -37,9 +37,9 @@ Config test_config(const std::string& data_dir) {
 
 bus::LocalBusOptions test_bus_options() {
     bus::LocalBusOptions o;
-    o.max_attempts = 5;
-    o.first_backoff = std::chrono::milliseconds(1);
-    o.max_backoff = std::chrono::milliseconds(20);
+    o.retry.max_attempts = 5;
+    o.retry.first_backoff = std::chrono::milliseconds(1);
+    o.retry.max_backoff = std::chrono::milliseconds(20);
     return o;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 #include <boost/json/fwd.hpp>
+#include <string>
 #include <string_view>
 
 namespace ticketd::events {
@@ -14,5 +15,16 @@ template <class E>
 concept Contract = is_contract<E> && requires {
     { E::subject } -> std::convertible_to<std::string_view>;
 };
+
+// A contract's wire form: JSON through its tag_invoke overloads (camelCase keys, unknown keys
+// ignored, optional keys optional). Defined in events/json_codec.hpp, which pulls in Boost.JSON:
+// each program instantiates them once for its contracts (ticketd: src/events/codec.cpp), and
+// code that publishes or subscribes compiles without those headers.
+template <Contract E>
+std::string encode(const E& event);
+// Throws std::invalid_argument naming a missing or mistyped key, or boost::system::system_error
+// for text that is not JSON.
+template <Contract E>
+E decode(std::string_view json);
 
 }  // namespace ticketd::events

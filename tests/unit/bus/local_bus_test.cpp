@@ -158,13 +158,13 @@ TEST_CASE("a handler that keeps throwing is dead-lettered and later events still
     f.publish("after");
     REQUIRE(f.bus->wait_idle(std::chrono::seconds(10)));
     CHECK(f.seen() == std::vector<std::string>{"before", "after"});
-    CHECK(poison_tries == test::test_bus_options().max_attempts);
+    CHECK(poison_tries == test::test_bus_options().retry.max_attempts);
     auto letters = bus::EventLog(*f.log).dead_letters();
     REQUIRE(letters.size() == 1);
     CHECK(letters[0].subscriber == "probe.picky");
     CHECK(letters[0].subject == "ticket:created");
     CHECK(letters[0].error == "cannot digest");
-    CHECK(letters[0].attempts == test::test_bus_options().max_attempts);
+    CHECK(letters[0].attempts == test::test_bus_options().retry.max_attempts);
 }
 
 TEST_CASE("a retried event is redelivered before any later event", "[bus]") {

@@ -4,6 +4,7 @@
 #include <SQLiteCpp/Statement.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -16,6 +17,10 @@ namespace detail {
 inline void bind_one(SQLite::Statement& s, int i, const std::string& v) { s.bind(i, v); }
 inline void bind_one(SQLite::Statement& s, int i, std::string_view v) { s.bind(i, std::string(v)); }
 inline void bind_one(SQLite::Statement& s, int i, const char* v) { s.bind(i, v); }
+inline void bind_one(SQLite::Statement& s, int i, const std::optional<std::string>& v) {
+    if (v) s.bind(i, *v);
+    else s.bind(i);  // NULL
+}
 template <class T>
     requires std::is_integral_v<T> && (!std::is_same_v<T, bool>)
 void bind_one(SQLite::Statement& s, int i, T v) {

@@ -12,6 +12,8 @@ template std::string encode(const OrderCreated&);
 template OrderCreated decode<OrderCreated>(std::string_view);
 template std::string encode(const OrderCancelled&);
 template OrderCancelled decode<OrderCancelled>(std::string_view);
+template std::string encode(const OrderCompleted&);
+template OrderCompleted decode<OrderCompleted>(std::string_view);
 template std::string encode(const ExpirationComplete&);
 template ExpirationComplete decode<ExpirationComplete>(std::string_view);
 template std::string encode(const PaymentCreated&);

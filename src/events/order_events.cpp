@@ -36,4 +36,19 @@ OrderCancelled tag_invoke(json::value_to_tag<OrderCancelled>, const json::value&
             OrderCancelled::Ticket{get_string(get_object(o, "ticket"), "id")}};
 }
 
+void tag_invoke(json::value_from_tag, json::value& v, const OrderCompleted& e) {
+    v = json::object{{"id", e.id},
+                     {"version", e.version},
+                     {"userId", e.user_id},
+                     {"ticket", json::object{{"id", e.ticket.id}}}};
+}
+
+OrderCompleted tag_invoke(json::value_to_tag<OrderCompleted>, const json::value& v) {
+    const auto& o = as_object(v, OrderCompleted::subject);
+    return {.id = get_string(o, "id"),
+            .version = get_int(o, "version"),
+            .user_id = get_string(o, "userId"),
+            .ticket = {.id = get_string(get_object(o, "ticket"), "id")}};
+}
+
 }  // namespace ticketd::events

@@ -18,6 +18,7 @@ void for_each_contract(F&& f) {
     f.template operator()<TicketUpdated>();
     f.template operator()<OrderCreated>();
     f.template operator()<OrderCancelled>();
+    f.template operator()<OrderCompleted>();
     f.template operator()<ExpirationComplete>();
     f.template operator()<PaymentCreated>();
     f.template operator()<PaymentRefunded>();

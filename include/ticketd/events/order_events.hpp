@@ -33,12 +33,28 @@ struct OrderCancelled {
     Ticket ticket;
 };
 
+// An order was paid: the sale is final. Consumed by tickets (the ticket passes to the buyer)
+// and expiration (the reservation's job is dropped).
+struct OrderCompleted {
+    static constexpr std::string_view subject = "order:completed";
+    struct Ticket {
+        std::string id;
+    };
+    std::string id;
+    std::int64_t version = 0;
+    std::string user_id;  // the buyer; wire: "userId"
+    Ticket ticket;
+};
+
 template <> inline constexpr bool is_contract<OrderCreated> = true;
 template <> inline constexpr bool is_contract<OrderCancelled> = true;
+template <> inline constexpr bool is_contract<OrderCompleted> = true;
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value&, const OrderCreated&);
 OrderCreated tag_invoke(boost::json::value_to_tag<OrderCreated>, const boost::json::value&);
 void tag_invoke(boost::json::value_from_tag, boost::json::value&, const OrderCancelled&);
 OrderCancelled tag_invoke(boost::json::value_to_tag<OrderCancelled>, const boost::json::value&);
+void tag_invoke(boost::json::value_from_tag, boost::json::value&, const OrderCompleted&);
+OrderCompleted tag_invoke(boost::json::value_to_tag<OrderCompleted>, const boost::json::value&);
 
 }  // namespace ticketd::events

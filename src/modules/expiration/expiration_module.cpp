@@ -1,13 +1,11 @@
 #include "expiration_module.hpp"
 
-#include <SQLiteCpp/Column.h>
-#include <SQLiteCpp/Statement.h>
-
 #include <atomic>
 #include <mutex>
 
 #include "bus/bus.hpp"
 #include "db/database.hpp"
+#include "job_store.hpp"
 #include "ticketd/events/expiration_events.hpp"
 #include "ticketd/events/order_events.hpp"
 #include "util/clock.hpp"
@@ -44,7 +42,9 @@ public:
         bus.subscribe<events::OrderCreated>("expiration.order-created", *db_,
             [this](db::WriteTx& tx, const events::OrderCreated& e) { return on_order_created(tx, e); });
         bus.subscribe<events::OrderCancelled>("expiration.order-cancelled", *db_,
-            [this](db::WriteTx& tx, const events::OrderCancelled& e) { return on_order_cancelled(tx, e); });
+            [this](db::WriteTx& tx, const events::OrderCancelled& e) { return drop_job(tx, e.id); });
+        bus.subscribe<events::OrderCompleted>("expiration.order-completed", *db_,
+            [this](db::WriteTx& tx, const events::OrderCompleted& e) { return drop_job(tx, e.id); });
     }
 
     // Re-arms for every job left from before; overdue ones fire at once.
@@ -63,30 +63,28 @@ public:
     }
 
     void write_metrics(std::string& out) override {
-        db::ReadLock read(*db_);
-        auto& q = read.statement("SELECT count(*) FROM jobs");
-        q.executeStep();
+        std::int64_t pending = 0;
+        {
+            db::ReadLock read(*db_);
+            pending = store_.count(read);
+        }
         metrics::write_help(out, "ticketd_expiration_jobs_pending", "gauge", "Reservations waiting to expire.");
-        metrics::write_sample(out, "ticketd_expiration_jobs_pending", "", static_cast<double>(q.getColumn(0).getInt64()));
+        metrics::write_sample(out, "ticketd_expiration_jobs_pending", "", static_cast<double>(pending));
     }
 
 private:
     bus::Outcome on_order_created(db::WriteTx& tx, const events::OrderCreated& e) {
         auto due = util::parse_rfc3339(e.expires_at);
         if (!due) throw std::invalid_argument("order:created with a bad expiresAt: " + e.expires_at);
-        auto& ins = tx.statement(
-            "INSERT INTO jobs (order_id, expires_at) VALUES (?, ?) ON CONFLICT (order_id) DO NOTHING");
-        ins.bind(1, e.id);
-        ins.bind(2, util::to_unix_ms(*due));
-        ins.exec();
+        store_.add(tx, e.id, util::to_unix_ms(*due));
         tx.on_commit([this] { rearm(); });
         return bus::Outcome::ack;
     }
 
-    bus::Outcome on_order_cancelled(db::WriteTx& tx, const events::OrderCancelled& e) {
-        auto& del = tx.statement("DELETE FROM jobs WHERE order_id = ?");
-        del.bind(1, e.id);
-        del.exec();
+    // The order was cancelled or paid before its reservation ran out. (Should order:completed be
+    // handled before the order's order:created, a late job fires and orders ignores it.)
+    bus::Outcome drop_job(db::WriteTx& tx, const std::string& order_id) {
+        store_.remove(tx, order_id);
         return bus::Outcome::ack;
     }
 
@@ -97,17 +95,11 @@ private:
         for (;;) {
             std::int64_t now = util::to_unix_ms(clock_.now());
             db::WriteTx tx(*db_);
-            auto& q = tx.statement("SELECT order_id FROM jobs WHERE expires_at <= ? ORDER BY expires_at LIMIT ?");
-            q.bind(1, now);
-            q.bind(2, fire_batch);
-            std::vector<std::string> due;
-            while (q.executeStep()) due.push_back(q.getColumn(0).getString());
+            auto due = store_.due(tx, now, fire_batch);
             if (due.empty()) break;
             for (const auto& order_id : due) {
-                bus_.publish(tx, events::ExpirationComplete{order_id});
-                auto& del = tx.statement("DELETE FROM jobs WHERE order_id = ?");
-                del.bind(1, order_id);
-                del.exec();
+                bus_.publish(tx, events::ExpirationComplete{.order_id = order_id});
+                store_.remove(tx, order_id);
             }
             tx.commit();
             log::info("reservations expired", {{"count", std::to_string(due.size())}});
@@ -121,8 +113,7 @@ private:
         std::optional<std::int64_t> next;
         {
             db::ReadLock read(*db_);
-            auto& q = read.statement("SELECT min(expires_at) FROM jobs");
-            if (q.executeStep() && !q.getColumn(0).isNull()) next = q.getColumn(0).getInt64();
+            next = store_.next_due(read);
         }
         std::lock_guard lock(mutex_);
         if (!running_) return;
@@ -147,6 +138,7 @@ private:
     bus::Bus& bus_;
     const util::Clock& clock_;
     std::unique_ptr<util::Timer> timer_;
+    JobStore store_;
     std::mutex mutex_;       // guards timer_ arming and running_
     std::mutex fire_mutex_;  // one firing at a time
     bool running_ = false;

@@ -1,95 +1,107 @@
 #include "order_store.hpp"
 
-#include <SQLiteCpp/Column.h>
-#include <SQLiteCpp/Statement.h>
+#include <stdexcept>
 
 #include "db/database.hpp"
+#include "db/query.hpp"
 
 namespace ticketd::orders {
 namespace {
 
-constexpr const char* ticket_by_id =
-    "SELECT id, title, price_cents, user_id, version, order_id FROM tickets WHERE id = ?";
-constexpr const char* order_columns =
-    "SELECT id, user_id, status, expires_at, ticket_id, ticket_title, price_cents, ticket_version,"
-    " version, payment_id, stripe_id, refund_id FROM orders ";
+OrderStatus status_from_text(const std::string& text) {
+    if (text == "created") return OrderStatus::created;
+    if (text == "cancelled") return OrderStatus::cancelled;
+    if (text == "awaiting:payment") return OrderStatus::awaiting_payment;
+    if (text == "complete") return OrderStatus::complete;
+    throw std::runtime_error("orders.db holds an unknown order status: " + text);
+}
 
 std::optional<std::string> optional_text(SQLite::Statement& q, int column) {
     if (q.getColumn(column).isNull()) return std::nullopt;
     return q.getColumn(column).getString();
 }
 
-std::optional<TicketReplica> read_ticket(SQLite::Statement& q, const std::string& id) {
-    q.bind(1, id);
+constexpr const char* ticket_by_id =
+    "SELECT id, title, price_cents, user_id, version, order_id FROM tickets WHERE id = ?";
+
+template <class Tx>
+std::optional<TicketReplica> find_ticket_in(Tx& tx, const std::string& id) {
+    auto& q = db::query(tx, ticket_by_id, id);
     if (!q.executeStep()) return std::nullopt;
-    return TicketReplica{q.getColumn(0).getString(), q.getColumn(1).getString(),
-                         q.getColumn(2).getInt64(),  q.getColumn(3).getString(),
-                         q.getColumn(4).getInt64(),  optional_text(q, 5)};
+    return TicketReplica{.id = q.getColumn(0).getString(),
+                         .title = q.getColumn(1).getString(),
+                         .price_cents = q.getColumn(2).getInt64(),
+                         .user_id = q.getColumn(3).getString(),
+                         .version = q.getColumn(4).getInt64(),
+                         .order_id = optional_text(q, 5)};
+}
+
+// A SELECT of the columns read_order() reads, in its order, then `rest`.
+std::string select_orders(std::string_view rest) {
+    return "SELECT id, user_id, status, expires_at, ticket_id, ticket_title, price_cents, ticket_version,"
+           " version, payment_id, stripe_id, refund_id FROM orders " + std::string(rest);
 }
 
 Order read_order(SQLite::Statement& q) {
-    return Order{q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString(),
-                 q.getColumn(3).getInt64(),  q.getColumn(4).getString(), q.getColumn(5).getString(),
-                 q.getColumn(6).getInt64(),  q.getColumn(7).getInt64(),  q.getColumn(8).getInt64(),
-                 optional_text(q, 9),        optional_text(q, 10),       optional_text(q, 11)};
+    return {.id = q.getColumn(0).getString(),
+            .user_id = q.getColumn(1).getString(),
+            .status = status_from_text(q.getColumn(2).getString()),
+            .expires_at_ms = q.getColumn(3).getInt64(),
+            .ticket_id = q.getColumn(4).getString(),
+            .ticket_title = q.getColumn(5).getString(),
+            .price_cents = q.getColumn(6).getInt64(),
+            .ticket_version = q.getColumn(7).getInt64(),
+            .version = q.getColumn(8).getInt64(),
+            .payment_id = optional_text(q, 9),
+            .stripe_id = optional_text(q, 10),
+            .refund_id = optional_text(q, 11)};
 }
 
-std::optional<Order> find_order(SQLite::Statement& q, const std::string& id) {
-    q.bind(1, id);
+template <class Tx>
+std::optional<Order> find_in(Tx& tx, const std::string& id) {
+    static const std::string sql = select_orders("WHERE id = ?");
+    auto& q = db::query(tx, sql, id);
     if (!q.executeStep()) return std::nullopt;
     return read_order(q);
 }
 
-void bind_optional(SQLite::Statement& q, int index, const std::optional<std::string>& v) {
-    if (v) q.bind(index, *v);
-    else q.bind(index);
-}
-
 }  // namespace
 
+std::string_view to_text(OrderStatus status) {
+    switch (status) {
+    case OrderStatus::created: return "created";
+    case OrderStatus::cancelled: return "cancelled";
+    case OrderStatus::awaiting_payment: return "awaiting:payment";
+    case OrderStatus::complete: return "complete";
+    }
+    return "created";
+}
+
 std::optional<TicketReplica> OrderStore::find_ticket(db::WriteTx& tx, const std::string& id) {
-    return read_ticket(tx.statement(ticket_by_id), id);
+    return find_ticket_in(tx, id);
 }
 
 std::optional<TicketReplica> OrderStore::find_ticket(db::ReadLock& read, const std::string& id) {
-    return read_ticket(read.statement(ticket_by_id), id);
+    return find_ticket_in(read, id);
 }
 
 void OrderStore::insert_ticket(db::WriteTx& tx, const TicketReplica& t) {
-    auto& q = tx.statement(
-        "INSERT INTO tickets (id, title, price_cents, user_id, version, order_id) VALUES (?, ?, ?, ?, ?, ?)");
-    q.bind(1, t.id);
-    q.bind(2, t.title);
-    q.bind(3, t.price_cents);
-    q.bind(4, t.user_id);
-    q.bind(5, t.version);
-    bind_optional(q, 6, t.order_id);
-    q.exec();
+    db::exec(tx, "INSERT INTO tickets (id, title, price_cents, user_id, version, order_id) VALUES (?, ?, ?, ?, ?, ?)",
+             t.id, t.title, t.price_cents, t.user_id, t.version, t.order_id);
 }
 
 void OrderStore::update_ticket(db::WriteTx& tx, const TicketReplica& t) {
-    auto& q = tx.statement(
-        "UPDATE tickets SET title = ?, price_cents = ?, user_id = ?, version = ?, order_id = ? WHERE id = ?");
-    q.bind(1, t.title);
-    q.bind(2, t.price_cents);
-    q.bind(3, t.user_id);
-    q.bind(4, t.version);
-    bind_optional(q, 5, t.order_id);
-    q.bind(6, t.id);
-    q.exec();
+    db::exec(tx, "UPDATE tickets SET title = ?, price_cents = ?, user_id = ?, version = ?, order_id = ? WHERE id = ?",
+             t.title, t.price_cents, t.user_id, t.version, t.order_id, t.id);
 }
 
-std::optional<Order> OrderStore::find(db::WriteTx& tx, const std::string& id) {
-    return find_order(tx.statement(std::string(order_columns) + "WHERE id = ?"), id);
-}
+std::optional<Order> OrderStore::find(db::WriteTx& tx, const std::string& id) { return find_in(tx, id); }
 
-std::optional<Order> OrderStore::find(db::ReadLock& read, const std::string& id) {
-    return find_order(read.statement(std::string(order_columns) + "WHERE id = ?"), id);
-}
+std::optional<Order> OrderStore::find(db::ReadLock& read, const std::string& id) { return find_in(read, id); }
 
 std::vector<Order> OrderStore::list_for_user(db::ReadLock& read, const std::string& user_id) {
-    auto& q = read.statement(std::string(order_columns) + "WHERE user_id = ? ORDER BY n DESC");
-    q.bind(1, user_id);
+    static const std::string sql = select_orders("WHERE user_id = ? ORDER BY n DESC");
+    auto& q = db::query(read, sql, user_id);
     std::vector<Order> out;
     while (q.executeStep()) out.push_back(read_order(q));
     return out;
@@ -97,29 +109,18 @@ std::vector<Order> OrderStore::list_for_user(db::ReadLock& read, const std::stri
 
 bool OrderStore::has_active_order(db::ReadLock& read, const std::string& ticket_id) {
     // The WHERE matches orders_one_active_per_ticket, so this is one lookup in that index.
-    auto& q = read.statement(
-        "SELECT 1 FROM orders WHERE ticket_id = ? AND status IN ('created', 'awaiting:payment', 'complete')");
-    q.bind(1, ticket_id);
-    return q.executeStep();
+    return db::query(read, "SELECT 1 FROM orders WHERE ticket_id = ? AND status IN ('created', 'awaiting:payment', 'complete')",
+                     ticket_id)
+        .executeStep();
 }
 
 bool OrderStore::insert(db::WriteTx& tx, const Order& o, std::int64_t now_ms) {
-    auto& q = tx.statement(
-        "INSERT INTO orders (id, user_id, status, expires_at, ticket_id, ticket_title, price_cents,"
-        " ticket_version, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    q.bind(1, o.id);
-    q.bind(2, o.user_id);
-    q.bind(3, o.status);
-    q.bind(4, o.expires_at_ms);
-    q.bind(5, o.ticket_id);
-    q.bind(6, o.ticket_title);
-    q.bind(7, o.price_cents);
-    q.bind(8, o.ticket_version);
-    q.bind(9, o.version);
-    q.bind(10, now_ms);
-    q.bind(11, now_ms);
     try {
-        q.exec();
+        db::exec(tx,
+                 "INSERT INTO orders (id, user_id, status, expires_at, ticket_id, ticket_title, price_cents,"
+                 " ticket_version, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 o.id, o.user_id, to_text(o.status), o.expires_at_ms, o.ticket_id, o.ticket_title, o.price_cents,
+                 o.ticket_version, o.version, now_ms, now_ms);
     } catch (const std::exception& e) {
         if (db::is_unique_violation(e)) return false;
         throw;
@@ -128,17 +129,10 @@ bool OrderStore::insert(db::WriteTx& tx, const Order& o, std::int64_t now_ms) {
 }
 
 void OrderStore::update(db::WriteTx& tx, const Order& o, std::int64_t now_ms) {
-    auto& q = tx.statement(
-        "UPDATE orders SET status = ?, version = ?, payment_id = ?, stripe_id = ?, refund_id = ?,"
-        " updated_at = ? WHERE id = ?");
-    q.bind(1, o.status);
-    q.bind(2, o.version);
-    bind_optional(q, 3, o.payment_id);
-    bind_optional(q, 4, o.stripe_id);
-    bind_optional(q, 5, o.refund_id);
-    q.bind(6, now_ms);
-    q.bind(7, o.id);
-    q.exec();
+    db::exec(tx,
+             "UPDATE orders SET status = ?, version = ?, payment_id = ?, stripe_id = ?, refund_id = ?, updated_at = ?"
+             " WHERE id = ?",
+             to_text(o.status), o.version, o.payment_id, o.stripe_id, o.refund_id, now_ms, o.id);
 }
 
 }  // namespace ticketd::orders

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ticketd::db {
@@ -22,10 +23,23 @@ struct TicketReplica {
     std::optional<std::string> order_id;
 };
 
+// Written as text ("created", "cancelled", "awaiting:payment", "complete") in the database and
+// the API; mapped in this store only.
+enum class OrderStatus {
+    created,
+    cancelled,
+    // Part of the course's contract, and accepted by the schema, but never set by ticketd: a
+    // payment is charged in the request that asks for it, so an order goes from created to
+    // complete at once.
+    awaiting_payment,
+    complete,
+};
+std::string_view to_text(OrderStatus status);
+
 struct Order {
     std::string id;
     std::string user_id;
-    std::string status;  // created | cancelled | awaiting:payment | complete
+    OrderStatus status = OrderStatus::created;
     std::int64_t expires_at_ms = 0;
     std::string ticket_id;
     std::string ticket_title;       // as the buyer saw it
@@ -34,7 +48,7 @@ struct Order {
     std::int64_t version = 0;
     std::optional<std::string> payment_id, stripe_id, refund_id;
 
-    bool active() const { return status != "cancelled"; }
+    bool active() const { return status != OrderStatus::cancelled; }
 };
 
 class OrderStore {

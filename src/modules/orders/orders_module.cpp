@@ -26,7 +26,7 @@ namespace {
 boost::json::object to_json(const Order& o) {
     return {{"id", o.id},
             {"userId", o.user_id},
-            {"status", o.status},
+            {"status", to_text(o.status)},
             {"expiresAt", util::format_rfc3339_ms(util::from_unix_ms(o.expires_at_ms))},
             {"ticket", boost::json::object{{"id", o.ticket_id},
                                            {"title", o.ticket_title},
@@ -83,6 +83,7 @@ public:
     void add_listeners(bus::Bus& bus) override {
         bus.publishes<events::OrderCreated>("orders");
         bus.publishes<events::OrderCancelled>("orders");
+        bus.publishes<events::OrderCompleted>("orders");
         bus.subscribe<events::TicketCreated>("orders.ticket-created", *db_,
             [this](db::WriteTx& tx, const events::TicketCreated& e) { return on_ticket_created(tx, e); });
         bus.subscribe<events::TicketUpdated>("orders.ticket-updated", *db_,
@@ -138,14 +139,24 @@ private:
         auto ticket = store_.find_ticket(tx, ticket_id);
         if (!ticket) return std::nullopt;
         auto now = clock_.now();
-        Order order{util::random_id(), user_id, "created",
-                    util::to_unix_ms(now + window_), ticket->id, ticket->title,
-                    ticket->price_cents, ticket->version, 0, {}, {}, {}};
+        Order order{.id = util::random_id(),
+                    .user_id = user_id,
+                    .status = OrderStatus::created,
+                    .expires_at_ms = util::to_unix_ms(now + window_),
+                    .ticket_id = ticket->id,
+                    .ticket_title = ticket->title,
+                    .price_cents = ticket->price_cents,
+                    .ticket_version = ticket->version,
+                    .version = 0};
         if (!store_.insert(tx, order, util::to_unix_ms(now)))  // the partial unique index refused it
             throw http::ApiError::bad_request("Ticket is already reserved");
-        bus_.publish(tx, events::OrderCreated{order.id, order.version, order.status, order.user_id,
-                                              util::format_rfc3339_ms(util::from_unix_ms(order.expires_at_ms)),
-                                              {order.ticket_id, order.price_cents}});
+        bus_.publish(tx, events::OrderCreated{
+                             .id = order.id,
+                             .version = order.version,
+                             .status = std::string(to_text(order.status)),
+                             .user_id = order.user_id,
+                             .expires_at = util::format_rfc3339_ms(util::from_unix_ms(order.expires_at_ms)),
+                             .ticket = {.id = order.ticket_id, .price_cents = order.price_cents}});
         tx.commit();
         return order;
     }
@@ -155,22 +166,27 @@ private:
         auto order = store_.find(tx, order_id);
         if (!order) throw http::ApiError::not_found();
         if (order->user_id != user_id) throw http::ApiError::unauthorized();
-        if (order->status == "complete") throw http::ApiError::bad_request("Cannot cancel a complete order");
-        if (order->status == "cancelled") return;  // already cancelled: nothing changes
+        if (order->status == OrderStatus::complete) throw http::ApiError::bad_request("Cannot cancel a complete order");
+        if (order->status == OrderStatus::cancelled) return;  // already cancelled: nothing changes
         cancel(tx, *order);
         tx.commit();
     }
 
     void cancel(db::WriteTx& tx, Order& order) {
-        order.status = "cancelled";
+        order.status = OrderStatus::cancelled;
         order.version += 1;
         store_.update(tx, order, now_ms());
-        bus_.publish(tx, events::OrderCancelled{order.id, order.version, {order.ticket_id}});
+        bus_.publish(tx, events::OrderCancelled{.id = order.id, .version = order.version, .ticket = {.id = order.ticket_id}});
     }
 
     bus::Outcome on_ticket_created(db::WriteTx& tx, const events::TicketCreated& e) {
         if (store_.find_ticket(tx, e.id)) return bus::Outcome::ack;  // duplicate
-        store_.insert_ticket(tx, {e.id, e.title, e.price_cents, e.user_id, e.version, std::nullopt});
+        store_.insert_ticket(tx, {.id = e.id,
+                                  .title = e.title,
+                                  .price_cents = e.price_cents,
+                                  .user_id = e.user_id,
+                                  .version = e.version,
+                                  .order_id = std::nullopt});
         tx.on_commit([this, id = e.id] { arrivals_.arrived(id); });
         return bus::Outcome::ack;
     }
@@ -182,7 +198,12 @@ private:
     // behind them. One dead letter then holds back nothing after it.
     bus::Outcome on_ticket_updated(db::WriteTx& tx, const events::TicketUpdated& e, const bus::Envelope& env) {
         auto stored = store_.find_ticket(tx, e.id);
-        TicketReplica replica{e.id, e.title, e.price_cents, e.user_id, e.version, e.order_id};
+        TicketReplica replica{.id = e.id,
+                              .title = e.title,
+                              .price_cents = e.price_cents,
+                              .user_id = e.user_id,
+                              .version = e.version,
+                              .order_id = e.order_id};
         if (!stored || e.version > stored->version + 1) {
             if (!env.last_attempt) return bus::Outcome::retry;
             log::warn("ticket update applied over a gap (an earlier event was parked)",
@@ -201,7 +222,7 @@ private:
         auto order = store_.find(tx, e.order_id);
         if (!order) return bus::Outcome::retry;
         // A paid order is never cancelled by expiry; a cancelled one stays as it is.
-        if (order->status == "complete" || order->status == "cancelled") return bus::Outcome::ack;
+        if (order->status == OrderStatus::complete || order->status == OrderStatus::cancelled) return bus::Outcome::ack;
         cancel(tx, *order);
         log::info("order expired", {{"order_id", order->id}});
         return bus::Outcome::ack;
@@ -213,14 +234,19 @@ private:
         if (order->payment_id == e.id) return bus::Outcome::ack;
         order->payment_id = e.id;
         order->stripe_id = e.stripe_id;
-        if (order->status == "cancelled") {
+        if (order->status == OrderStatus::cancelled) {
             // Paid after it was cancelled: payments refunds it when it learns of the cancellation.
             log::warn("payment for a cancelled order", {{"order_id", order->id}, {"payment_id", e.id}});
-        } else {
-            order->status = "complete";
-            order->version += 1;
+            store_.update(tx, *order, now_ms());
+            return bus::Outcome::ack;
         }
+        order->status = OrderStatus::complete;
+        order->version += 1;
         store_.update(tx, *order, now_ms());
+        bus_.publish(tx, events::OrderCompleted{.id = order->id,
+                                                .version = order->version,
+                                                .user_id = order->user_id,
+                                                .ticket = {.id = order->ticket_id}});
         return bus::Outcome::ack;
     }
 

@@ -4,6 +4,7 @@
 #include <SQLiteCpp/Statement.h>
 
 #include "db/database.hpp"
+#include "db/query.hpp"
 
 namespace ticketd::tickets {
 namespace {
@@ -12,8 +13,12 @@ constexpr const char* select_one =
     "SELECT id, title, price_cents, user_id, version, order_id FROM tickets WHERE id = ?";
 
 Ticket read_row(SQLite::Statement& q) {
-    Ticket t{q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getInt64(),
-             q.getColumn(3).getString(), q.getColumn(4).getInt64(), std::nullopt};
+    Ticket t{.id = q.getColumn(0).getString(),
+             .title = q.getColumn(1).getString(),
+             .price_cents = q.getColumn(2).getInt64(),
+             .user_id = q.getColumn(3).getString(),
+             .version = q.getColumn(4).getInt64(),
+             .order_id = std::nullopt};
     if (!q.getColumn(5).isNull()) t.order_id = q.getColumn(5).getString();
     return t;
 }
@@ -75,17 +80,10 @@ void TicketStore::insert(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms) 
 }
 
 void TicketStore::update(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms) {
-    auto& q = tx.statement(
-        "UPDATE tickets SET title = ?, price_cents = ?, version = ?, order_id = ?, updated_at = ?"
-        " WHERE id = ?");
-    q.bind(1, t.title);
-    q.bind(2, t.price_cents);
-    q.bind(3, t.version);
-    if (t.order_id) q.bind(4, *t.order_id);
-    else q.bind(4);
-    q.bind(5, now_ms);
-    q.bind(6, t.id);
-    q.exec();
+    db::exec(tx,
+             "UPDATE tickets SET title = ?, price_cents = ?, user_id = ?, version = ?, order_id = ?, updated_at = ?"
+             " WHERE id = ?",
+             t.title, t.price_cents, t.user_id, t.version, t.order_id, now_ms, t.id);
     tx.on_commit_locked([this, id = t.id] { bodies_.erase(id); });
 }
 

@@ -18,9 +18,9 @@ struct Ticket {
     std::string id;
     std::string title;
     std::int64_t price_cents = 0;
-    std::string user_id;
+    std::string user_id;  // the owner: the seller, and after a sale its buyer
     std::int64_t version = 0;
-    std::optional<std::string> order_id;  // set while reserved or sold
+    std::optional<std::string> order_id;  // set while reserved, and for good once sold
 };
 
 class TicketStore {
@@ -33,7 +33,7 @@ public:
     std::vector<Ticket> list_by_seller(db::ReadLock& read, const std::string& user_id,
                                        std::int64_t limit, std::int64_t offset);
     void insert(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms);
-    // Writes title, price, version and order id of `t`.
+    // Writes title, price, owner, version and order id of `t`.
     void update(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms);
     void mark_released(db::WriteTx& tx, const std::string& order_id);
     bool is_released(db::WriteTx& tx, const std::string& order_id);

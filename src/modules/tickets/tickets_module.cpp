@@ -43,7 +43,12 @@ boost::json::object to_json(const Ticket& t) {
 }
 
 events::TicketUpdated updated_event(const Ticket& t) {
-    return {t.id, t.version, t.title, t.price_cents, t.user_id, t.order_id};
+    return {.id = t.id,
+            .version = t.version,
+            .title = t.title,
+            .price_cents = t.price_cents,
+            .user_id = t.user_id,
+            .order_id = t.order_id};
 }
 
 struct TicketInput {
@@ -132,16 +137,27 @@ public:
         bus.subscribe<events::OrderCancelled>(
             "tickets.order-cancelled", *db_,
             [this](db::WriteTx& tx, const events::OrderCancelled& e) { return on_order_cancelled(tx, e); });
+        bus.subscribe<events::OrderCompleted>(
+            "tickets.order-completed", *db_,
+            [this](db::WriteTx& tx, const events::OrderCompleted& e, const bus::Envelope& env) {
+                return on_order_completed(tx, e, env);
+            });
     }
 
 private:
     std::int64_t now_ms() const { return util::to_unix_ms(clock_.now()); }
 
     Ticket create(const std::string& user_id, const TicketInput& in) {
-        Ticket t{util::random_id(), in.title, in.price_cents, user_id, 0, std::nullopt};
+        Ticket t{.id = util::random_id(),
+                 .title = in.title,
+                 .price_cents = in.price_cents,
+                 .user_id = user_id,
+                 .version = 0,
+                 .order_id = std::nullopt};
         db::WriteTx tx(*db_);
         store_.insert(tx, t, now_ms());
-        bus_.publish(tx, events::TicketCreated{t.id, t.version, t.title, t.price_cents, t.user_id});
+        bus_.publish(tx, events::TicketCreated{
+                             .id = t.id, .version = t.version, .title = t.title, .price_cents = t.price_cents, .user_id = t.user_id});
         tx.commit();
         return t;
     }
@@ -182,6 +198,23 @@ private:
         if (!t) return bus::Outcome::retry;
         if (t->order_id != e.id) return bus::Outcome::ack;  // not held by this order (any more)
         t->order_id.reset();
+        t->version += 1;
+        store_.update(tx, *t, now_ms());
+        bus_.publish(tx, updated_event(*t));
+        return bus::Outcome::ack;
+    }
+
+    // The sale is final: the ticket passes to its buyer and stays held by the completed order,
+    // so it is not listed again and its former owner can no longer edit it. Its order:created
+    // comes first in the log; until that is applied here, wait, except on the last try (it was
+    // parked): this event says who holds the ticket on its own.
+    bus::Outcome on_order_completed(db::WriteTx& tx, const events::OrderCompleted& e, const bus::Envelope& env) {
+        auto t = store_.find(tx, e.ticket.id);
+        if (!t) return bus::Outcome::retry;
+        if (t->order_id != e.id && !env.last_attempt) return bus::Outcome::retry;
+        if (t->order_id == e.id && t->user_id == e.user_id) return bus::Outcome::ack;  // nothing changes
+        t->order_id = e.id;
+        t->user_id = e.user_id;
         t->version += 1;
         store_.update(tx, *t, now_ms());
         bus_.publish(tx, updated_event(*t));

@@ -46,7 +46,6 @@ class AuthModule final : public Module {
 public:
     explicit AuthModule(const ModuleContext& ctx)
         : db_(ctx.open_database("auth")),
-          store_(*db_),
           sessions_(ctx.sessions),
           workers_(ctx.workers),
           clock_(ctx.clock),
@@ -108,17 +107,25 @@ private:
         return res;
     }
 
+    std::optional<UserRecord> find_user(const std::string& email) {
+        db::ReadLock read(*db_);
+        return store_.find_by_email(read, email);
+    }
+
     void sign_up(const http::Request& req, http::Reply reply) {
         Credentials input = sign_up_input(req);
         // Cheap early answer; the unique index below is what decides a race.
-        if (store_.find_by_email(input.email)) throw http::ApiError::bad_request("Email in use");
+        if (find_user(input.email)) throw http::ApiError::bad_request("Email in use");
         if (auto wait = throttle_.begin_sign_up(req.client_address); wait > 0)
             throw too_many("Too many sign-ups from this address, try again later", wait);
         auto job = [this, input = std::move(input), reply, request_id = req.request_id] {
             try {
-                UserRecord user{util::random_id(), input.email, hash_password(input.password)};
-                if (!store_.insert(user, util::to_unix_ms(clock_.now())))
+                UserRecord user{
+                    .id = util::random_id(), .email = input.email, .password_hash = hash_password(input.password)};
+                db::WriteTx tx(*db_);
+                if (!store_.insert(tx, user, util::to_unix_ms(clock_.now())))
                     throw http::ApiError::bad_request("Email in use");
+                tx.commit();
                 log::info("user signed up", {{"user_id", user.id}, {"request_id", request_id}});
                 reply(signed_in(201, user.id, user.email));
             } catch (...) {
@@ -135,7 +142,7 @@ private:
         if (!slot) throw too_many("Too many failed sign-ins, try again later", wait);
         auto job = [this, input = std::move(input), reply, slot = *slot, request_id = req.request_id] {
             try {
-                auto user = store_.find_by_email(input.email);
+                auto user = find_user(input.email);
                 // An unknown email costs one scrypt too, so timing does not tell who has an account.
                 bool ok = verify_password(input.password, user ? user->password_hash : decoy_hash()) &&
                           user.has_value();

@@ -1,11 +1,14 @@
 #pragma once
-// All SQL on auth.db.
+// All SQL on auth.db. Like every module's store, it holds no database: the caller's ReadLock or
+// WriteTx says which transaction a call runs in.
+#include <cstdint>
 #include <optional>
 #include <string>
 
 namespace ticketd::db {
-class Database;
-}
+class ReadLock;
+class WriteTx;
+}  // namespace ticketd::db
 
 namespace ticketd::auth {
 
@@ -17,13 +20,9 @@ struct UserRecord {
 
 class UserStore {
 public:
-    explicit UserStore(db::Database& db) : db_(db) {}
-    std::optional<UserRecord> find_by_email(const std::string& email);
+    std::optional<UserRecord> find_by_email(db::ReadLock& read, const std::string& email);
     // Inserts the user; false when the email is already registered (the unique index refused it).
-    bool insert(const UserRecord& user, std::int64_t created_at_ms);
-
-private:
-    db::Database& db_;
+    bool insert(db::WriteTx& tx, const UserRecord& user, std::int64_t created_at_ms);
 };
 
 }  // namespace ticketd::auth

@@ -102,9 +102,12 @@ public:
     virtual void attach_outbox(db::Database& db) = 0;
 
     // Publishes `event` as part of `tx`: it is written to the outbox of tx's database and reaches
-    // subscribers only if and after tx commits.
+    // subscribers only if and after tx commits. Once any module has declared what it publishes
+    // (publishes<E>()), publishing an event its database's module did not declare throws
+    // std::logic_error: the catalog and graph never miss a flow.
     template <events::Contract E>
     void publish(db::WriteTx& tx, const E& event) {
+        check_declared(tx, E::subject);
         publish_raw(tx, E::subject, events::encode(event));
     }
 
@@ -125,10 +128,11 @@ public:
                       });
     }
 
-    // Declares that `module` publishes events of type E (for the event catalog and graph).
+    // Declares that `module` (the name of its database) publishes events of type E, for the
+    // event catalog and graph; publish() holds modules to it.
     template <events::Contract E>
-    void publishes(std::string module) {
-        publishers_.emplace_back(std::string(E::subject), std::move(module));
+    void publishes(std::string_view module) {
+        declare(E::subject, module);
     }
     // (subject, module) pairs declared with publishes().
     const std::vector<std::pair<std::string, std::string>>& publishers() const { return publishers_; }
@@ -152,6 +156,8 @@ protected:
                                RawHandler handler) = 0;
 
 private:
+    void declare(std::string_view subject, std::string_view module);
+    void check_declared(db::WriteTx& tx, std::string_view subject) const;
     std::vector<std::pair<std::string, std::string>> publishers_;
 };
 

@@ -468,10 +468,10 @@ TEST_CASE("paying for an order placed a moment ago waits for payments to hear of
     auto& h = p.h;
     auto& router = p.router;
     auto& payments_module = p.module;
-    // Arrivals are waited for with the module's third timer (the first retries refunds, the
-    // second checks charges whose outcome is unknown).
+    // Arrivals are waited for with the module's second timer (the first checks charges whose
+    // outcome is unknown, the third retries refunds).
     REQUIRE(h.timers.size() == 3);
-    test::FakeTimer& arrival_timer = *h.timers[2];
+    test::FakeTimer& arrival_timer = *h.timers[1];
 
     SECTION("the order arrives: the payment goes through") {
         auto pending = post_payment(router, "buyer", "o1");

@@ -32,7 +32,7 @@ bus::Outcome RecordingBus::deliver_raw(const std::string& name, const std::strin
         return subjects;
     };
     auto before = count_outbox().size();
-    bus::RawEvent raw{0, event_id, subject, payload, 0};
+    bus::RawEvent raw{.seq = 0, .id = event_id, .subject = subject, .payload = payload, .logged_at_ms = 0, .source = ""};
     auto outcome = it->second.handler(tx, raw, bus::Envelope{raw.id, 0, 0, attempt, last_attempt});
     if (outcome == bus::Outcome::retry) return outcome;  // rolled back
     auto after = count_outbox();

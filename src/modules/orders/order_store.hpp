@@ -46,7 +46,7 @@ struct Order {
     std::int64_t price_cents = 0;   // what payment charges
     std::int64_t ticket_version = 0;
     std::int64_t version = 0;
-    std::optional<std::string> payment_id, stripe_id, refund_id;
+    std::optional<std::string> payment_id = std::nullopt, stripe_id = std::nullopt, refund_id = std::nullopt;
 
     bool active() const { return status != OrderStatus::cancelled; }
 };

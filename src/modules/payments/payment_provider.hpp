@@ -21,6 +21,11 @@ struct ChargeRequest {
     std::string idempotency_key;  // the same for every retry of one attempt
 };
 
+// Stripe keeps an idempotency key's answer for 24 hours; after that, asking again would be a new
+// charge. An attempt still unknown this long after it was made is left to a person
+// (`ticketd payments`), never asked again.
+constexpr std::int64_t ask_again_within_ms = 23LL * 3600 * 1000;
+
 struct RefundRequest {
     std::string charge_id;
     std::string idempotency_key;

@@ -6,8 +6,6 @@
 #include <atomic>
 #include <map>
 #include <mutex>
-#include <ostream>
-#include <set>
 
 #include "bus/bus.hpp"
 #include "db/database.hpp"
@@ -16,6 +14,7 @@
 #include "http/router.hpp"
 #include "payment_provider.hpp"
 #include "payment_store.hpp"
+#include "refunds.hpp"
 #include "ticketd/events/order_events.hpp"
 #include "ticketd/events/payment_events.hpp"
 #include "util/arrival_waiters.hpp"
@@ -32,10 +31,6 @@ namespace {
 // Declines allowed per order before its payments are refused outright (card testing: trying
 // stolen card numbers one after another against one cheap order).
 constexpr int max_declined_attempts = 5;
-// Stripe keeps an idempotency key's answer for 24 hours; after that, asking again would be a new
-// charge. An attempt still unknown this long after it was made is left to a person
-// (`ticketd payments`), never asked again.
-constexpr std::int64_t ask_again_within_ms = 23LL * 3600 * 1000;
 
 // How an attempt ended, as far as this process knows.
 struct Resolution {
@@ -70,16 +65,17 @@ public:
           bus_(ctx.bus),
           clock_(ctx.clock),
           provider_(std::move(provider)),
-          refund_timer_(ctx.make_timer()),
           reconcile_timer_(ctx.make_timer()),
           // A payment for an order this module has not heard of yet waits (--order-wait, 1 s by
           // default) for its order:created before the answer is 404. The bus delivers in
           // milliseconds; the wait covers a busy moment.
           order_wait_(ctx.config.order_wait_ms),
-          arrivals_(ctx.make_timer(), ctx.post, order_wait_) {}
+          arrivals_(ctx.make_timer(), ctx.post, order_wait_),
+          refunds_(std::make_unique<Refunds>(*db_, store_, bus_, *provider_, clock_, ctx.make_timer())) {}
 
     ~PaymentsModule() override {
         *alive_ = false;
+        refunds_.reset();
         // The database first, while the rest is alive: its sync thread runs the charges still
         // waiting for the disk, which settle() answers (with no provider call) using the members.
         db_.reset();
@@ -122,12 +118,12 @@ public:
             tx.commit();
         }
         running_ = true;
-        refund_pending();
+        refunds_->start();
         reconcile();
     }
     void stop() override {
         running_ = false;
-        refund_timer_->cancel();
+        refunds_->stop();
         reconcile_timer_->cancel();
         arrivals_.cancel_all();
     }
@@ -319,7 +315,7 @@ private:
                   .created_at_ms = now_ms()};
         store_.add_payment(tx, p);
         bus_.publish(tx, events::PaymentCreated{p.id, a.order_id, result.id});
-        if (cancelled_meanwhile) tx.on_commit([this] { refund_pending(); });
+        if (cancelled_meanwhile) tx.on_commit([this] { refunds_->resume(); });
         tx.commit();
         log::info("payment created", {{"order_id", a.order_id}, {"payment_id", p.id}});
         return {cancelled_meanwhile ? K::paid_but_cancelled : K::paid, p.id, ""};
@@ -371,58 +367,9 @@ private:
         // Paid, then cancelled (the expiry won the race): the money goes back.
         if (store_.request_refund(tx, e.id)) {
             log::warn("payment for a cancelled order will be refunded", {{"order_id", e.id}});
-            tx.on_commit([this] { refund_pending(); });
+            tx.on_commit([this] { refunds_->resume(); });
         }
         return bus::Outcome::ack;
-    }
-
-    // Asks the provider to refund every pending refund not already in flight. Idempotent per
-    // payment (the refund's idempotency key is the payment id).
-    void refund_pending() {
-        if (!running_) return;
-        std::vector<Payment> pending;
-        {
-            db::ReadLock read(*db_);
-            pending = store_.pending_refunds(read);
-        }
-        for (const auto& p : pending) {
-            {
-                std::lock_guard lock(mutex_);
-                if (!refunding_.insert(p.id).second) continue;
-            }
-            provider_->refund({p.charge_id, "refund-" + p.id},
-                              [this, alive = alive_, payment = p.id, order = p.order_id](ProviderResult result) {
-                                  if (*alive) refunded(payment, order, result);
-                              });
-        }
-    }
-
-    void refunded(const std::string& payment_id, const std::string& order_id, const ProviderResult& result) {
-        using Kind = ProviderResult::Kind;
-        {
-            std::lock_guard lock(mutex_);
-            refunding_.erase(payment_id);
-        }
-        db::WriteTx tx(*db_);
-        if (result.kind == Kind::refused || result.kind == Kind::declined) {
-            // Asking again would be refused again: a person has to look (ticketd payments).
-            store_.refund_refused(tx, payment_id, result.message);
-            tx.commit();
-            log::error("the payment provider refused a refund; settle it by hand (ticketd payments)",
-                       {{"payment_id", payment_id}, {"order_id", order_id}, {"error", result.message}});
-            return;
-        }
-        if (result.kind == Kind::unknown) {
-            store_.refund_failed_try(tx, payment_id, result.message);
-            tx.commit();
-            log::error("refund failed, will retry", {{"payment_id", payment_id}, {"error", result.message}});
-            if (running_) refund_timer_->arm(std::chrono::seconds(5), [this] { refund_pending(); });
-            return;
-        }
-        if (store_.refund_done(tx, payment_id, result.id, now_ms()))
-            bus_.publish(tx, events::PaymentRefunded{payment_id, order_id, result.id});
-        tx.commit();
-        log::info("payment refunded", {{"payment_id", payment_id}, {"order_id", order_id}});
     }
 
     std::unique_ptr<db::Database> db_;
@@ -430,18 +377,15 @@ private:
     bus::Bus& bus_;
     const util::Clock& clock_;
     std::unique_ptr<PaymentProvider> provider_;
-    std::unique_ptr<util::Timer> refund_timer_;
     std::unique_ptr<util::Timer> reconcile_timer_;
     std::chrono::milliseconds order_wait_;
     util::ArrivalWaiters arrivals_;  // payments waiting for their order:created
     std::mutex mutex_;
     std::map<std::string, std::vector<Then>> asking_;  // attempts being asked, by key: who waits
-    std::set<std::string> refunding_;
     std::atomic<bool> running_{false};
     std::shared_ptr<std::atomic<bool>> alive_ = std::make_shared<std::atomic<bool>>(true);
+    std::unique_ptr<Refunds> refunds_;  // last: it uses the members above
 };
-
-std::string format_ms(std::int64_t ms) { return util::format_rfc3339_ms(util::from_unix_ms(ms)); }
 
 }  // namespace
 
@@ -453,55 +397,6 @@ std::unique_ptr<Module> make_module(const ModuleContext& ctx) {
     auto provider = ctx.config.payments == "stripe" ? make_stripe_provider(ctx.config)
                                                     : make_fake_provider();
     return make_module(ctx, std::move(provider));
-}
-
-int payments_command(db::Database& db, const std::vector<std::string>& args, std::ostream& out,
-                     std::ostream& err) {
-    PaymentStore store;
-    if (!args.empty()) {
-        if (args.size() < 3 || args[0] != "settle") {
-            err << "ticketd: usage: ticketd payments [settle PAYMENT_ID NOTE...]\n";
-            return 2;
-        }
-        std::string note;
-        for (std::size_t i = 2; i < args.size(); ++i) note += (i > 2 ? " " : "") + args[i];
-        db::WriteTx tx(db);
-        bool settled = store.settle_refund(tx, args[1], note);
-        tx.commit();
-        if (!settled) {
-            err << "ticketd: no refused refund for payment " << args[1] << "\n";
-            return 1;
-        }
-        out << "refund of payment " << args[1] << " marked settled\n";
-        return 0;
-    }
-    std::vector<Payment> refused;
-    std::vector<Attempt> unknown;
-    {
-        db::ReadLock read(db);
-        refused = store.refused_refunds(read);
-        unknown = store.unknown_attempts(read);
-    }
-    if (refused.empty() && unknown.empty()) {
-        out << "nothing to settle: every charge is recorded and every refund confirmed\n";
-        return 0;
-    }
-    for (const auto& p : refused)
-        out << "refund refused  payment=" << p.id << " order=" << p.order_id << " charge=" << p.charge_id
-            << " amount_cents=" << p.amount_cents << " paid_at=" << format_ms(p.created_at_ms)
-            << "\n    provider said: " << p.refund_error
-            << "\n    settle by hand, then: ticketd payments settle " << p.id << " NOTE\n";
-    auto now = util::to_unix_ms(util::SystemClock{}.now());
-    for (const auto& a : unknown) {
-        out << "charge unknown  order=" << a.order_id << " key=" << a.key << " amount_cents=" << a.amount_cents
-            << " checks=" << a.checks << " since=" << format_ms(a.created_at_ms) << "\n";
-        if (a.created_at_ms < now - ask_again_within_ms)
-            out << "    too old to ask again (the provider forgets keys after 24 h): look the charge up in the "
-                   "provider's dashboard and refund it if it was made\n";
-        else
-            out << "    the server keeps asking the provider with this idempotency key\n";
-    }
-    return 0;
 }
 
 }  // namespace ticketd::payments

@@ -454,3 +454,17 @@ TEST_CASE("wait_idle covers events published by handlers", "[bus]") {
     REQUIRE(f.bus->wait_idle(std::chrono::seconds(10)));
     CHECK(f.seen().size() == 21);
 }
+
+TEST_CASE("once modules declare what they publish, an undeclared publish is refused", "[bus]") {
+    Fixture f;
+    f.publish("before any declaration");  // a bare bus checks nothing
+    f.bus->publishes<TicketCreated>("tickets");
+    {
+        db::WriteTx tx(*f.module);
+        CHECK_THROWS_AS(f.bus->publish(tx, TicketCreated{.id = "x", .version = 0, .title = "x", .price_cents = 1, .user_id = "u"}),
+                        std::logic_error);
+    }  // rolled back
+    f.bus->publishes<TicketCreated>("probe");
+    f.publish("declared");
+    CHECK(f.count(*f.module, "SELECT count(*) FROM outbox") == 2);
+}

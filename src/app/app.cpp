@@ -1,39 +1,26 @@
 #include "app/app.hpp"
 
-#include <SQLiteCpp/Column.h>
-#include <SQLiteCpp/Statement.h>
-
-#include <boost/json/object.hpp>
-
 #include <filesystem>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 
-#include "bus/event_log.hpp"
-#include "bus/outbox.hpp"
+#include "app/data_dir_lock.hpp"
+#include "app/ops_routes.hpp"
+#include "app/signing_key.hpp"
 #include "db/database.hpp"
+#include "http/router.hpp"
+#include "http/server.hpp"
+#include "http/session.hpp"
+#include "http/static_files.hpp"
 #include "modules/auth/auth_module.hpp"
 #include "modules/expiration/expiration_module.hpp"
 #include "modules/orders/orders_module.hpp"
 #include "modules/payments/payments_module.hpp"
 #include "modules/tickets/tickets_module.hpp"
-#include "http/json_body.hpp"
-#include "http/router.hpp"
-#include "http/server.hpp"
-#include "http/session.hpp"
-#include "http/static_files.hpp"
 #include "util/clock.hpp"
-#include "util/ids.hpp"
 #include "util/log.hpp"
-#include "util/metrics.hpp"
 #include "util/worker_pool.hpp"
-
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <fstream>
 
 namespace ticketd {
 
@@ -41,61 +28,6 @@ std::vector<ModuleFactory> builtin_modules() {
     return {auth::make_module, tickets::make_module, orders::make_module, expiration::make_module,
             [](const ModuleContext& ctx) { return payments::make_module(ctx); }};
 }
-
-namespace {
-
-// JWT_KEY, or in development a key generated once into <data-dir>/jwt.key (mode 0600).
-std::string signing_key(const Config& config) {
-    if (!config.jwt_key.empty()) {
-        if (config.production && config.jwt_key.size() < 32)
-            log::warn("JWT_KEY is shorter than 32 characters; use a long random key");
-        return config.jwt_key;
-    }
-    if (config.production)
-        throw std::runtime_error("JWT_KEY must be set in production mode");
-    if (config.data_dir == ":memory:") return util::random_id() + util::random_id();
-    auto path = (std::filesystem::path(config.data_dir) / "jwt.key").string();
-    if (std::ifstream in{path}) {
-        std::string key;
-        std::getline(in, key);
-        if (!key.empty()) return key;
-    }
-    std::string key = util::random_id() + util::random_id();
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0) throw std::runtime_error("cannot write " + path);
-    std::string line = key + "\n";
-    bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
-    ::fsync(fd);
-    ::close(fd);
-    if (!ok) throw std::runtime_error("cannot write " + path);
-    log::warn("JWT_KEY not set: generated a development signing key; set JWT_KEY in production",
-              {{"file", path}});
-    return key;
-}
-
-// An exclusive lock on <data-dir>/ticketd.lock for as long as the server runs: a second server
-// on the same data directory would run a second relay, delivery and expiry timers over the same
-// databases. The kernel drops the lock when the process dies, so a crash leaves nothing stale.
-class DataDirLock {
-public:
-    explicit DataDirLock(const std::string& data_dir) {
-        auto path = (std::filesystem::path(data_dir) / "ticketd.lock").string();
-        fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (fd_ < 0) throw std::runtime_error("cannot open " + path);
-        if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-            ::close(fd_);
-            throw std::runtime_error("another ticketd is already using the data directory " + data_dir);
-        }
-    }
-    ~DataDirLock() { ::close(fd_); }
-    DataDirLock(const DataDirLock&) = delete;
-    DataDirLock& operator=(const DataDirLock&) = delete;
-
-private:
-    int fd_ = -1;
-};
-
-}  // namespace
 
 struct App::Impl {
     Config config;
@@ -113,6 +45,8 @@ struct App::Impl {
     std::vector<std::unique_ptr<Module>> modules;
     std::once_flag stop_once;
     bool started = false;
+
+    OpsView ops_view() { return {.config = config, .bus = *bus, .log = *log_db, .modules = modules}; }
 
     Impl(Config c, AppOptions options) : config(std::move(c)) {
         clock = options.clock ? options.clock : &system_clock;
@@ -154,7 +88,7 @@ struct App::Impl {
             mo.max_connections = 64;
             mo.access_log = false;
             metrics_router.get("/metrics", [this](const http::Request&) {
-                return http::text_response(200, scrape(), "text/plain; version=0.0.4; charset=utf-8");
+                return http::text_response(200, scrape_metrics(ops_view()), "text/plain; version=0.0.4; charset=utf-8");
             });
             metrics_server = std::make_unique<http::Server>(metrics_router, mo);
         }
@@ -175,89 +109,12 @@ struct App::Impl {
         for (auto& f : options.extra_modules) factories.push_back(std::move(f));
         for (auto& make : factories) modules.push_back(make(ctx));
 
-        add_core_routes();
+        add_ops_routes(router, ops_view());
         router.set_fallback(http::serve_static);
         for (auto& m : modules) m->add_routes(router);
         for (auto& m : modules) m->add_listeners(*bus);
     }
 
-    // Prometheus text: counters kept in memory plus gauges read from the databases now.
-    std::string scrape() {
-        std::string out;
-        metrics::write_prometheus(out);
-        auto subs = bus->subscribers();
-        metrics::write_help(out, "ticketd_subscriber_lag_events", "gauge",
-                            "Events of a subscriber's subject logged but not yet processed.");
-        bus::EventLog events(*log_db);
-        for (const auto& s : subs)
-            metrics::write_sample(out, "ticketd_subscriber_lag_events", "subscriber=" + metrics::label_value(s.name),
-                                  static_cast<double>(events.count_after(s.subject, s.position)));
-        metrics::write_help(out, "ticketd_dead_letters", "gauge", "Parked events not yet redelivered.");
-        metrics::write_sample(out, "ticketd_dead_letters", "", static_cast<double>(events.dead_letter_count()));
-        metrics::write_help(out, "ticketd_event_log_head", "gauge", "Sequence number of the newest logged event.");
-        metrics::write_sample(out, "ticketd_event_log_head", "", static_cast<double>(events.head()));
-        metrics::write_help(out, "ticketd_outbox_pending", "gauge", "Outbox rows not yet moved to the event log, by module.");
-        for (auto& m : modules)
-            metrics::write_sample(out, "ticketd_outbox_pending", "module=" + metrics::label_value(m->name()),
-                                  static_cast<double>(bus::outbox::count(m->database())));
-        metrics::write_help(out, "ticketd_database_size_bytes", "gauge", "Size of each database file and its WAL.");
-        auto size_of = [](db::Database& db) {
-            std::error_code ec;
-            double total = 0;
-            for (auto suffix : {"", "-wal"}) {
-                auto n = std::filesystem::file_size(db.path() + suffix, ec);
-                if (!ec) total += static_cast<double>(n);
-            }
-            return total;
-        };
-        if (config.data_dir != ":memory:") {
-            metrics::write_sample(out, "ticketd_database_size_bytes", "db=\"bus\"", size_of(*log_db));
-            for (auto& m : modules)
-                metrics::write_sample(out, "ticketd_database_size_bytes", "db=" + metrics::label_value(m->name()),
-                                      size_of(m->database()));
-        }
-        metrics::write_help(out, "ticketd_database_cache_bytes", "gauge",
-                            "Memory held by each database connection's SQLite page cache (at most 16 MB each).");
-        metrics::write_sample(out, "ticketd_database_cache_bytes", "db=\"bus\"", static_cast<double>(log_db->cache_bytes()));
-        for (auto& m : modules)
-            metrics::write_sample(out, "ticketd_database_cache_bytes", "db=" + metrics::label_value(m->name()),
-                                  static_cast<double>(m->database().cache_bytes()));
-        metrics::write_process(out);
-        for (auto& m : modules) m->write_metrics(out);
-        return out;
-    }
-
-    void add_core_routes() {
-        router.get("/healthz", [](const http::Request&) {
-            return http::json(200, boost::json::object{{"status", "ok"}});
-        });
-        // What the web UI needs to know about this server.
-        router.get("/api/config", [this](const http::Request&) {
-            boost::json::object o{{"payments", config.payments},
-                                  {"reservationWindowSeconds", config.reservation_window_seconds}};
-            if (!config.stripe_publishable_key.empty())
-                o["stripePublishableKey"] = config.stripe_publishable_key;
-            return http::json(200, o);
-        });
-        // Public, so it says only whether the server is ready; what is not is in the log.
-        router.get("/readyz", [this](const http::Request&) {
-            bool ready = bus->running();
-            if (!ready) log::warn("readiness check: the bus is not running");
-            auto check = [&](db::Database& db) {
-                try {
-                    db::ReadLock read(db);
-                    read.statement("SELECT 1").executeStep();
-                } catch (const std::exception& e) {
-                    ready = false;
-                    log::error("readiness check failed", {{"db", db.name()}, {"error", e.what()}});
-                }
-            };
-            check(*log_db);
-            for (auto& m : modules) check(m->database());
-            return http::json(ready ? 200 : 503,
-                              boost::json::object{{"status", ready ? "ready" : "not ready"}});
-        });
-    }
 };
 
 App::App(Config config, AppOptions options)

@@ -1,0 +1,97 @@
+#include "app/ops_routes.hpp"
+
+#include <SQLiteCpp/Statement.h>
+
+#include <boost/json/object.hpp>
+
+#include <filesystem>
+
+#include "bus/bus.hpp"
+#include "bus/event_log.hpp"
+#include "bus/outbox.hpp"
+#include "db/database.hpp"
+#include "http/json_body.hpp"
+#include "http/router.hpp"
+#include "util/log.hpp"
+#include "util/metrics.hpp"
+
+namespace ticketd {
+
+std::string scrape_metrics(const OpsView& view) {
+    std::string out;
+    metrics::write_prometheus(out);
+    auto subs = view.bus.subscribers();
+    metrics::write_help(out, "ticketd_subscriber_lag_events", "gauge",
+                        "Events of a subscriber's subject logged but not yet processed.");
+    bus::EventLog events(view.log);
+    for (const auto& s : subs)
+        metrics::write_sample(out, "ticketd_subscriber_lag_events", "subscriber=" + metrics::label_value(s.name),
+                              static_cast<double>(events.count_after(s.subject, s.position)));
+    metrics::write_help(out, "ticketd_dead_letters", "gauge", "Parked events not yet redelivered.");
+    metrics::write_sample(out, "ticketd_dead_letters", "", static_cast<double>(events.dead_letter_count()));
+    metrics::write_help(out, "ticketd_event_log_head", "gauge", "Sequence number of the newest logged event.");
+    metrics::write_sample(out, "ticketd_event_log_head", "", static_cast<double>(events.head()));
+    metrics::write_help(out, "ticketd_outbox_pending", "gauge", "Outbox rows not yet moved to the event log, by module.");
+    for (auto& m : view.modules)
+        metrics::write_sample(out, "ticketd_outbox_pending", "module=" + metrics::label_value(m->name()),
+                              static_cast<double>(bus::outbox::count(m->database())));
+    metrics::write_help(out, "ticketd_database_size_bytes", "gauge", "Size of each database file and its WAL.");
+    auto size_of = [](db::Database& db) {
+        std::error_code ec;
+        double total = 0;
+        for (auto suffix : {"", "-wal"}) {
+            auto n = std::filesystem::file_size(db.path() + suffix, ec);
+            if (!ec) total += static_cast<double>(n);
+        }
+        return total;
+    };
+    if (view.config.data_dir != ":memory:") {
+        metrics::write_sample(out, "ticketd_database_size_bytes", "db=\"bus\"", size_of(view.log));
+        for (auto& m : view.modules)
+            metrics::write_sample(out, "ticketd_database_size_bytes", "db=" + metrics::label_value(m->name()),
+                                  size_of(m->database()));
+    }
+    metrics::write_help(out, "ticketd_database_cache_bytes", "gauge",
+                        "Memory held by each database connection's SQLite page cache (at most 16 MB each).");
+    metrics::write_sample(out, "ticketd_database_cache_bytes", "db=\"bus\"", static_cast<double>(view.log.cache_bytes()));
+    for (auto& m : view.modules)
+        metrics::write_sample(out, "ticketd_database_cache_bytes", "db=" + metrics::label_value(m->name()),
+                              static_cast<double>(m->database().cache_bytes()));
+    metrics::write_process(out);
+    for (auto& m : view.modules) m->write_metrics(out);
+    return out;
+}
+
+void add_ops_routes(http::Router& router, const OpsView& view) {
+    router.get("/healthz", [](const http::Request&) {
+        return http::json(200, boost::json::object{{"status", "ok"}});
+    });
+    // What the web UI needs to know about this server.
+    router.get("/api/config", [view](const http::Request&) {
+        boost::json::object o{{"payments", view.config.payments},
+                              {"reservationWindowSeconds", view.config.reservation_window_seconds}};
+        if (!view.config.stripe_publishable_key.empty())
+            o["stripePublishableKey"] = view.config.stripe_publishable_key;
+        return http::json(200, o);
+    });
+    // Public, so it says only whether the server is ready; what is not is in the log.
+    router.get("/readyz", [view](const http::Request&) {
+        bool ready = view.bus.running();
+        if (!ready) log::warn("readiness check: the bus is not running");
+        auto check = [&](db::Database& db) {
+            try {
+                db::ReadLock read(db);
+                read.statement("SELECT 1").executeStep();
+            } catch (const std::exception& e) {
+                ready = false;
+                log::error("readiness check failed", {{"db", db.name()}, {"error", e.what()}});
+            }
+        };
+        check(view.log);
+        for (auto& m : view.modules) check(m->database());
+        return http::json(ready ? 200 : 503,
+                          boost::json::object{{"status", ready ? "ready" : "not ready"}});
+    });
+}
+
+}  // namespace ticketd

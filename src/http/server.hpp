@@ -1,6 +1,6 @@
 #pragma once
-// The HTTP/1.1 server: an acceptor and one asynchronous session per connection on a pool of Asio
-// threads. Keep-alive and pipelining-safe (one request at a time per connection, answered in
+// The HTTP/1.1 server: a listener (server.cpp) and one asynchronous Connection per client
+// (connection.cpp) on a pool of Asio threads. Keep-alive and pipelining-safe (one request at a time per connection, answered in
 // order), with limits on body and header size, a read timeout and a connection cap.
 #include <chrono>
 #include <cstdint>
@@ -14,7 +14,7 @@
 namespace ticketd::http {
 
 class Router;
-class Session;
+struct ServerState;
 
 struct ServerOptions {
     std::string host = "0.0.0.0";
@@ -78,9 +78,7 @@ public:
     std::unique_ptr<util::Timer> make_timer();
 
 private:
-    friend class Session;
-    struct Impl;
-    std::unique_ptr<Impl> impl_;
+    std::unique_ptr<ServerState> impl_;
 };
 
 }  // namespace ticketd::http

@@ -5,17 +5,16 @@
 
 namespace ticketd::util {
 
-using SteadyClock = std::chrono::steady_clock;
-
-ArrivalWaiters::ArrivalWaiters(std::unique_ptr<Timer> timer, Post post, std::chrono::milliseconds timeout)
-    : timer_(std::move(timer)), post_(std::move(post)), timeout_(timeout) {}
+ArrivalWaiters::ArrivalWaiters(std::unique_ptr<Timer> timer, Post post, const Clock& clock,
+                               std::chrono::milliseconds timeout)
+    : timer_(std::move(timer)), post_(std::move(post)), clock_(clock), timeout_(timeout) {}
 
 bool ArrivalWaiters::present_or_wait(const std::string& key, const std::function<bool()>& present,
                                      std::function<void(bool)> done) {
     std::lock_guard lock(mutex_);
     if (present()) return true;
     bool first = waiters_.empty();
-    waiters_.emplace(key, Waiter{SteadyClock::now() + timeout_, std::move(done)});
+    waiters_.emplace(key, Waiter{clock_.now() + timeout_, std::move(done)});
     if (first) arm_locked();
     return false;
 }
@@ -46,17 +45,17 @@ void ArrivalWaiters::arm_locked() {
     auto earliest = std::min_element(waiters_.begin(), waiters_.end(), [](auto& a, auto& b) {
                         return a.second.deadline < b.second.deadline;
                     })->second.deadline;
-    auto delay = std::chrono::ceil<std::chrono::milliseconds>(earliest - SteadyClock::now());
-    timer_->arm(delay, [this] { expire(); });
+    auto delay = std::chrono::ceil<std::chrono::milliseconds>(earliest - clock_.now());
+    timer_->arm(std::min(delay, timeout_), [this] { expire(); });
 }
 
 void ArrivalWaiters::expire() {
     std::vector<std::function<void(bool)>> expired;
     {
         std::lock_guard lock(mutex_);
-        auto now = SteadyClock::now();
+        auto now = clock_.now();
         for (auto it = waiters_.begin(); it != waiters_.end();) {
-            if (it->second.deadline <= now) {
+            if (it->second.deadline <= now || it->second.deadline - now > timeout_) {
                 expired.push_back(std::move(it->second.done));
                 it = waiters_.erase(it);
             } else {

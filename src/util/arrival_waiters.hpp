@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 
+#include "util/clock.hpp"
 #include "util/timer.hpp"
 
 namespace ticketd::util {
@@ -20,8 +21,11 @@ class ArrivalWaiters {
 public:
     using Post = std::function<void(std::function<void()>)>;
 
-    // `timer` expires waiters; `post` runs a woken waiter's callback on a request thread.
-    ArrivalWaiters(std::unique_ptr<Timer> timer, Post post, std::chrono::milliseconds timeout);
+    // `timer` expires waiters, by deadlines on `clock` (a test moves a ManualClock and fires
+    // the timer instead of sleeping); `post` runs a woken waiter's callback on a request thread.
+    // A clock that jumps back does not stretch a wait: the timer is never armed for longer than
+    // `timeout`, and a deadline further away than that when it fires has passed.
+    ArrivalWaiters(std::unique_ptr<Timer> timer, Post post, const Clock& clock, std::chrono::milliseconds timeout);
 
     // True if `present()` is: the caller goes on at once and `done` is dropped. Otherwise `done`
     // runs later, through `post`, with true once arrived(key) is called or with false after the
@@ -37,7 +41,7 @@ public:
 
 private:
     struct Waiter {
-        std::chrono::steady_clock::time_point deadline;
+        TimePoint deadline;
         std::function<void(bool)> done;
     };
     void arm_locked();
@@ -45,6 +49,7 @@ private:
 
     std::unique_ptr<Timer> timer_;
     Post post_;
+    const Clock& clock_;
     std::chrono::milliseconds timeout_;
     std::mutex mutex_;
     std::multimap<std::string, Waiter> waiters_;

@@ -46,7 +46,7 @@ public:
           // default) for its ticket:created before the answer is 404: a ticket can be ordered
           // the moment POST /api/tickets has answered.
           ticket_wait_(ctx.config.order_wait_ms),
-          arrivals_(ctx.make_timer(), ctx.post, ticket_wait_) {}
+          arrivals_(ctx.make_timer(), ctx.post, ctx.clock, ticket_wait_) {}
 
     std::string_view name() const override { return "orders"; }
     db::Database& database() override { return *db_; }

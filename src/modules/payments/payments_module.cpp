@@ -70,7 +70,7 @@ public:
           // default) for its order:created before the answer is 404. The bus delivers in
           // milliseconds; the wait covers a busy moment.
           order_wait_(ctx.config.order_wait_ms),
-          arrivals_(ctx.make_timer(), ctx.post, order_wait_),
+          arrivals_(ctx.make_timer(), ctx.post, ctx.clock, order_wait_),
           refunds_(std::make_unique<Refunds>(*db_, store_, bus_, *provider_, clock_, ctx.make_timer())) {}
 
     ~PaymentsModule() override {

@@ -30,8 +30,7 @@ public:
     // database, skipping event ids already in its inbox. Returns the handler's outcome.
     template <events::Contract E>
     bus::Outcome deliver(const std::string& name, const E& event, const std::string& event_id) {
-        return deliver_raw(name, std::string(E::subject),
-                           boost::json::serialize(boost::json::value_from(event)), event_id);
+        return deliver_raw(name, std::string(E::subject), events::encode(event), event_id);
     }
     bus::Outcome deliver_raw(const std::string& name, const std::string& subject,
                              const std::string& payload, const std::string& event_id);

@@ -1,0 +1,109 @@
+#include <catch2/catch.hpp>
+
+#include <boost/json/parse.hpp>
+
+#include "orders/orders_module.hpp"
+#include "support/db_query.hpp"
+#include "support/module_routes.hpp"
+#include "support/recording_bus.hpp"
+#include "ticketd/events/all.hpp"
+
+// The orders module's listeners and its wait for a ticket, on an in-memory database with the
+// recording bus.
+using namespace ticketd;
+namespace json = boost::json;
+using test::post_order;
+
+TEST_CASE("an expiry seen before the payment leaves the order cancelled with the payment noted", "[orders][race]") {
+    test::ModuleHarness h;
+    auto orders_module = orders::make_module(h.context());
+    orders_module->add_listeners(h.bus);
+    {
+        db::WriteTx tx(orders_module->database());
+        tx.exec("INSERT INTO tickets (id, title, price_cents, user_id, version) VALUES ('t1', 'Gig', 1000, 's', 1)");
+        tx.exec("INSERT INTO orders (id, user_id, status, expires_at, ticket_id, ticket_title, price_cents,"
+                " ticket_version, version, created_at, updated_at)"
+                " VALUES ('o1', 'b', 'created', 0, 't1', 'Gig', 1000, 0, 0, 0, 0)");
+        tx.commit();
+    }
+    CHECK(h.bus.deliver("orders.expiration-complete", events::ExpirationComplete{"o1"}, "x1") == bus::Outcome::ack);
+    CHECK(h.bus.published == std::vector<std::string>{"order:cancelled"});
+    CHECK(h.bus.deliver("orders.payment-created", events::PaymentCreated{"p1", "o1", "ch_1"}, "p") == bus::Outcome::ack);
+    CHECK(test::query_text(orders_module->database(), "SELECT status FROM orders") == "cancelled");
+    CHECK(test::query_text(orders_module->database(), "SELECT payment_id FROM orders") == "p1");
+    CHECK(h.bus.deliver("orders.payment-refunded", events::PaymentRefunded{"p1", "o1", "re_1"}, "r") == bus::Outcome::ack);
+    CHECK(test::query_text(orders_module->database(), "SELECT refund_id FROM orders") == "re_1");
+    // A later expiry of a complete order changes nothing.
+    {
+        db::WriteTx tx(orders_module->database());
+        tx.exec("UPDATE orders SET status = 'complete'");
+        tx.commit();
+    }
+    CHECK(h.bus.deliver("orders.expiration-complete", events::ExpirationComplete{"o1"}, "x2") == bus::Outcome::ack);
+    CHECK(test::query_text(orders_module->database(), "SELECT status FROM orders") == "complete");
+}
+
+TEST_CASE("ordering a ticket listed a moment ago waits for orders to hear of it", "[orders][race]") {
+    test::ModuleRoutes o(orders::make_module);
+    auto& h = o.h;
+    REQUIRE(h.timers.size() == 1);
+    test::FakeTimer& arrival_timer = *h.timers[0];
+    auto orders_in = [&] { return test::query_int(o.module->database(), "SELECT count(*) FROM orders"); };
+
+    SECTION("the ticket arrives: the order is placed") {
+        auto pending = post_order(o.router, "buyer", "t1");
+        CHECK_FALSE(pending->answered());
+        CHECK(arrival_timer.armed_delay == std::chrono::milliseconds(1000));
+        CHECK(h.bus.deliver("orders.ticket-created", events::TicketCreated{"t1", 0, "Gig", 1000, "seller"}, "e1") ==
+              bus::Outcome::ack);
+        auto res = pending->wait();
+        REQUIRE(res);
+        CHECK(res->status == 201);
+        CHECK(json::parse(res->body).at("ticket").at("title") == "Gig");
+        CHECK(orders_in() == 1);
+    }
+    SECTION("no such ticket: 404 once the wait is over, nothing recorded") {
+        auto pending = post_order(o.router, "buyer", "nope");
+        CHECK_FALSE(pending->answered());
+        h.clock.advance(std::chrono::milliseconds(1000));
+        CHECK(arrival_timer.fire());
+        auto res = pending->wait();
+        REQUIRE(res);
+        CHECK(res->status == 404);
+        CHECK(orders_in() == 0);
+    }
+}
+
+TEST_CASE("with --order-wait 0 an order for a ticket not heard of is a 404 at once", "[orders]") {
+    test::ModuleRoutes o(orders::make_module, 0);
+    auto pending = post_order(o.router, "buyer", "t1");
+    REQUIRE(pending->answered());
+    CHECK(pending->response->status == 404);
+}
+
+TEST_CASE("orders: a payment completes the order and publishes order:completed, once", "[orders][ownership]") {
+    test::ModuleHarness h;
+    auto orders_module = orders::make_module(h.context());
+    orders_module->add_listeners(h.bus);
+    {
+        db::WriteTx tx(orders_module->database());
+        tx.exec("INSERT INTO tickets (id, title, price_cents, user_id, version) VALUES ('t1', 'Gig', 1000, 's', 1)");
+        tx.exec("INSERT INTO orders (id, user_id, status, expires_at, ticket_id, ticket_title, price_cents,"
+                " ticket_version, version, created_at, updated_at)"
+                " VALUES ('o1', 'b', 'created', 0, 't1', 'Gig', 1000, 0, 0, 0, 0)");
+        tx.commit();
+    }
+    events::PaymentCreated paid{.id = "p1", .order_id = "o1", .stripe_id = "ch_1"};
+    CHECK(h.bus.deliver("orders.payment-created", paid, "p") == bus::Outcome::ack);
+    CHECK(test::query_text(orders_module->database(), "SELECT status FROM orders") == "complete");
+    CHECK(test::query_int(orders_module->database(), "SELECT version FROM orders") == 1);
+    CHECK(h.bus.published == std::vector<std::string>{"order:completed"});
+    auto payload = test::query_text(orders_module->database(), "SELECT payload FROM outbox");
+    auto e = events::decode<events::OrderCompleted>(payload);
+    CHECK(e.id == "o1");
+    CHECK(e.user_id == "b");
+    CHECK(e.ticket.id == "t1");
+    CHECK(e.version == 1);
+    CHECK(h.bus.deliver("orders.payment-created", paid, "p-again") == bus::Outcome::ack);
+    CHECK(h.bus.published.size() == 1);
+}

@@ -5,7 +5,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps deps-test build run test test-sanitized fuzz bench chaos check-container clean
+.PHONY: all deps deps-test build run test test-sanitized fuzz bench chaos check-container check-format format clean
 
 all: build
 
@@ -28,9 +28,18 @@ run: deps $(BUILD)/build.ninja
 	$(BUILD)/ticketd $(ARGS)
 
 test: deps-test build
+	$(MAKE) check-format
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
 	$(MAKE) test-sanitized
 	$(MAKE) fuzz FUZZ_SECONDS=5
+
+# Every C++ file formatted by .clang-format; `make format` reformats them.
+check-format:
+	@bash scripts/install-deps --format
+	@bash scripts/check-format
+format:
+	@bash scripts/install-deps --format
+	@bash scripts/check-format --fix
 
 # The unit and HTTP tests again, built with AddressSanitizer and UndefinedBehaviorSanitizer.
 SAN_BUILD ?= build-asan

@@ -96,7 +96,7 @@ struct Runner {
     LoadResult result;
     bool stopping = false;  // closed loop: time is up, start no new unit
     bool once = false;
-    long max_units = -1;    // run_units: how many units in all
+    long max_units = -1;  // run_units: how many units in all
 
     Runner(std::uint16_t port, int connections, const Flow& f, bool one_each) : flow(f), once(one_each) {
         epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);

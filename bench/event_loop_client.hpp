@@ -17,10 +17,10 @@ namespace ticketd::bench {
 using Flow = std::function<std::string(long n, int step, std::string_view previous_body)>;
 
 struct LoadResult {
-    long units = 0;                // completed units (errors included)
-    long errors = 0;               // units that ended with a non-2xx status or a broken connection
-    std::vector<double> latency_ms; // per unit, first byte sent to last response read
-    std::vector<int> final_status;  // per unit, the status that ended it (0: connection failed)
+    long units = 0;                                    // completed units (errors included)
+    long errors = 0;                                   // units that ended with a non-2xx status or a broken connection
+    std::vector<double> latency_ms;                    // per unit, first byte sent to last response read
+    std::vector<int> final_status;                     // per unit, the status that ended it (0: connection failed)
     std::vector<std::vector<double>> step_latency_ms;  // [step]: each response's time, sent to read
     double elapsed_s = 0;
 };

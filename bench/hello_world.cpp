@@ -1,6 +1,11 @@
 // The ceiling for any route: a bare Beast server answering {"status":"ok"} to every request,
 // built with the same compiler flags and the same separately compiled Asio/Beast as ticketd.
 // Usage: ticketd_hello PORT [THREADS]
+#include <cstdlib>
+#include <memory>
+#include <thread>
+#include <vector>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -8,11 +13,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
-
-#include <cstdlib>
-#include <memory>
-#include <thread>
-#include <vector>
 
 namespace net = boost::asio;
 namespace beast = boost::beast;

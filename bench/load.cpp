@@ -7,9 +7,6 @@
 //   (default: all). TICKETD_BENCH_KEEP=1 keeps the data directory; TICKETD_BENCH_THREADS=1 prints
 //   each server thread's CPU per purchase flow to stderr; TICKETD_BENCH_SERVER_LOG=FILE appends
 //   the servers' log lines to FILE.
-#include <SQLiteCpp/Column.h>
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -18,7 +15,6 @@
 #include <algorithm>
 #include <atomic>
 #include <barrier>
-#include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -32,10 +28,15 @@
 #include <thread>
 #include <vector>
 
+#include <SQLiteCpp/Column.h>
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <boost/json.hpp>
+
 #include "bus/local_bus.hpp"
 #include "db/database.hpp"
-#include "http/session.hpp"
 #include "event_loop_client.hpp"
+#include "http/session.hpp"
 #include "support/child_server.hpp"
 #include "support/http_client.hpp"
 #include "ticketd/events/ticket_events.hpp"
@@ -160,8 +161,13 @@ double percentile(std::vector<double>& v, double p) {
 }
 
 Result measure(const std::string& name, bench::LoadResult res) {
-    Result r{name, static_cast<double>(res.units) / res.elapsed_s, percentile(res.latency_ms, 0.50),
-             percentile(res.latency_ms, 0.99), res.errors, 0, ""};
+    Result r{name,
+             static_cast<double>(res.units) / res.elapsed_s,
+             percentile(res.latency_ms, 0.50),
+             percentile(res.latency_ms, 0.99),
+             res.errors,
+             0,
+             ""};
     return r;
 }
 
@@ -265,11 +271,15 @@ Result bus_run(const fs::path& dir, BusMode mode) {
     double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
     double cpu = cpu_seconds() - cpu0;
     bus.stop();
-    const char* names[] = {"bus: 200k events from outbox -> 3 subscribers",
-                           "bus: publish + deliver 200k concurrently",
+    const char* names[] = {"bus: 200k events from outbox -> 3 subscribers", "bus: publish + deliver 200k concurrently",
                            "bus: 5,000 events/s, commit -> delivery"};
-    Result r{names[static_cast<int>(mode)], events / elapsed, percentile(delays, 0.5),
-             percentile(delays, 0.99), idle ? events - static_cast<long>(delays.size()) : events, 0, ""};
+    Result r{names[static_cast<int>(mode)],
+             events / elapsed,
+             percentile(delays, 0.5),
+             percentile(delays, 0.99),
+             idle ? events - static_cast<long>(delays.size()) : events,
+             0,
+             ""};
     char note[128];
     std::snprintf(note, sizeof note, "events/s; %.1f us CPU per event%s", 1e6 * cpu / events,
                   mode == BusMode::paced ? "; p50/p99 = commit -> handler" : "");
@@ -315,11 +325,11 @@ void describe_cpu(Result& r, const std::map<std::string, double>& before, const 
 }
 
 void print(const std::vector<Result>& rows) {
-    std::printf("\n%-44s %12s %9s %9s %7s %10s  %s\n", "scenario", "req/s", "p50 ms", "p99 ms", "errors",
-                "peak RSS", "");
+    std::printf("\n%-44s %12s %9s %9s %7s %10s  %s\n", "scenario", "req/s", "p50 ms", "p99 ms", "errors", "peak RSS",
+                "");
     for (const auto& r : rows)
-        std::printf("%-44s %12.0f %9.3f %9.3f %7ld %7ld KiB  %s\n", r.name.c_str(), r.rps, r.p50_ms,
-                    r.p99_ms, r.errors, r.rss_kib, r.note.c_str());
+        std::printf("%-44s %12.0f %9.3f %9.3f %7ld %7ld KiB  %s\n", r.name.c_str(), r.rps, r.p50_ms, r.p99_ms, r.errors,
+                    r.rss_kib, r.note.c_str());
     std::fflush(stdout);
 }
 
@@ -327,7 +337,9 @@ void print(const std::vector<Result>& rows) {
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: ticketd_bench BUILD_DIR [seconds] [hello,health,get,list,post,dogpile,purchase,bus,replay]\n");
+        std::fprintf(
+            stderr,
+            "usage: ticketd_bench BUILD_DIR [seconds] [hello,health,get,list,post,dogpile,purchase,bus,replay]\n");
         return 2;
     }
     std::string build = argv[1];
@@ -339,174 +351,196 @@ int main(int argc, char** argv) {
     // Optional third argument: run only the scenarios whose key it names (comma-separated):
     // hello, health, get, list, post, dogpile, refuse (with dogpile), purchase, bus, replay.
     std::string only = argc > 3 ? std::string(",") + argv[3] + "," : "";
-    auto want = [&](const char* key) { return only.empty() || only.find(std::string(",") + key + ",") != std::string::npos; };
+    auto want = [&](const char* key) {
+        return only.empty() || only.find(std::string(",") + key + ",") != std::string::npos;
+    };
     bool http_scenarios = false;
     for (auto key : {"hello", "health", "get", "list", "post", "dogpile", "purchase"}) http_scenarios |= want(key);
 
     if (http_scenarios) {
-    // The ceiling: a bare Beast hello-world, one thread, like ticketd --threads 1 below. It keeps
-    // running for the ratios below.
-    Process hello;
-    if (want("hello")) {
+        // The ceiling: a bare Beast hello-world, one thread, like ticketd --threads 1 below. It keeps
+        // running for the ratios below.
+        Process hello;
+        if (want("hello")) {
+            auto port = free_port();
+            hello = spawn({build + "/ticketd_hello", std::to_string(port), "1"}, port);
+            auto r = measure("hello-world (bare Beast, 1 thread)",
+                             bench::run_closed_loop(port, 50, seconds, get("/healthz")));
+            r.rss_kib = hello.rss_kib();
+            rows.push_back(r);
+            if (want("dogpile")) {
+                // The floor for the dogpile: the same burst of 1,000 simultaneous requests, answered by
+                // the bare server with nothing to do.
+                auto burst = measure("hello-world: 1,000 simultaneous requests",
+                                     bench::run_once_each(port, 1000, get("/healthz")));
+                burst.rss_kib = hello.rss_kib();
+                burst.note = "the floor for the dogpile row";
+                rows.push_back(burst);
+            }
+        }
         auto port = free_port();
-        hello = spawn({build + "/ticketd_hello", std::to_string(port), "1"}, port);
-        auto r = measure("hello-world (bare Beast, 1 thread)", bench::run_closed_loop(port, 50, seconds, get("/healthz")));
-        r.rss_kib = hello.rss_kib();
-        rows.push_back(r);
-        if (want("dogpile")) {
-            // The floor for the dogpile: the same burst of 1,000 simultaneous requests, answered by
-            // the bare server with nothing to do.
-            auto burst = measure("hello-world: 1,000 simultaneous requests", bench::run_once_each(port, 1000, get("/healthz")));
-            burst.rss_kib = hello.rss_kib();
-            burst.note = "the floor for the dogpile row";
-            rows.push_back(burst);
-        }
-    }
-    auto port = free_port();
-    auto metrics_port = free_port();
-    auto data = (tmp / "data").string();
-    auto server = spawn({build + "/ticketd", "--port", std::to_string(port), "--host", "127.0.0.1",
-                         "--data-dir", data, "--threads", "1", "--access-log", "false",
-                         "--log-level", "warn", "--reservation-window", "900",
-                         "--metrics-listen", "127.0.0.1:" + std::to_string(metrics_port)},
-                        port);
-    Result idle{"idle (empty data dir)", 0, 0, 0, 0, server.rss_kib("VmRSS:"), ""};
-    char note[96];
-    std::snprintf(note, sizeof note, "start-up %.1f ms", server.startup_ms);
-    idle.note = note;
-    rows.push_back(idle);
-    // A route's share of the hello-world's requests/s, as the median of three pairs of short
-    // alternating runs: on a shared machine a ceiling measured minutes earlier skews the ratio
-    // by as much as ten points.
-    auto vs_hello = [&](Result& r, const bench::Flow& flow) {
-        if (hello.pid <= 0) return;
-        auto rps = [](const bench::LoadResult& res) { return static_cast<double>(res.units) / res.elapsed_s; };
-        std::vector<double> ratios;
-        for (int i = 0; i < 3; ++i) {
-            double ceiling = rps(bench::run_closed_loop(hello.port, 50, seconds / 3, get("/healthz")));
-            double route = rps(bench::run_closed_loop(port, 50, seconds / 3, flow));
-            ratios.push_back(100.0 * route / ceiling);
-        }
-        std::sort(ratios.begin(), ratios.end());
-        char n[96];
-        std::snprintf(n, sizeof n, "%.0f%% of hello-world (alternating runs: %.0f-%.0f%%)", ratios[1], ratios[0],
-                      ratios[2]);
-        r.note = n;
-    };
-
-    const std::string seller = cookie_for("seller");
-    if (want("health")) {
-        auto r = measure("GET /healthz", bench::run_closed_loop(port, 50, seconds, get("/healthz")));
-        vs_hello(r, get("/healthz"));
-        r.rss_kib = server.rss_kib();
-        rows.push_back(r);
-    }
-    // 10,000 listed tickets.
-    auto ids = create_tickets(port, seller, 10000, 0);
-    if (want("get")) {
-        bench::Flow by_id = [&](long n, int step, std::string_view) {
-            return step ? std::string() : bench::http_request("GET", "/api/tickets/" + ids[static_cast<std::size_t>(n) % ids.size()]);
+        auto metrics_port = free_port();
+        auto data = (tmp / "data").string();
+        auto server =
+            spawn({build + "/ticketd", "--port", std::to_string(port), "--host", "127.0.0.1", "--data-dir", data,
+                   "--threads", "1", "--access-log", "false", "--log-level", "warn", "--reservation-window", "900",
+                   "--metrics-listen", "127.0.0.1:" + std::to_string(metrics_port)},
+                  port);
+        Result idle{"idle (empty data dir)", 0, 0, 0, 0, server.rss_kib("VmRSS:"), ""};
+        char note[96];
+        std::snprintf(note, sizeof note, "start-up %.1f ms", server.startup_ms);
+        idle.note = note;
+        rows.push_back(idle);
+        // A route's share of the hello-world's requests/s, as the median of three pairs of short
+        // alternating runs: on a shared machine a ceiling measured minutes earlier skews the ratio
+        // by as much as ten points.
+        auto vs_hello = [&](Result& r, const bench::Flow& flow) {
+            if (hello.pid <= 0) return;
+            auto rps = [](const bench::LoadResult& res) { return static_cast<double>(res.units) / res.elapsed_s; };
+            std::vector<double> ratios;
+            for (int i = 0; i < 3; ++i) {
+                double ceiling = rps(bench::run_closed_loop(hello.port, 50, seconds / 3, get("/healthz")));
+                double route = rps(bench::run_closed_loop(port, 50, seconds / 3, flow));
+                ratios.push_back(100.0 * route / ceiling);
+            }
+            std::sort(ratios.begin(), ratios.end());
+            char n[96];
+            std::snprintf(n, sizeof n, "%.0f%% of hello-world (alternating runs: %.0f-%.0f%%)", ratios[1], ratios[0],
+                          ratios[2]);
+            r.note = n;
         };
-        auto r = measure("GET /api/tickets/:id", bench::run_closed_loop(port, 50, seconds, by_id));
-        vs_hello(r, by_id);
-        r.rss_kib = server.rss_kib();
-        rows.push_back(r);
-    }
-    if (want("list")) {
-        auto r = measure("GET /api/tickets (first page of 10,000)", bench::run_closed_loop(port, 50, seconds, get("/api/tickets")));
-        vs_hello(r, get("/api/tickets"));
-        r.rss_kib = server.rss_kib();
-        rows.push_back(r);
-    }
-    if (want("post")) {
-        const std::string poster = cookie_for("poster");
-        auto r = measure("POST /api/tickets",
-                         bench::run_closed_loop(port, 50, seconds, [&](long n, int step, std::string_view) {
-                             return step ? std::string()
-                                         : bench::http_request("POST", "/api/tickets", poster,
-                                                               R"({"title":"P)" + std::to_string(n) + R"(","price":"12.50"})");
-                         }));
-        r.rss_kib = server.rss_kib();
-        rows.push_back(r);
-    }
-    // Dogpile: 1,000 buyers, each on a connection of its own opened beforehand, all asking for the
-    // same ticket at once.
-    if (want("dogpile")) {
-        auto target = create_tickets(port, seller, 1, -1).at(0);
-        std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let orders learn of it
-        constexpr int buyers = 1000;
-        std::vector<std::string> requests;
-        for (int i = 0; i < buyers; ++i)
-            requests.push_back(bench::http_request("POST", "/api/orders", cookie_for("buyer" + std::to_string(i)),
-                                                   R"({"ticketId":")" + target + R"("})"));
-        auto res = bench::run_once_each(port, buyers, [&](long n, int step, std::string_view) {
-            return step ? std::string() : requests[static_cast<std::size_t>(n)];
-        });
-        std::vector<double> refusals;
-        long created = 0, other = 0;
-        for (std::size_t i = 0; i < res.final_status.size(); ++i) {
-            if (res.final_status[i] == 201) ++created;
-            else if (res.final_status[i] == 400) refusals.push_back(res.latency_ms[i]);
-            else ++other;
-        }
-        Result row{"dogpile: 1,000 buyers, one ticket (refusals)", static_cast<double>(res.units) / res.elapsed_s,
-                   percentile(refusals, 0.5), percentile(refusals, 0.99), other, server.rss_kib(), ""};
-        row.note = created == 1 ? "exactly one order: yes" : "exactly one order: NO (" + std::to_string(created) + ")";
-        rows.push_back(row);
-        if (want("refuse")) {  // the refusal path alone, closed loop (for profiling it)
-            auto r = measure("POST /api/orders on a reserved ticket",
-                             bench::run_closed_loop(port, 50, seconds, [&](long n, int step, std::string_view) {
-                                 return step ? std::string() : requests[static_cast<std::size_t>(n % buyers)];
-                             }));
-            r.note = std::to_string(r.errors) + " refused (400), as they should be";
-            r.errors = 0;
+
+        const std::string seller = cookie_for("seller");
+        if (want("health")) {
+            auto r = measure("GET /healthz", bench::run_closed_loop(port, 50, seconds, get("/healthz")));
+            vs_hello(r, get("/healthz"));
+            r.rss_kib = server.rss_kib();
             rows.push_back(r);
         }
-    }
-    // Complete purchases (reserve + pay) with 16 concurrent buyers, each on tickets of its own.
-    if (want("purchase")) {
-        auto stock = create_tickets(port, seller, 40000, 100000);
-        std::this_thread::sleep_for(std::chrono::seconds(2));  // the orders replica catches up
-        const std::string buyer = cookie_for("flow-buyer");
-        auto server_cpu0 = server.thread_cpu();
-        auto client_cpu0 = cpu_seconds();
-        auto flows = bench::run_closed_loop(port, 16, seconds, [&](long n, int step, std::string_view previous) {
-                             if (step == 0)
-                                 return bench::http_request("POST", "/api/orders", buyer,
-                                                            R"({"ticketId":")" + stock[static_cast<std::size_t>(n) % stock.size()] + R"("})");
-                             if (step == 1)  // paid at once: payments waits for an order:created it has not seen yet
-                                 return bench::http_request("POST", "/api/payments", buyer,
-                                                            R"({"token":"tok_visa","orderId":")" + id_of(previous) + R"("})");
-                             return std::string();
-                         });
-        auto r = measure("purchase flow (reserve + pay), 16 buyers", flows);
-        r.rss_kib = server.rss_kib();
-        describe_cpu(r, server_cpu0, server.thread_cpu(), cpu_seconds() - client_cpu0, r.rps * seconds);
-        r.note += "; " + memory_note(metrics_port);
-        if (flows.step_latency_ms.size() == 2) {
-            char note[96];
-            std::snprintf(note, sizeof note, "; p50 order %.1f ms, payment %.1f ms",
-                          percentile(flows.step_latency_ms[0], 0.5), percentile(flows.step_latency_ms[1], 0.5));
-            r.note += note;
+        // 10,000 listed tickets.
+        auto ids = create_tickets(port, seller, 10000, 0);
+        if (want("get")) {
+            bench::Flow by_id = [&](long n, int step, std::string_view) {
+                return step ? std::string()
+                            : bench::http_request("GET",
+                                                  "/api/tickets/" + ids[static_cast<std::size_t>(n) % ids.size()]);
+            };
+            auto r = measure("GET /api/tickets/:id", bench::run_closed_loop(port, 50, seconds, by_id));
+            vs_hello(r, by_id);
+            r.rss_kib = server.rss_kib();
+            rows.push_back(r);
         }
-        rows.push_back(r);
-    }
-    server.stop();
-    hello.stop();
-    // Event propagation: order:created committed -> the ticket shows orderId (tickets.db).
-    {
-        SQLite::Database orders(data + "/orders.db");
-        orders.exec("ATTACH '" + data + "/tickets.db' AS t");
-        SQLite::Statement q(orders,
-                            "SELECT t.tickets.updated_at - orders.created_at FROM orders JOIN t.tickets"
-                            " ON t.tickets.order_id = orders.id");
-        std::vector<double> delays;
-        while (q.executeStep()) delays.push_back(static_cast<double>(q.getColumn(0).getInt64()));
-        Result row{"propagation: order committed -> ticket reserved", 0, percentile(delays, 0.5),
-                   percentile(delays, 0.99), 0, 0, std::to_string(delays.size()) + " orders (ms resolution)"};
-        rows.push_back(row);
-    }
-    print(rows);
+        if (want("list")) {
+            auto r = measure("GET /api/tickets (first page of 10,000)",
+                             bench::run_closed_loop(port, 50, seconds, get("/api/tickets")));
+            vs_hello(r, get("/api/tickets"));
+            r.rss_kib = server.rss_kib();
+            rows.push_back(r);
+        }
+        if (want("post")) {
+            const std::string poster = cookie_for("poster");
+            auto r = measure(
+                "POST /api/tickets", bench::run_closed_loop(port, 50, seconds, [&](long n, int step, std::string_view) {
+                    return step ? std::string()
+                                : bench::http_request("POST", "/api/tickets", poster,
+                                                      R"({"title":"P)" + std::to_string(n) + R"(","price":"12.50"})");
+                }));
+            r.rss_kib = server.rss_kib();
+            rows.push_back(r);
+        }
+        // Dogpile: 1,000 buyers, each on a connection of its own opened beforehand, all asking for the
+        // same ticket at once.
+        if (want("dogpile")) {
+            auto target = create_tickets(port, seller, 1, -1).at(0);
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let orders learn of it
+            constexpr int buyers = 1000;
+            std::vector<std::string> requests;
+            for (int i = 0; i < buyers; ++i)
+                requests.push_back(bench::http_request("POST", "/api/orders", cookie_for("buyer" + std::to_string(i)),
+                                                       R"({"ticketId":")" + target + R"("})"));
+            auto res = bench::run_once_each(port, buyers, [&](long n, int step, std::string_view) {
+                return step ? std::string() : requests[static_cast<std::size_t>(n)];
+            });
+            std::vector<double> refusals;
+            long created = 0, other = 0;
+            for (std::size_t i = 0; i < res.final_status.size(); ++i) {
+                if (res.final_status[i] == 201)
+                    ++created;
+                else if (res.final_status[i] == 400)
+                    refusals.push_back(res.latency_ms[i]);
+                else
+                    ++other;
+            }
+            Result row{"dogpile: 1,000 buyers, one ticket (refusals)",
+                       static_cast<double>(res.units) / res.elapsed_s,
+                       percentile(refusals, 0.5),
+                       percentile(refusals, 0.99),
+                       other,
+                       server.rss_kib(),
+                       ""};
+            row.note =
+                created == 1 ? "exactly one order: yes" : "exactly one order: NO (" + std::to_string(created) + ")";
+            rows.push_back(row);
+            if (want("refuse")) {  // the refusal path alone, closed loop (for profiling it)
+                auto r = measure("POST /api/orders on a reserved ticket",
+                                 bench::run_closed_loop(port, 50, seconds, [&](long n, int step, std::string_view) {
+                                     return step ? std::string() : requests[static_cast<std::size_t>(n % buyers)];
+                                 }));
+                r.note = std::to_string(r.errors) + " refused (400), as they should be";
+                r.errors = 0;
+                rows.push_back(r);
+            }
+        }
+        // Complete purchases (reserve + pay) with 16 concurrent buyers, each on tickets of its own.
+        if (want("purchase")) {
+            auto stock = create_tickets(port, seller, 40000, 100000);
+            std::this_thread::sleep_for(std::chrono::seconds(2));  // the orders replica catches up
+            const std::string buyer = cookie_for("flow-buyer");
+            auto server_cpu0 = server.thread_cpu();
+            auto client_cpu0 = cpu_seconds();
+            auto flows = bench::run_closed_loop(port, 16, seconds, [&](long n, int step, std::string_view previous) {
+                if (step == 0)
+                    return bench::http_request(
+                        "POST", "/api/orders", buyer,
+                        R"({"ticketId":")" + stock[static_cast<std::size_t>(n) % stock.size()] + R"("})");
+                if (step == 1)  // paid at once: payments waits for an order:created it has not seen yet
+                    return bench::http_request("POST", "/api/payments", buyer,
+                                               R"({"token":"tok_visa","orderId":")" + id_of(previous) + R"("})");
+                return std::string();
+            });
+            auto r = measure("purchase flow (reserve + pay), 16 buyers", flows);
+            r.rss_kib = server.rss_kib();
+            describe_cpu(r, server_cpu0, server.thread_cpu(), cpu_seconds() - client_cpu0, r.rps * seconds);
+            r.note += "; " + memory_note(metrics_port);
+            if (flows.step_latency_ms.size() == 2) {
+                char note[96];
+                std::snprintf(note, sizeof note, "; p50 order %.1f ms, payment %.1f ms",
+                              percentile(flows.step_latency_ms[0], 0.5), percentile(flows.step_latency_ms[1], 0.5));
+                r.note += note;
+            }
+            rows.push_back(r);
+        }
+        server.stop();
+        hello.stop();
+        // Event propagation: order:created committed -> the ticket shows orderId (tickets.db).
+        {
+            SQLite::Database orders(data + "/orders.db");
+            orders.exec("ATTACH '" + data + "/tickets.db' AS t");
+            SQLite::Statement q(orders,
+                                "SELECT t.tickets.updated_at - orders.created_at FROM orders JOIN t.tickets"
+                                " ON t.tickets.order_id = orders.id");
+            std::vector<double> delays;
+            while (q.executeStep()) delays.push_back(static_cast<double>(q.getColumn(0).getInt64()));
+            Result row{"propagation: order committed -> ticket reserved",
+                       0,
+                       percentile(delays, 0.5),
+                       percentile(delays, 0.99),
+                       0,
+                       0,
+                       std::to_string(delays.size()) + " orders (ms resolution)"};
+            rows.push_back(row);
+        }
+        print(rows);
     }
 
     // The bus alone: outbox -> log -> three subscribers, durable (synchronous=NORMAL, WAL).
@@ -525,8 +559,8 @@ int main(int argc, char** argv) {
         {
             db::WriteTx tx(log);
             for (int i = 0; i < 1000000; ++i) {
-                auto payload = json::serialize(json::value_from(
-                    events::TicketCreated{"t" + std::to_string(i), 0, "Ticket " + std::to_string(i), 1000 + i % 5000, "u"}));
+                auto payload = json::serialize(json::value_from(events::TicketCreated{
+                    "t" + std::to_string(i), 0, "Ticket " + std::to_string(i), 1000 + i % 5000, "u"}));
                 auto& ins = tx.statement(
                     "INSERT INTO events (event_id, subject, payload, source, created_at, logged_at)"
                     " VALUES (?, 'ticket:created', ?, 'bench', 0, 0)");
@@ -558,9 +592,21 @@ int main(int argc, char** argv) {
         fs::copy_file(dir / "bus.db", big + "/bus.db");
         auto p = free_port();
         auto mp = free_port();
-        std::vector<std::string> argv{build + "/ticketd", "--port", std::to_string(p), "--host", "127.0.0.1",
-                                      "--data-dir", big, "--threads", "1", "--access-log", "false",
-                                      "--log-level", "warn", "--metrics-listen", "127.0.0.1:" + std::to_string(mp)};
+        std::vector<std::string> argv{build + "/ticketd",
+                                      "--port",
+                                      std::to_string(p),
+                                      "--host",
+                                      "127.0.0.1",
+                                      "--data-dir",
+                                      big,
+                                      "--threads",
+                                      "1",
+                                      "--access-log",
+                                      "false",
+                                      "--log-level",
+                                      "warn",
+                                      "--metrics-listen",
+                                      "127.0.0.1:" + std::to_string(mp)};
         auto first = spawn(argv, p);
         auto c0 = Clock::now();
         wait_caught_up(mp);
@@ -574,7 +620,9 @@ int main(int argc, char** argv) {
         s.stop();
     }
     if (!bus_rows.empty()) print(bus_rows);
-    if (std::getenv("TICKETD_BENCH_KEEP")) std::printf("data kept in %s\n", tmp.c_str());
-    else fs::remove_all(tmp);
+    if (std::getenv("TICKETD_BENCH_KEEP"))
+        std::printf("data kept in %s\n", tmp.c_str());
+    else
+        fs::remove_all(tmp);
     return 0;
 }

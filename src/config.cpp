@@ -1,20 +1,20 @@
 #include "config.hpp"
 
-#include "http/client_address.hpp"
-
 #include <charconv>
 #include <functional>
 #include <map>
 #include <sstream>
 #include <stdexcept>
 
+#include "http/client_address.hpp"
+
 namespace ticketd {
 namespace {
 
 struct Option {
-    std::string flag;     // "--port"
-    std::string env;      // "PORT"; empty: no variable
-    std::string value;    // placeholder in --help, empty for a switch
+    std::string flag;   // "--port"
+    std::string env;    // "PORT"; empty: no variable
+    std::string value;  // placeholder in --help, empty for a switch
     std::string help;
     std::function<std::string(const Config&)> show_default;
     std::function<void(Config&, const std::string&)> set;  // throws std::invalid_argument
@@ -24,8 +24,7 @@ int parse_int(const std::string& text, long min, long max) {
     long v = 0;
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
     if (ec != std::errc{} || ptr != text.data() + text.size() || v < min || v > max)
-        throw std::invalid_argument("expected an integer from " + std::to_string(min) + " to " +
-                                    std::to_string(max));
+        throw std::invalid_argument("expected an integer from " + std::to_string(min) + " to " + std::to_string(max));
     return static_cast<int>(v);
 }
 
@@ -47,8 +46,7 @@ std::string one_of(const std::string& text, std::initializer_list<const char*> a
 
 const std::vector<Option>& options() {
     static const std::vector<Option> table = {
-        {"--port", "PORT", "N", "TCP port to listen on",
-         [](auto& c) { return std::to_string(c.port); },
+        {"--port", "PORT", "N", "TCP port to listen on", [](auto& c) { return std::to_string(c.port); },
          [](auto& c, auto& v) { c.port = static_cast<std::uint16_t>(parse_int(v, 0, 65535)); }},
         {"--host", "TICKETD_HOST", "ADDR", "address to listen on (0.0.0.0: all; 127.0.0.1: this machine)",
          [](auto& c) { return c.host; },
@@ -56,15 +54,15 @@ const std::vector<Option>& options() {
              if (v.empty()) throw std::invalid_argument("expected an IP address");
              c.host = v;
          }},
-        {"--data-dir", "TICKETD_DATA_DIR", "DIR", "directory holding the databases (created if missing; one server at a time)",
+        {"--data-dir", "TICKETD_DATA_DIR", "DIR",
+         "directory holding the databases (created if missing; one server at a time)",
          [](auto& c) { return c.data_dir; },
          [](auto& c, auto& v) {
              if (v.empty()) throw std::invalid_argument("expected a directory");
              c.data_dir = v;
          }},
         {"--threads", "TICKETD_THREADS", "N", "HTTP threads (0: one per hardware thread)",
-         [](auto& c) { return std::to_string(c.threads); },
-         [](auto& c, auto& v) { c.threads = parse_int(v, 0, 256); }},
+         [](auto& c) { return std::to_string(c.threads); }, [](auto& c, auto& v) { c.threads = parse_int(v, 0, 256); }},
         {"--reservation-window", "EXPIRATION_WINDOW_SECONDS", "SECONDS",
          "how long an order holds its ticket before it expires",
          [](auto& c) { return std::to_string(c.reservation_window_seconds); },
@@ -83,33 +81,36 @@ const std::vector<Option>& options() {
          [](auto& c) { return std::to_string(c.order_wait_ms); },
          [](auto& c, auto& v) { c.order_wait_ms = parse_int(v, 0, 60000); }},
         {"--production", "", "", "production mode (same as TICKETD_ENV=production): JWT_KEY required, Secure cookies",
-         [](auto& c) { return std::string(c.production ? "on" : "off"); },
-         [](auto& c, auto&) { c.production = true; }},
+         [](auto& c) { return std::string(c.production ? "on" : "off"); }, [](auto& c, auto&) { c.production = true; }},
         {"", "TICKETD_ENV", "development|production", "deployment mode",
          [](auto& c) { return std::string(c.production ? "production" : "development"); },
-         [](auto& c, auto& v) { c.production = one_of(v, {"development", "production"}) == "production"; }},
+         [](auto& c, auto& v) {
+             c.production = one_of(v, {"development", "production"}) == "production";
+         }},
         {"", "JWT_KEY", "KEY", "key signing session tokens (development: generated into the data dir)",
-         [](auto&) { return std::string("generated"); },
-         [](auto& c, auto& v) { c.jwt_key = v; }},
+         [](auto&) { return std::string("generated"); }, [](auto& c, auto& v) { c.jwt_key = v; }},
         {"--session-days", "TICKETD_SESSION_DAYS", "DAYS", "how long a session token stays valid",
          [](auto& c) { return std::to_string(c.session_days); },
          [](auto& c, auto& v) { c.session_days = parse_int(v, 1, 365); }},
         {"--durability", "TICKETD_DURABILITY", "normal|full",
          "normal survives a crash of the process; full also survives power loss, ~10x slower commits",
          [](auto& c) { return c.durability; },
-         [](auto& c, auto& v) { c.durability = one_of(v, {"normal", "full"}); }},
-        {"--log-format", "TICKETD_LOG_FORMAT", "text|json", "log line format",
-         [](auto& c) { return c.log_format; },
-         [](auto& c, auto& v) { c.log_format = one_of(v, {"text", "json"}); }},
-        {"--log-level", "TICKETD_LOG_LEVEL", "LEVEL", "debug, info, warn or error",
-         [](auto& c) { return c.log_level; },
-         [](auto& c, auto& v) { c.log_level = one_of(v, {"debug", "info", "warn", "error"}); }},
+         [](auto& c, auto& v) {
+             c.durability = one_of(v, {"normal", "full"});
+         }},
+        {"--log-format", "TICKETD_LOG_FORMAT", "text|json", "log line format", [](auto& c) { return c.log_format; },
+         [](auto& c, auto& v) {
+             c.log_format = one_of(v, {"text", "json"});
+         }},
+        {"--log-level", "TICKETD_LOG_LEVEL", "LEVEL", "debug, info, warn or error", [](auto& c) { return c.log_level; },
+         [](auto& c, auto& v) {
+             c.log_level = one_of(v, {"debug", "info", "warn", "error"});
+         }},
         {"--access-log", "TICKETD_ACCESS_LOG", "true|false", "one log line per request",
          [](auto& c) { return std::string(c.access_log ? "true" : "false"); },
          [](auto& c, auto& v) { c.access_log = parse_bool(v); }},
         {"", "STRIPE_KEY", "KEY", "Stripe secret key (with --payments stripe)",
-         [](auto&) { return std::string("none"); },
-         [](auto& c, auto& v) { c.stripe_key = v; }},
+         [](auto&) { return std::string("none"); }, [](auto& c, auto& v) { c.stripe_key = v; }},
         {"", "STRIPE_API_BASE", "URL", "Stripe API base URL (tests point it at a stub)",
          [](auto& c) { return c.stripe_api_base; },
          [](auto& c, auto& v) {
@@ -121,8 +122,7 @@ const std::vector<Option>& options() {
          [](auto& c) { return std::to_string(c.stripe_timeout_ms); },
          [](auto& c, auto& v) { c.stripe_timeout_ms = parse_int(v, 100, 600000); }},
         {"", "STRIPE_PUBLISHABLE_KEY", "KEY", "Stripe publishable key for the web UI's card form",
-         [](auto&) { return std::string("none"); },
-         [](auto& c, auto& v) { c.stripe_publishable_key = v; }},
+         [](auto&) { return std::string("none"); }, [](auto& c, auto& v) { c.stripe_publishable_key = v; }},
         {"--max-connections", "TICKETD_MAX_CONNECTIONS", "N",
          "open connections at most; at the cap the one idle longest is closed for a newcomer (503 when all are busy)",
          [](auto& c) { return std::to_string(c.max_connections); },
@@ -144,7 +144,9 @@ const std::vector<Option>& options() {
          [](auto& c, auto& v) { c.body_memory_mb = parse_int(v, 1, 65536); }},
         {"--metrics-listen", "TICKETD_METRICS_LISTEN", "HOST:PORT|off",
          "where /metrics is served, apart from the public port (port 0: any free one)",
-         [](auto& c) { return c.metrics_port < 0 ? std::string("off") : c.metrics_host + ":" + std::to_string(c.metrics_port); },
+         [](auto& c) {
+             return c.metrics_port < 0 ? std::string("off") : c.metrics_host + ":" + std::to_string(c.metrics_port);
+         },
          [](auto& c, auto& v) {
              if (v == "off") {
                  c.metrics_port = -1;
@@ -155,14 +157,11 @@ const std::vector<Option>& options() {
              c.metrics_host = v.substr(0, colon);
              c.metrics_port = parse_int(v.substr(colon + 1), 0, 65535);
          }},
-        {"--subject", "", "SUBJECT", "events tail: only this subject",
-         [](auto&) { return std::string("all"); },
+        {"--subject", "", "SUBJECT", "events tail: only this subject", [](auto&) { return std::string("all"); },
          [](auto& c, auto& v) { c.tail_subject = v; }},
-        {"--from", "", "SEQ", "events tail: start after this sequence number",
-         [](auto&) { return std::string("0"); },
+        {"--from", "", "SEQ", "events tail: start after this sequence number", [](auto&) { return std::string("0"); },
          [](auto& c, auto& v) { c.tail_from = parse_int(v, 0, 2000000000); }},
-        {"--follow", "", "", "events tail: keep printing new events",
-         [](auto&) { return std::string("off"); },
+        {"--follow", "", "", "events tail: keep printing new events", [](auto&) { return std::string("off"); },
          [](auto& c, auto&) { c.tail_follow = true; }},
         {"--read-timeout-ms", "TICKETD_READ_TIMEOUT_MS", "MS",
          "time allowed to send a whole request; idle connections close after it too",
@@ -181,8 +180,8 @@ void check_production(const Config& c) {
             " with STRIPE_KEY) to take real money, or --payments fake (PAYMENTS_PROVIDER=fake) for a demo"
             " that takes none");
     if (c.payments == "stripe" && c.stripe_api_base.rfind("https://", 0) != 0)
-        throw UsageError("STRIPE_API_BASE: must be an https:// URL in production mode, got '" +
-                         c.stripe_api_base + "'");
+        throw UsageError("STRIPE_API_BASE: must be an https:// URL in production mode, got '" + c.stripe_api_base +
+                         "'");
     if (c.payments == "stripe" && c.stripe_key.empty())
         throw UsageError("STRIPE_KEY: must be set with --payments stripe");
 }
@@ -220,8 +219,8 @@ Command parse_command_line(int argc, const char* const* argv, const std::vector<
         }
         if (arg.rfind("--", 0) != 0) {
             if (!named) {
-                if (arg != "serve" && arg != "dead-letters" && arg != "backup" && arg != "restore" &&
-                    arg != "events" && arg != "payments")
+                if (arg != "serve" && arg != "dead-letters" && arg != "backup" && arg != "restore" && arg != "events" &&
+                    arg != "payments")
                     throw UsageError("unknown command '" + arg + "' (see ticketd --help)");
                 cmd.name = arg;
                 named = true;
@@ -278,8 +277,7 @@ std::string help_text() {
         std::string left = o.flag.empty() ? "" : o.flag + (o.value.empty() ? "" : " " + o.value);
         std::string env = o.env.empty() ? "" : "$" + o.env + (o.flag.empty() ? "=" + o.value : "");
         std::string head = left.empty() ? env : (env.empty() ? left : left + ", " + env);
-        out << "  " << head << "\n      " << o.help << " (default: " << o.show_default(Config{})
-            << ")\n";
+        out << "  " << head << "\n      " << o.help << " (default: " << o.show_default(Config{}) << ")\n";
     }
     return out.str();
 }

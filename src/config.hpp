@@ -12,21 +12,21 @@ struct Config {
     std::string host = "0.0.0.0";
     std::uint16_t port = 3000;
     std::string data_dir = "./data";
-    int threads = 0;                        // 0: one per hardware thread
+    int threads = 0;  // 0: one per hardware thread
     int reservation_window_seconds = 900;
-    std::string payments = "fake";          // fake | stripe
-    bool payments_chosen = false;           // set by --payments or PAYMENTS_PROVIDER
-    int order_wait_ms = 1000;               // an order (payment) waits this long for a ticket (order) not seen yet
+    std::string payments = "fake";  // fake | stripe
+    bool payments_chosen = false;   // set by --payments or PAYMENTS_PROVIDER
+    int order_wait_ms = 1000;       // an order (payment) waits this long for a ticket (order) not seen yet
     bool production = false;
-    std::string jwt_key;                    // empty: generated in development mode
+    std::string jwt_key;  // empty: generated in development mode
     int session_days = 14;
-    std::string durability = "normal";      // normal | full
-    std::string log_format = "text";        // text | json
-    std::string log_level = "info";         // debug | info | warn | error
+    std::string durability = "normal";  // normal | full
+    std::string log_format = "text";    // text | json
+    std::string log_level = "info";     // debug | info | warn | error
     bool access_log = true;
     std::string stripe_key;
     std::string stripe_api_base = "https://api.stripe.com";
-    int stripe_timeout_ms = 10000;          // per try of a Stripe call
+    int stripe_timeout_ms = 10000;  // per try of a Stripe call
     std::string stripe_publishable_key;
     int max_connections = 10000;
     int max_connections_per_address = 256;  // 0: no cap
@@ -34,7 +34,7 @@ struct Config {
     int body_memory_mb = 64;                // request bodies being received, all together
     // Prometheus metrics on a listener of their own, never the public port; "off": none.
     std::string metrics_host = "127.0.0.1";
-    int metrics_port = 9464;                // -1: off
+    int metrics_port = 9464;  // -1: off
     int read_timeout_ms = 30000;
     // `ticketd events tail` only.
     std::string tail_subject;
@@ -46,7 +46,7 @@ struct Config {
 struct Command {
     // serve | dead-letters | payments | backup | restore | events | help | version
     std::string name = "serve";
-    std::vector<std::string> args;   // positional arguments after the command name
+    std::vector<std::string> args;  // positional arguments after the command name
     Config config;
 };
 

@@ -54,9 +54,7 @@ struct App::Impl {
         if (!in_memory) {
             std::error_code ec;
             std::filesystem::create_directories(config.data_dir, ec);
-            if (ec)
-                throw std::runtime_error("cannot create data directory " + config.data_dir + ": " +
-                                         ec.message());
+            if (ec) throw std::runtime_error("cannot create data directory " + config.data_dir + ": " + ec.message());
             data_dir_lock = std::make_unique<DataDirLock>(config.data_dir);
         }
         // The event log is in `normal` mode whatever the durability mode: the relay syncs it
@@ -93,15 +91,18 @@ struct App::Impl {
             metrics_server = std::make_unique<http::Server>(metrics_router, mo);
         }
 
-        sessions = std::make_unique<http::Sessions>(
-            signing_key(config), config.production,
-            std::chrono::hours(24) * config.session_days, *clock);
-        workers = std::make_unique<util::WorkerPool>(
-            static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
+        sessions = std::make_unique<http::Sessions>(signing_key(config), config.production,
+                                                    std::chrono::hours(24) * config.session_days, *clock);
+        workers =
+            std::make_unique<util::WorkerPool>(static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
         router.before(http::refuse_cross_site);
         router.before([this](http::Request& req) { req.current_user = sessions->from_request(req); });
 
-        ModuleContext ctx{config, *bus, *clock, *sessions, *workers,
+        ModuleContext ctx{config,
+                          *bus,
+                          *clock,
+                          *sessions,
+                          *workers,
                           [this](std::function<void()> fn) { server->post(std::move(fn)); },
                           [this] { return server->make_timer(); }};
         std::vector<ModuleFactory> factories;
@@ -114,18 +115,16 @@ struct App::Impl {
         for (auto& m : modules) m->add_routes(router);
         for (auto& m : modules) m->add_listeners(*bus);
     }
-
 };
 
-App::App(Config config, AppOptions options)
-    : impl_(std::make_unique<Impl>(std::move(config), std::move(options))) {}
+App::App(Config config, AppOptions options) : impl_(std::make_unique<Impl>(std::move(config), std::move(options))) {}
 
 App::~App() { stop(); }
 
 void App::start() {
     impl_->server->listen();  // a taken port fails here, before any work starts
     if (impl_->metrics_server) impl_->metrics_server->listen();
-    impl_->started = true;    // from here on, stop() undoes whatever did start
+    impl_->started = true;  // from here on, stop() undoes whatever did start
     impl_->bus->start();
     for (auto& m : impl_->modules) m->start();
     impl_->server->start();

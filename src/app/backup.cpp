@@ -49,9 +49,8 @@ void check(const std::string& path) {
     auto c = open(path, SQLITE_OPEN_READONLY);
     sqlite3_stmt* stmt = nullptr;
     sqlite3_prepare_v2(c->db, "PRAGMA integrity_check", -1, &stmt, nullptr);
-    std::string result = sqlite3_step(stmt) == SQLITE_ROW
-                             ? reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))
-                             : "no answer";
+    std::string result =
+        sqlite3_step(stmt) == SQLITE_ROW ? reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)) : "no answer";
     sqlite3_finalize(stmt);
     if (result != "ok") throw std::runtime_error("integrity check of " + path + " failed: " + result);
 }
@@ -97,8 +96,7 @@ void backup_data_dir(const std::string& data_dir, const std::string& dest_dir) {
     for (auto& s : sources) check((fs::path(dest_dir) / (s.name + ".db")).string());
     auto key = fs::path(data_dir) / "jwt.key";
     if (fs::exists(key)) fs::copy_file(key, fs::path(dest_dir) / "jwt.key", fs::copy_options::overwrite_existing);
-    log::info("backup complete", {{"from", data_dir}, {"to", dest_dir},
-                                  {"databases", std::to_string(sources.size())}});
+    log::info("backup complete", {{"from", data_dir}, {"to", dest_dir}, {"databases", std::to_string(sources.size())}});
 }
 
 void restore_data_dir(const std::string& backup_dir, const std::string& data_dir) {

@@ -3,16 +3,15 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-
-#include "app/app.hpp"
-#include "app/backup.hpp"
-#include "app/event_catalog.hpp"
+#include <sstream>
+#include <thread>
 
 #include <SQLiteCpp/Column.h>
 #include <SQLiteCpp/Statement.h>
 
-#include <sstream>
-#include <thread>
+#include "app/app.hpp"
+#include "app/backup.hpp"
+#include "app/event_catalog.hpp"
 #include "bus/event_log.hpp"
 #include "bus/local_bus.hpp"
 #include "config.hpp"
@@ -29,13 +28,15 @@ namespace ticketd {
 namespace {
 
 int serve(const Config& config) {
-    log::info("ticketd starting", {{"version", TICKETD_VERSION}, {"data_dir", config.data_dir},
+    log::info("ticketd starting", {{"version", TICKETD_VERSION},
+                                   {"data_dir", config.data_dir},
                                    {"mode", config.production ? "production" : "development"}});
     App app(config);
     app.start();
     log::info("listening", {{"url", "http://" + config.host + ":" + std::to_string(app.port())}});
     if (app.metrics_port())
-        log::info("metrics", {{"url", "http://" + config.metrics_host + ":" + std::to_string(app.metrics_port()) + "/metrics"}});
+        log::info("metrics",
+                  {{"url", "http://" + config.metrics_host + ":" + std::to_string(app.metrics_port()) + "/metrics"}});
     app.wait_for_signal();
     app.stop();
     log::info("ticketd stopped");
@@ -152,8 +153,10 @@ int run_cli(int argc, const char* const* argv, const std::vector<std::string>& e
                 std::cerr << "ticketd: usage: ticketd " << cmd.name << " DIR [--data-dir DIR]\n";
                 return 2;
             }
-            if (cmd.name == "backup") backup_data_dir(cmd.config.data_dir, cmd.args[0]);
-            else restore_data_dir(cmd.args[0], cmd.config.data_dir);
+            if (cmd.name == "backup")
+                backup_data_dir(cmd.config.data_dir, cmd.args[0]);
+            else
+                restore_data_dir(cmd.args[0], cmd.config.data_dir);
             return 0;
         }
         return serve(cmd.config);

@@ -1,10 +1,10 @@
 #include "app/event_catalog.hpp"
 
-#include <boost/json.hpp>
-
 #include <map>
 #include <set>
 #include <sstream>
+
+#include <boost/json.hpp>
 
 #include "bus/bus.hpp"
 #include "ticketd/events/all.hpp"
@@ -38,9 +38,8 @@ void describe(const boost::json::object& full, const boost::json::object* plain,
         bool optional = !plain || !plain->contains(key);
         std::string name = prefix + std::string(key) + (optional ? "?" : "");
         if (value.is_object()) {
-            const boost::json::object* nested = plain && plain->contains(key) && plain->at(key).is_object()
-                                                    ? &plain->at(key).get_object()
-                                                    : nullptr;
+            const boost::json::object* nested =
+                plain && plain->contains(key) && plain->at(key).is_object() ? &plain->at(key).get_object() : nullptr;
             describe(value.get_object(), nested, prefix + std::string(key) + ".", out);
         } else {
             out.push_back(name + ": " + json_type(value));

@@ -1,10 +1,9 @@
 #include "app/ops_routes.hpp"
 
-#include <SQLiteCpp/Statement.h>
-
-#include <boost/json/object.hpp>
-
 #include <filesystem>
+
+#include <SQLiteCpp/Statement.h>
+#include <boost/json/object.hpp>
 
 #include "bus/bus.hpp"
 #include "bus/event_log.hpp"
@@ -31,7 +30,8 @@ std::string scrape_metrics(const OpsView& view) {
     metrics::write_sample(out, "ticketd_dead_letters", "", static_cast<double>(events.dead_letter_count()));
     metrics::write_help(out, "ticketd_event_log_head", "gauge", "Sequence number of the newest logged event.");
     metrics::write_sample(out, "ticketd_event_log_head", "", static_cast<double>(events.head()));
-    metrics::write_help(out, "ticketd_outbox_pending", "gauge", "Outbox rows not yet moved to the event log, by module.");
+    metrics::write_help(out, "ticketd_outbox_pending", "gauge",
+                        "Outbox rows not yet moved to the event log, by module.");
     for (auto& m : view.modules)
         metrics::write_sample(out, "ticketd_outbox_pending", "module=" + metrics::label_value(m->name()),
                               static_cast<double>(bus::outbox::count(m->database())));
@@ -53,7 +53,8 @@ std::string scrape_metrics(const OpsView& view) {
     }
     metrics::write_help(out, "ticketd_database_cache_bytes", "gauge",
                         "Memory held by each database connection's SQLite page cache (at most 16 MB each).");
-    metrics::write_sample(out, "ticketd_database_cache_bytes", "db=\"bus\"", static_cast<double>(view.log.cache_bytes()));
+    metrics::write_sample(out, "ticketd_database_cache_bytes", "db=\"bus\"",
+                          static_cast<double>(view.log.cache_bytes()));
     for (auto& m : view.modules)
         metrics::write_sample(out, "ticketd_database_cache_bytes", "db=" + metrics::label_value(m->name()),
                               static_cast<double>(m->database().cache_bytes()));
@@ -63,15 +64,12 @@ std::string scrape_metrics(const OpsView& view) {
 }
 
 void add_ops_routes(http::Router& router, const OpsView& view) {
-    router.get("/healthz", [](const http::Request&) {
-        return http::json(200, boost::json::object{{"status", "ok"}});
-    });
+    router.get("/healthz", [](const http::Request&) { return http::json(200, boost::json::object{{"status", "ok"}}); });
     // What the web UI needs to know about this server.
     router.get("/api/config", [view](const http::Request&) {
         boost::json::object o{{"payments", view.config.payments},
                               {"reservationWindowSeconds", view.config.reservation_window_seconds}};
-        if (!view.config.stripe_publishable_key.empty())
-            o["stripePublishableKey"] = view.config.stripe_publishable_key;
+        if (!view.config.stripe_publishable_key.empty()) o["stripePublishableKey"] = view.config.stripe_publishable_key;
         return http::json(200, o);
     });
     // Public, so it says only whether the server is ready; what is not is in the log.
@@ -89,8 +87,7 @@ void add_ops_routes(http::Router& router, const OpsView& view) {
         };
         check(view.log);
         for (auto& m : view.modules) check(m->database());
-        return http::json(ready ? 200 : 503,
-                          boost::json::object{{"status", ready ? "ready" : "not ready"}});
+        return http::json(ready ? 200 : 503, boost::json::object{{"status", ready ? "ready" : "not ready"}});
     });
 }
 

@@ -152,8 +152,7 @@ protected:
     // Writes the outbox row in tx and wakes the relay when tx commits.
     void publish_raw(db::WriteTx& tx, std::string_view subject, std::string payload);
     virtual void outbox_committed(db::Database& db) = 0;
-    virtual void subscribe_raw(std::string name, std::string subject, db::Database& db,
-                               RawHandler handler) = 0;
+    virtual void subscribe_raw(std::string name, std::string subject, db::Database& db, RawHandler handler) = 0;
 
 private:
     void declare(std::string_view subject, std::string_view module);

@@ -206,15 +206,16 @@ bool Delivery::deliver_batch(Subscriber& s) {
 
     const RawEvent* parked = nullptr;
     if (failed) {
-        const RawEvent& failing = *std::find_if(batch.begin(), batch.end(),
-                                                [&](auto& e) { return e.seq > done_through; });
+        const RawEvent& failing =
+            *std::find_if(batch.begin(), batch.end(), [&](auto& e) { return e.seq > done_through; });
         ++s.attempts;
         if (s.attempts >= options_.retry.max_attempts) {
             parked = &failing;
         } else {
             s.not_before = Clock::now() + options_.retry.backoff(s.attempts);
-            log::debug("event retry scheduled", {{"subscriber", s.name}, {"seq", std::to_string(failing.seq)},
-                                                  {"attempt", std::to_string(s.attempts)}});
+            log::debug("event retry scheduled", {{"subscriber", s.name},
+                                                 {"seq", std::to_string(failing.seq)},
+                                                 {"attempt", std::to_string(s.attempts)}});
         }
     }
 
@@ -230,9 +231,12 @@ bool Delivery::deliver_batch(Subscriber& s) {
         }
         done_through = parked->seq;
         metrics::record_dead_letter(s.name);
-        log::error("event dead-lettered",
-                   {{"subscriber", s.name}, {"seq", std::to_string(parked->seq)}, {"subject", parked->subject},
-                    {"event_id", parked->id}, {"attempts", std::to_string(s.attempts)}, {"error", s.last_error}});
+        log::error("event dead-lettered", {{"subscriber", s.name},
+                                           {"seq", std::to_string(parked->seq)},
+                                           {"subject", parked->subject},
+                                           {"event_id", parked->id},
+                                           {"attempts", std::to_string(s.attempts)},
+                                           {"error", s.last_error}});
         s.attempts = 0;
         s.not_before = {};
     }
@@ -293,8 +297,9 @@ std::size_t Delivery::prune_inbox(Subscriber& s) {
     // the inbox's key holds every older event. (Ids from before time-ordered ids sort anywhere;
     // those events are long behind every cursor, so dropping their rows is as safe.)
     char before[17];
-    std::snprintf(before, sizeof before, "%012llx",
-                  static_cast<unsigned long long>(std::max<std::int64_t>(0, now_ms() - options_.inbox_retention.count())));
+    std::snprintf(
+        before, sizeof before, "%012llx",
+        static_cast<unsigned long long>(std::max<std::int64_t>(0, now_ms() - options_.inbox_retention.count())));
     std::size_t removed = 0;
     for (;;) {
         auto n = inbox::prune(*s.db, s.name, before, 1000);
@@ -379,7 +384,8 @@ void Delivery::loop(Worker& worker) {
         worker.waiting_retry = waiting;
         if (progressed) continue;  // more may be waiting beyond this batch
         activity_.settled_locked();
-        worker.wake.wait_until(lock, earliest, [&] { return stopping_ || worker.seen_generation != worker.generation; });
+        worker.wake.wait_until(lock, earliest,
+                               [&] { return stopping_ || worker.seen_generation != worker.generation; });
     }
 }
 

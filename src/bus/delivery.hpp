@@ -58,7 +58,7 @@ private:
 
     // Under activity_.mutex:
     std::vector<std::unique_ptr<Subscriber>> subscribers_;
-    std::vector<std::unique_ptr<Worker>> workers_;  // one per subscribing database
+    std::vector<std::unique_ptr<Worker>> workers_;            // one per subscribing database
     std::unordered_map<std::string, std::uint64_t> appends_;  // relay batches appended, by subject
     bool started_ = false;
     bool stopping_ = false;

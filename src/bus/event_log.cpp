@@ -57,10 +57,11 @@ std::vector<RawEvent> EventLog::read(std::string_view subject, std::int64_t afte
     // INDEXED BY: once ANALYZE has seen a log where one subject dominates, the planner would
     // rather walk the whole log by seq than seek a rare subject in the index, and a subscriber
     // of a quiet subject would then scan every event on every pass.
-    auto& q = db::query(read,
-                        "SELECT seq, event_id, subject, payload, logged_at, source FROM events INDEXED BY events_by_subject"
-                        " WHERE subject = ? AND seq > ? ORDER BY seq LIMIT ?",
-                        subject, after, limit);
+    auto& q =
+        db::query(read,
+                  "SELECT seq, event_id, subject, payload, logged_at, source FROM events INDEXED BY events_by_subject"
+                  " WHERE subject = ? AND seq > ? ORDER BY seq LIMIT ?",
+                  subject, after, limit);
     while (q.executeStep()) out.push_back(event_from(q));
     return out;
 }
@@ -144,7 +145,8 @@ void EventLog::mark_redelivered(std::int64_t id) {
 
 void EventLog::park_again(std::int64_t id, const std::string& error) {
     db::WriteTx tx(db_);
-    db::exec(tx, "UPDATE dead_letters SET requeued_at = NULL, error = ?, attempts = attempts + 1 WHERE id = ?", error, id);
+    db::exec(tx, "UPDATE dead_letters SET requeued_at = NULL, error = ?, attempts = attempts + 1 WHERE id = ?", error,
+             id);
     tx.commit();
 }
 
@@ -166,8 +168,9 @@ std::int64_t EventLog::dead_letter_count() {
 
 bool EventLog::requeue(std::int64_t id) {
     db::WriteTx tx(db_);
-    bool found = db::exec(tx, "UPDATE dead_letters SET requeued_at = ?, redelivered_at = NULL WHERE id = ? AND"
-                              " redelivered_at IS NULL",
+    bool found = db::exec(tx,
+                          "UPDATE dead_letters SET requeued_at = ?, redelivered_at = NULL WHERE id = ? AND"
+                          " redelivered_at IS NULL",
                           now_ms(), id) > 0;
     tx.commit();
     return found;

@@ -14,8 +14,9 @@ LocalBus::LocalBus(db::Database& log, LocalBusOptions options)
       log_(std::make_unique<EventLog>(log)),
       activity_(std::make_unique<Activity>()),
       delivery_(std::make_unique<Delivery>(*log_, options_, *activity_)),
-      relay_(std::make_unique<Relay>(*log_, options_, *activity_,
-                                     [this](const std::vector<std::string>& subjects) { delivery_->appended(subjects); })) {
+      relay_(std::make_unique<Relay>(*log_, options_, *activity_, [this](const std::vector<std::string>& subjects) {
+          delivery_->appended(subjects);
+      })) {
     activity_->idle_locked = [this] { return !started_ || (relay_->idle_locked() && delivery_->idle_locked()); };
 }
 

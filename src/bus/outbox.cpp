@@ -14,8 +14,9 @@ void outbox::write(db::WriteTx& tx, std::string_view subject, const std::string&
 std::vector<OutboxRow> outbox::read(db::Database& db, std::int64_t after, int limit) {
     std::vector<OutboxRow> rows;
     db::ReadLock read(db);
-    auto& q = db::query(read, "SELECT id, event_id, subject, payload, created_at FROM outbox WHERE id > ? ORDER BY id LIMIT ?",
-                        after, limit);
+    auto& q = db::query(
+        read, "SELECT id, event_id, subject, payload, created_at FROM outbox WHERE id > ? ORDER BY id LIMIT ?", after,
+        limit);
     while (q.executeStep())
         rows.push_back({.id = q.getColumn(0).getInt64(),
                         .event_id = q.getColumn(1).getString(),
@@ -38,7 +39,8 @@ std::int64_t outbox::count(db::Database& db) {
 }
 
 bool inbox::record(db::WriteTx& tx, const std::string& subscriber, const std::string& event_id, std::int64_t now_ms) {
-    return db::exec(tx, "INSERT INTO inbox (subscriber, event_id, processed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+    return db::exec(tx,
+                    "INSERT INTO inbox (subscriber, event_id, processed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                     subscriber, event_id, now_ms) > 0;
 }
 
@@ -57,7 +59,8 @@ std::size_t inbox::prune(db::Database& db, const std::string& subscriber, const 
     return static_cast<std::size_t>(n);
 }
 
-std::int64_t position::load(db::Database& db, const std::string& subscriber, std::int64_t initial, std::int64_t now_ms) {
+std::int64_t position::load(db::Database& db, const std::string& subscriber, std::int64_t initial,
+                            std::int64_t now_ms) {
     db::WriteTx tx(db);
     auto& q = db::query(tx, "SELECT position FROM bus_positions WHERE subscriber = ?", subscriber);
     if (q.executeStep()) return q.getColumn(0).getInt64();

@@ -1,8 +1,5 @@
 #include "db/database.hpp"
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Exception.h>
-#include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -13,6 +10,10 @@
 #include <stdexcept>
 #include <thread>
 #include <utility>
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Exception.h>
+#include <SQLiteCpp/Statement.h>
 
 #include "db/migrations.hpp"
 #include "db/wal_vfs.hpp"
@@ -119,8 +120,8 @@ private:
                                   nullptr);  // a read first: a connection that has read nothing
                                              // does not know the file is in WAL mode yet
             if (rc == SQLITE_OK)
-                rc = sqlite3_wal_checkpoint_v2(connection_->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                               &log_pages, &copied);
+                rc = sqlite3_wal_checkpoint_v2(connection_->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_pages,
+                                               &copied);
             if (rc != SQLITE_OK && rc != SQLITE_BUSY)
                 log::warn("checkpoint failed", {{"db", name_}, {"error", sqlite3_errstr(rc)}});
             lock.lock();
@@ -139,8 +140,8 @@ private:
     std::optional<SQLite::Database> connection_;  // used only by the thread
     std::mutex mutex_;
     std::condition_variable cv_;
-    bool due_ = false;        // a pass is wanted or running
-    bool tail_due_ = false;   // the next commit copies the log's tail (finish_in_writer)
+    bool due_ = false;       // a pass is wanted or running
+    bool tail_due_ = false;  // the next commit copies the log's tail (finish_in_writer)
     bool stopping_ = false;
     int copied_through_ = 0;  // frames of the log the last pass had copied
     int log_pages_ = 0;       // frames in the log at the last commit
@@ -278,7 +279,7 @@ private:
     std::mutex mutex_;
     std::condition_variable cv_;
     std::atomic<std::uint64_t> commits_{0};  // commits since open, counted by the WAL hook
-    std::uint64_t synced_ = 0;                // commits known to be on disk (under mutex_)
+    std::uint64_t synced_ = 0;               // commits known to be on disk (under mutex_)
     std::vector<Waiter> waiters_;
     bool stopping_ = false;
     std::thread thread_;
@@ -292,8 +293,7 @@ Database::Database(std::string name, const std::string& path, Durability durabil
         path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX);
     connection_->setBusyTimeout(5000);
     if (path != ":memory:") connection_->exec("PRAGMA journal_mode=WAL");
-    connection_->exec(durability == Durability::full ? "PRAGMA synchronous=FULL"
-                                                     : "PRAGMA synchronous=NORMAL");
+    connection_->exec(durability == Durability::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
     connection_->exec("PRAGMA foreign_keys=ON");
     connection_->exec("PRAGMA temp_store=MEMORY");
     // Reads through a memory map instead of pread copies, and a page cache that holds the hot
@@ -309,8 +309,7 @@ Database::Database(std::string name, const std::string& path, Durability durabil
             [](void* context, sqlite3* handle, const char* schema, int pages) {
                 auto* self = static_cast<Database*>(context);
                 if (self->syncer_) self->syncer_->committed();
-                if (self->checkpointer_->log_grew(pages))
-                    Checkpointer::finish_in_writer(handle, schema);
+                if (self->checkpointer_->log_grew(pages)) Checkpointer::finish_in_writer(handle, schema);
                 // Backstop: if writers outrun the background thread, the committing thread
                 // checkpoints itself, as SQLite would by default, so the log stays bounded.
                 else if (pages >= 8 * Checkpointer::threshold_pages)
@@ -338,8 +337,10 @@ void Database::sync() {
 }
 
 void Database::when_durable(std::function<void()> then) {
-    if (syncer_) syncer_->when_durable(std::move(then));
-    else then();
+    if (syncer_)
+        syncer_->when_durable(std::move(then));
+    else
+        then();
 }
 
 std::int64_t Database::cache_bytes() {
@@ -389,10 +390,9 @@ void Database::migrate(std::initializer_list<std::string_view> schema_sets) {
         int applied = q.getColumn(0).getInt();
         q.tryReset();  // an unfinished SELECT would make a migration's DROP TABLE fail (SQLITE_LOCKED)
         if (applied > known)
-            throw std::runtime_error("database " + path_ + " has schema " + std::string(set) +
-                                     " version " + std::to_string(applied) +
-                                     ", newer than this binary knows (" + std::to_string(known) +
-                                     "); upgrade ticketd");
+            throw std::runtime_error("database " + path_ + " has schema " + std::string(set) + " version " +
+                                     std::to_string(applied) + ", newer than this binary knows (" +
+                                     std::to_string(known) + "); upgrade ticketd");
         for (const auto& m : migrations) {
             if (m.version <= applied) continue;
             tx.exec(m.sql);
@@ -401,8 +401,8 @@ void Database::migrate(std::initializer_list<std::string_view> schema_sets) {
             ins.bind(2, m.version);
             ins.bind(3, m.name);
             ins.exec();
-            log::info("migration applied", {{"db", name_}, {"set", m.set},
-                                             {"version", std::to_string(m.version)}, {"name", m.name}});
+            log::info("migration applied",
+                      {{"db", name_}, {"set", m.set}, {"version", std::to_string(m.version)}, {"name", m.name}});
         }
     }
     tx.commit();
@@ -413,9 +413,7 @@ ReadLock::~ReadLock() { db_.reset_statements(); }
 SQLite::Statement& ReadLock::statement(std::string_view sql) { return db_.statement(sql); }
 SQLite::Database& ReadLock::connection() { return *db_.connection_; }
 
-WriteTx::WriteTx(Database& db) : db_(db), lock_(db.mutex_) {
-    db_.connection_->exec("BEGIN IMMEDIATE");
-}
+WriteTx::WriteTx(Database& db) : db_(db), lock_(db.mutex_) { db_.connection_->exec("BEGIN IMMEDIATE"); }
 
 WriteTx::~WriteTx() {
     if (!open_) return;
@@ -442,9 +440,7 @@ void WriteTx::commit() {
 }
 
 void WriteTx::on_commit(std::function<void()> callback) { on_commit_.push_back(std::move(callback)); }
-void WriteTx::on_commit_locked(std::function<void()> callback) {
-    on_commit_locked_.push_back(std::move(callback));
-}
+void WriteTx::on_commit_locked(std::function<void()> callback) { on_commit_locked_.push_back(std::move(callback)); }
 
 void sync_all(const std::vector<Database*>& dbs) {
     if (dbs.empty()) return;

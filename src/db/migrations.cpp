@@ -15,12 +15,11 @@ std::vector<Migration> migrations_for(std::string_view set) {
         auto underscore = base.find('_');
         int version = 0;
         auto [ptr, ec] = std::from_chars(base.data(), base.data() + std::min(underscore, base.size()), version);
-        if (underscore == std::string_view::npos || ec != std::errc{} ||
-            ptr != base.data() + underscore || !base.ends_with(".sql") || version <= 0)
+        if (underscore == std::string_view::npos || ec != std::errc{} || ptr != base.data() + underscore ||
+            !base.ends_with(".sql") || version <= 0)
             throw std::logic_error("bad migration file name: " + std::string(file.path));
         out.push_back({std::string(set), version,
-                       std::string(base.substr(underscore + 1, base.size() - underscore - 5)),
-                       file.data});
+                       std::string(base.substr(underscore + 1, base.size() - underscore - 5)), file.data});
     }
     std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.version < b.version; });
     for (std::size_t i = 1; i < out.size(); ++i)

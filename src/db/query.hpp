@@ -1,13 +1,13 @@
 #pragma once
 // Statements bound by type, for stores: `db::exec(tx, "UPDATE t SET a = ? WHERE id = ?", a, id)`
 // instead of a ladder of bind calls. Include from .cpp files only: it pulls in SQLiteCpp.
-#include <SQLiteCpp/Statement.h>
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
+
+#include <SQLiteCpp/Statement.h>
 
 #include "db/database.hpp"
 
@@ -18,12 +18,13 @@ inline void bind_one(SQLite::Statement& s, int i, const std::string& v) { s.bind
 inline void bind_one(SQLite::Statement& s, int i, std::string_view v) { s.bind(i, std::string(v)); }
 inline void bind_one(SQLite::Statement& s, int i, const char* v) { s.bind(i, v); }
 inline void bind_one(SQLite::Statement& s, int i, const std::optional<std::string>& v) {
-    if (v) s.bind(i, *v);
-    else s.bind(i);  // NULL
+    if (v)
+        s.bind(i, *v);
+    else
+        s.bind(i);  // NULL
 }
 template <class T>
-    requires std::is_integral_v<T> && (!std::is_same_v<T, bool>)
-void bind_one(SQLite::Statement& s, int i, T v) {
+requires std::is_integral_v<T> &&(!std::is_same_v<T, bool>)void bind_one(SQLite::Statement& s, int i, T v) {
     s.bind(i, static_cast<std::int64_t>(v));
 }
 

@@ -18,14 +18,14 @@ namespace {
 // at a time (each connection is used under its Database's mutex, or by one thread only), so the
 // per-file state below needs no locking of its own.
 struct File {
-    sqlite3_file base;            // first: SQLite sees this struct as its sqlite3_file
-    sqlite3_file* real;           // the unix VFS's file, in the same allocation, after this struct
-    File* log = nullptr;          // a database file: its connection's log, when that buffers
-    File* database = nullptr;     // a log: the database file it belongs to
-    bool buffers = false;         // a log whose writes are gathered
-    bool commit_header = false;   // the last write was the header of a commit frame
-    sqlite3_int64 pending_at = 0; // file offset of pending[0]
-    std::vector<char> pending;    // written by SQLite, not yet by us: consecutive bytes
+    sqlite3_file base;             // first: SQLite sees this struct as its sqlite3_file
+    sqlite3_file* real;            // the unix VFS's file, in the same allocation, after this struct
+    File* log = nullptr;           // a database file: its connection's log, when that buffers
+    File* database = nullptr;      // a log: the database file it belongs to
+    bool buffers = false;          // a log whose writes are gathered
+    bool commit_header = false;    // the last write was the header of a commit frame
+    sqlite3_int64 pending_at = 0;  // file offset of pending[0]
+    std::vector<char> pending;     // written by SQLite, not yet by us: consecutive bytes
 };
 
 constexpr std::size_t real_offset = (sizeof(File) + 15) & ~std::size_t{15};

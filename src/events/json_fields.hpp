@@ -1,11 +1,12 @@
 #pragma once
 // Small helpers for the hand-written event mappings: read a required or optional key with a
 // clear std::invalid_argument when it is missing or of the wrong type.
-#include <boost/json/object.hpp>
-#include <boost/json/value.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 
 namespace ticketd::events::detail {
 

@@ -21,9 +21,9 @@ void tag_invoke(json::value_from_tag, json::value& v, const OrderCreated& e) {
 OrderCreated tag_invoke(json::value_to_tag<OrderCreated>, const json::value& v) {
     const auto& o = as_object(v, OrderCreated::subject);
     const auto& t = get_object(o, "ticket");
-    return {get_string(o, "id"),     get_int(o, "version"),     get_string(o, "status"),
-            get_string(o, "userId"), get_string(o, "expiresAt"),
-            OrderCreated::Ticket{get_string(t, "id"), get_int(t, "priceCents")}};
+    return {get_string(o, "id"),        get_int(o, "version"),
+            get_string(o, "status"),    get_string(o, "userId"),
+            get_string(o, "expiresAt"), OrderCreated::Ticket{get_string(t, "id"), get_int(t, "priceCents")}};
 }
 
 void tag_invoke(json::value_from_tag, json::value& v, const OrderCancelled& e) {
@@ -37,10 +37,8 @@ OrderCancelled tag_invoke(json::value_to_tag<OrderCancelled>, const json::value&
 }
 
 void tag_invoke(json::value_from_tag, json::value& v, const OrderCompleted& e) {
-    v = json::object{{"id", e.id},
-                     {"version", e.version},
-                     {"userId", e.user_id},
-                     {"ticket", json::object{{"id", e.ticket.id}}}};
+    v = json::object{
+        {"id", e.id}, {"version", e.version}, {"userId", e.user_id}, {"ticket", json::object{{"id", e.ticket.id}}}};
 }
 
 OrderCompleted tag_invoke(json::value_to_tag<OrderCompleted>, const json::value& v) {

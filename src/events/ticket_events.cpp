@@ -10,32 +10,26 @@ namespace json = boost::json;
 using namespace detail;
 
 void tag_invoke(json::value_from_tag, json::value& v, const TicketCreated& e) {
-    v = json::object{{"id", e.id},
-                     {"version", e.version},
-                     {"title", e.title},
-                     {"priceCents", e.price_cents},
-                     {"userId", e.user_id}};
+    v = json::object{
+        {"id", e.id}, {"version", e.version}, {"title", e.title}, {"priceCents", e.price_cents}, {"userId", e.user_id}};
 }
 
 TicketCreated tag_invoke(json::value_to_tag<TicketCreated>, const json::value& v) {
     const auto& o = as_object(v, TicketCreated::subject);
-    return {get_string(o, "id"), get_int(o, "version"), get_string(o, "title"),
-            get_int(o, "priceCents"), get_string(o, "userId")};
+    return {get_string(o, "id"), get_int(o, "version"), get_string(o, "title"), get_int(o, "priceCents"),
+            get_string(o, "userId")};
 }
 
 void tag_invoke(json::value_from_tag, json::value& v, const TicketUpdated& e) {
-    json::object o{{"id", e.id},
-                   {"version", e.version},
-                   {"title", e.title},
-                   {"priceCents", e.price_cents},
-                   {"userId", e.user_id}};
+    json::object o{
+        {"id", e.id}, {"version", e.version}, {"title", e.title}, {"priceCents", e.price_cents}, {"userId", e.user_id}};
     if (e.order_id) o["orderId"] = *e.order_id;
     v = std::move(o);
 }
 
 TicketUpdated tag_invoke(json::value_to_tag<TicketUpdated>, const json::value& v) {
     const auto& o = as_object(v, TicketUpdated::subject);
-    return {get_string(o, "id"), get_int(o, "version"), get_string(o, "title"),
+    return {get_string(o, "id"),      get_int(o, "version"),   get_string(o, "title"),
             get_int(o, "priceCents"), get_string(o, "userId"), get_optional_string(o, "orderId")};
 }
 

@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 
 #include <cstring>
-
 #include <stdexcept>
 
 namespace ticketd::http {
@@ -52,7 +51,8 @@ AddressSet AddressSet::parse(std::string_view list) {
         if (slash != std::string_view::npos) {
             auto digits = entry.substr(slash + 1);
             prefix = -1;
-            if (!digits.empty() && digits.size() <= 3 && digits.find_first_not_of("0123456789") == std::string_view::npos)
+            if (!digits.empty() && digits.size() <= 3 &&
+                digits.find_first_not_of("0123456789") == std::string_view::npos)
                 prefix = std::stoi(std::string(digits));
         }
         if (!bytes || prefix < 0 || prefix > max)

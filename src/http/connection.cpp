@@ -1,5 +1,11 @@
 #include "http/connection.hpp"
 
+#include <array>
+#include <atomic>
+#include <cctype>
+#include <cstring>
+#include <optional>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -10,12 +16,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
-
-#include <array>
-#include <atomic>
-#include <cctype>
-#include <cstring>
-#include <optional>
 
 #include "http/api_error.hpp"
 #include "http/router.hpp"
@@ -34,9 +34,8 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 bool quiet_error(const beast::error_code& ec) {
-    return ec == bhttp::error::end_of_stream || ec == net::error::operation_aborted ||
-           ec == beast::error::timeout || ec == net::error::connection_reset ||
-           ec == net::error::broken_pipe || ec == net::error::eof ||
+    return ec == bhttp::error::end_of_stream || ec == net::error::operation_aborted || ec == beast::error::timeout ||
+           ec == net::error::connection_reset || ec == net::error::broken_pipe || ec == net::error::eof ||
            ec == net::error::not_connected || ec == net::error::bad_descriptor;
 }
 
@@ -62,8 +61,7 @@ std::string request_id_from(const Request& req) {
     if (auto given = req.header("x-request-id"); given && !given->empty() && given->size() <= 64) {
         bool plain = true;
         for (char c : *given)
-            if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
-                plain = false;
+            if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) plain = false;
         if (plain) return std::string(*given);
     }
     return new_request_id();
@@ -72,8 +70,7 @@ std::string request_id_from(const Request& req) {
 class HttpConnection final : public Connection {
 public:
     // The connection is already counted in `connections`; the destructor uncounts it.
-    HttpConnection(tcp::socket&& socket, ServerState& server)
-        : stream_(std::move(socket)), server_(server) {
+    HttpConnection(tcp::socket&& socket, ServerState& server) : stream_(std::move(socket)), server_(server) {
         beast::error_code ec;
         auto ep = stream_.socket().remote_endpoint(ec);
         if (!ec) remote_ = ep.address().to_string();
@@ -142,9 +139,7 @@ private:
         arm(server_.options.read_timeout);
         waiting_since_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
         bhttp::async_read_header(stream_, buffer_, *parser_,
-                                 [self = shared()](beast::error_code ec, std::size_t) {
-                                     self->on_header(ec);
-                                 });
+                                 [self = shared()](beast::error_code ec, std::size_t) { self->on_header(ec); });
     }
 
     void on_header(beast::error_code ec) {
@@ -162,11 +157,10 @@ private:
         auto expect = h.find(bhttp::field::expect);
         if (expect != h.end() && beast::iequals(expect->value(), "100-continue")) {
             auto cont = std::make_shared<std::string>("HTTP/1.1 100 Continue\r\n\r\n");
-            net::async_write(stream_, net::buffer(*cont),
-                             [self = shared(), cont](beast::error_code ec, std::size_t) {
-                                 if (ec) return self->close();
-                                 self->read_body();
-                             });
+            net::async_write(stream_, net::buffer(*cont), [self = shared(), cont](beast::error_code ec, std::size_t) {
+                if (ec) return self->close();
+                self->read_body();
+            });
             return;
         }
         read_body();
@@ -174,18 +168,15 @@ private:
 
     void read_body() {
         if (parser_->is_done()) return on_request();  // no body (a GET): nothing more to read
-        bhttp::async_read(stream_, buffer_, *parser_,
-                          [self = shared()](beast::error_code ec, std::size_t) {
-                              if (ec) return self->on_read_error(ec);
-                              self->on_request();
-                          });
+        bhttp::async_read(stream_, buffer_, *parser_, [self = shared()](beast::error_code ec, std::size_t) {
+            if (ec) return self->on_read_error(ec);
+            self->on_request();
+        });
     }
 
     void on_read_error(beast::error_code ec) {
-        if (ec == bhttp::error::body_limit)
-            return reply_error(413, "Request body too large");
-        if (ec == bhttp::error::header_limit)
-            return reply_error(431, "Request header fields too large");
+        if (ec == bhttp::error::body_limit) return reply_error(413, "Request body too large");
+        if (ec == bhttp::error::header_limit) return reply_error(431, "Request header fields too large");
         if (quiet_error(ec) || ec == bhttp::error::partial_message) return close();
         // Anything else is a malformed request: say so once, then hang up.
         return reply_error(400, "Bad request");
@@ -225,7 +216,8 @@ private:
         req.body = std::move(message.body());
         req.remote_address = remote_;
         const auto& trusted = server_.options.trusted_proxies;  // none by default: no header to look for
-        req.client_address = trusted.empty() ? remote_ : client_address(remote_, req.header("x-forwarded-for"), trusted);
+        req.client_address =
+            trusted.empty() ? remote_ : client_address(remote_, req.header("x-forwarded-for"), trusted);
         req.request_id = request_id_from(req);
         keep_alive_ = message.keep_alive() && !server_.stopping;
         head_ = message.method() == bhttp::verb::head;
@@ -239,9 +231,9 @@ private:
             // Inline when the handler answered on this connection's strand (the usual case);
             // queued onto it when the answer comes from another thread.
             net::dispatch(self->stream_.get_executor(),
-                      [self, r = std::move(r), log_copy = std::move(log_copy)]() mutable {
-                          self->write(std::move(r), std::move(log_copy));
-                      });
+                          [self, r = std::move(r), log_copy = std::move(log_copy)]() mutable {
+                              self->write(std::move(r), std::move(log_copy));
+                          });
         });
     }
 
@@ -267,9 +259,7 @@ private:
         auto self = shared();
         bhttp::async_write(stream_, *res,
                            [self, res, req = std::move(req), status = r.status, size](
-                               beast::error_code ec, std::size_t) {
-                               self->after_write(ec, req, status, size);
-                           });
+                               beast::error_code ec, std::size_t) { self->after_write(ec, req, status, size); });
     }
 
     void after_write(beast::error_code ec, const Request& req, int status, std::size_t size) {
@@ -277,9 +267,12 @@ private:
             auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_).count();
             char ms[32];
             std::snprintf(ms, sizeof ms, "%.3f", static_cast<double>(us) / 1000.0);
-            log::info("request", {{"method", req.method}, {"path", req.path},
-                                  {"status", std::to_string(status)}, {"ms", ms},
-                                  {"bytes", std::to_string(size)}, {"request_id", req.request_id}});
+            log::info("request", {{"method", req.method},
+                                  {"path", req.path},
+                                  {"status", std::to_string(status)},
+                                  {"ms", ms},
+                                  {"bytes", std::to_string(size)},
+                                  {"request_id", req.request_id}});
         }
         busy_ = false;
         started_ = {};
@@ -335,7 +328,7 @@ private:
     std::unique_ptr<std::array<char, 16384>> drain_buffer_;
     std::atomic<Clock::rep> waiting_since_{0};
     Clock::time_point started_{};
-    std::atomic<Clock::rep> deadline_{0};  // 0: no read or write under way
+    std::atomic<Clock::rep> deadline_{0};                    // 0: no read or write under way
     std::optional<std::list<Connection*>::iterator> entry_;  // set by start()
 };
 

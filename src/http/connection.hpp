@@ -1,11 +1,11 @@
 #pragma once
 // One client connection, as the listener sees it (server.cpp): it counts it, may time it out,
 // evict it to make room or shut it down. The HTTP work is in connection.cpp. Private to src/http.
-#include <boost/asio/ip/tcp.hpp>
-
 #include <chrono>
 #include <memory>
 #include <string>
+
+#include <boost/asio/ip/tcp.hpp>
 
 namespace ticketd::http {
 

@@ -1,10 +1,10 @@
 #include "http/json_body.hpp"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-
 #include <charconv>
 #include <cmath>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "http/api_error.hpp"
 
@@ -48,8 +48,7 @@ boost::json::object json_object(const Request& req) {
     return std::move(v.get_object());
 }
 
-std::string required_string(const boost::json::object& body, std::string_view key,
-                            std::string_view message) {
+std::string required_string(const boost::json::object& body, std::string_view key, std::string_view message) {
     auto* v = body.if_contains(key);
     if (!v || !v->is_string()) throw ApiError::bad_request(std::string(message), std::string(key));
     std::string s = trim(v->get_string());
@@ -74,8 +73,10 @@ void write_json(std::string& out, const boost::json::value& v) {
             char buf[64];
             auto r = std::isfinite(d) ? std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed)
                                       : std::to_chars_result{buf, std::errc::invalid_argument};
-            if (r.ec == std::errc{}) out.append(buf, r.ptr);
-            else out += "null";
+            if (r.ec == std::errc{})
+                out.append(buf, r.ptr);
+            else
+                out += "null";
             return;
         }
         case boost::json::kind::array: {
@@ -102,8 +103,7 @@ void write_json(std::string& out, const boost::json::value& v) {
             out += '}';
             return;
         }
-        default:
-            out += boost::json::serialize(v);
+        default: out += boost::json::serialize(v);
     }
 }
 

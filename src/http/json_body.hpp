@@ -1,9 +1,10 @@
 #pragma once
 // JSON in and out of handlers.
-#include <boost/json/object.hpp>
-#include <boost/json/value.hpp>
 #include <optional>
 #include <string>
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 
 #include "http/api_error.hpp"
 #include "http/message.hpp"
@@ -17,8 +18,7 @@ boost::json::object json_object(const Request& req);
 
 // A string member, trimmed; throws ApiError 400 (message, key as field) when missing, not a string
 // or empty after trimming.
-std::string required_string(const boost::json::object& body, std::string_view key,
-                            std::string_view message);
+std::string required_string(const boost::json::object& body, std::string_view key, std::string_view message);
 // A string member as sent, or nullopt when absent or not a string.
 std::optional<std::string> optional_string(const boost::json::object& body, std::string_view key);
 

@@ -1,6 +1,7 @@
 #include "http/router.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <future>
 #include <set>
 #include <stdexcept>
@@ -8,8 +9,6 @@
 #include "http/api_error.hpp"
 #include "util/log.hpp"
 #include "util/metrics.hpp"
-
-#include <chrono>
 
 namespace ticketd::http {
 namespace {
@@ -48,8 +47,7 @@ void Reply::fail(std::exception_ptr error) const {
 }
 
 Response error_response(const ApiError& error) {
-    Response r = text_response(error.status(), error_body(error.errors()),
-                               "application/json; charset=utf-8");
+    Response r = text_response(error.status(), error_body(error.errors()), "application/json; charset=utf-8");
     for (const auto& [name, value] : error.headers) r.set_header(name, value);
     return r;
 }
@@ -60,7 +58,8 @@ Response exception_response(std::exception_ptr error, const Request& req) {
     } catch (const ApiError& e) {
         return error_response(e);
     } catch (const std::exception& e) {
-        log::error("request failed", {{"request_id", req.request_id}, {"method", req.method},
+        log::error("request failed", {{"request_id", req.request_id},
+                                      {"method", req.method},
                                       {"route", req.route.empty() ? req.path : req.route},
                                       {"error", e.what()}});
     } catch (...) {
@@ -129,10 +128,10 @@ void Router::dispatch(Request req, std::function<void(Response)> inner_done) con
     // Every response is counted under its route pattern ("static" for files, else "unmatched"),
     // with its latency. Routes are fixed once the server runs, so the pattern can be pointed to.
     static const std::string unmatched = "unmatched", static_files = "static";
-    const std::string* route_name =
-        found ? &found->pattern : (!path_known && fallback_ && method == "GET") ? &static_files : &unmatched;
-    auto done = [inner_done = std::move(inner_done), started, method = req.method,
-                 route_name](Response r) {
+    const std::string* route_name = found                                           ? &found->pattern
+                                    : (!path_known && fallback_ && method == "GET") ? &static_files
+                                                                                    : &unmatched;
+    auto done = [inner_done = std::move(inner_done), started, method = req.method, route_name](Response r) {
         double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         metrics::record_request(*route_name, method, r.status, seconds);
         inner_done(std::move(r));

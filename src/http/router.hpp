@@ -74,8 +74,7 @@ private:
         AsyncHandler async_handler;
     };
     void add_route(Route route);
-    static bool match(const Route& route, const std::vector<std::string_view>& path,
-                      Request* fill);
+    static bool match(const Route& route, const std::vector<std::string_view>& path, Request* fill);
 
     std::deque<Route> routes_;  // a deque: a route's address never changes (metrics point to it)
     std::vector<Step> steps_;

@@ -1,13 +1,13 @@
 #include "http/server.hpp"
 
+#include <algorithm>
+#include <memory>
+#include <mutex>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
-
-#include <algorithm>
-#include <memory>
-#include <mutex>
 
 #include "http/api_error.hpp"
 #include "http/connection.hpp"
@@ -130,8 +130,8 @@ void Server::listen() {
     if (ec) {
         error_code ignored;
         i.acceptor.close(ignored);
-        throw std::runtime_error("cannot listen on " + i.options.host + ":" +
-                                 std::to_string(i.options.port) + ": " + ec.message());
+        throw std::runtime_error("cannot listen on " + i.options.host + ":" + std::to_string(i.options.port) + ": " +
+                                 ec.message());
     }
     i.bound_port = i.acceptor.local_endpoint().port();
 }
@@ -146,8 +146,8 @@ void Server::start() {
     });
     i.do_accept();
     i.sweep();
-    int n = i.options.threads > 0 ? i.options.threads
-                                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    int n =
+        i.options.threads > 0 ? i.options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     for (int t = 0; t < n; ++t)
         i.threads.emplace_back([&i, t] {
             util::name_this_thread("http-" + std::to_string(t));

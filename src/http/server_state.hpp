@@ -2,11 +2,6 @@
 // What the listener (server.cpp) and the connections (connection.cpp) share: the options, the
 // io_context and its threads, and the list of open connections with their per-address counts
 // and request-body budget. Private to src/http.
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -19,6 +14,11 @@
 #include <thread>
 #include <unordered_map>
 #include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "http/server.hpp"
 

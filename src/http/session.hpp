@@ -18,8 +18,7 @@ namespace ticketd::http {
 class Sessions {
 public:
     // `key` signs and verifies tokens; `secure_cookies` adds the Secure attribute (production).
-    Sessions(std::string key, bool secure_cookies, std::chrono::seconds lifetime,
-             const util::Clock& clock);
+    Sessions(std::string key, bool secure_cookies, std::chrono::seconds lifetime, const util::Clock& clock);
 
     // A signed token for this user, issued now and valid for `lifetime`.
     std::string issue(std::string_view user_id, std::string_view email) const;

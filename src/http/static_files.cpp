@@ -1,9 +1,9 @@
 #include "http/static_files.hpp"
 
-#include <openssl/evp.h>
-
 #include <map>
 #include <mutex>
+
+#include <openssl/evp.h>
 
 #include "http/api_error.hpp"
 #include "http/router.hpp"

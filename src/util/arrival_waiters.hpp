@@ -32,8 +32,7 @@ public:
     // timeout. `present` runs under this object's lock, so an arrival between the check and the
     // wait cannot be missed; it may take a database lock as long as arrived() is never called
     // with that lock held (call it from WriteTx::on_commit).
-    bool present_or_wait(const std::string& key, const std::function<bool()>& present,
-                         std::function<void(bool)> done);
+    bool present_or_wait(const std::string& key, const std::function<bool()>& present, std::function<void(bool)> done);
     // Wakes everyone waiting for `key`; cheap when nobody is.
     void arrived(const std::string& key);
     // Answers every waiter with false (at shutdown).

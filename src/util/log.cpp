@@ -73,9 +73,12 @@ bool parse_level(std::string_view text, Level& out) {
 }
 
 bool parse_format(std::string_view text, Format& out) {
-    if (text == "text") out = Format::text;
-    else if (text == "json") out = Format::json;
-    else return false;
+    if (text == "text")
+        out = Format::text;
+    else if (text == "json")
+        out = Format::json;
+    else
+        return false;
     return true;
 }
 

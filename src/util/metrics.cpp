@@ -13,8 +13,7 @@
 namespace ticketd::metrics {
 namespace {
 
-constexpr std::array<double, 12> buckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                            0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+constexpr std::array<double, 12> buckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5};
 
 struct Histogram {
     std::array<std::uint64_t, buckets.size()> counts{};
@@ -33,7 +32,9 @@ struct SeriesLess {
         return {std::get<0>(k), std::get<1>(k), std::get<2>(k)};
     }
     template <class A, class B>
-    bool operator()(const A& a, const B& b) const { return view(a) < view(b); }
+    bool operator()(const A& a, const B& b) const {
+        return view(a) < view(b);
+    }
 };
 std::map<std::tuple<std::string, std::string, int>, std::uint64_t, SeriesLess> requests_;
 std::map<std::string, Histogram, std::less<>> latency_;
@@ -64,8 +65,8 @@ std::string label_value(std::string_view v) {
 // The method as a label: one of the methods HTTP defines, or "other". A client chooses the method
 // it sends, and a series per spelling would let it grow this map (and every scrape) at will.
 std::string_view method_label(std::string_view method) {
-    static constexpr std::string_view known[] = {"GET",     "HEAD",    "POST",  "PUT",    "DELETE",
-                                                 "PATCH",   "OPTIONS", "TRACE", "CONNECT"};
+    static constexpr std::string_view known[] = {"GET",   "HEAD",    "POST",  "PUT",    "DELETE",
+                                                 "PATCH", "OPTIONS", "TRACE", "CONNECT"};
     for (auto k : known)
         if (method == k) return k;
     return "other";
@@ -154,7 +155,8 @@ void write_prometheus(std::string& out) {
     write_help(out, "ticketd_events_dead_lettered_total", "counter",
                "Events parked after too many failed tries since start, by subscriber.");
     for (const auto& [sub, n] : dead_letters_)
-        write_sample(out, "ticketd_events_dead_lettered_total", "subscriber=" + label_value(sub), static_cast<double>(n));
+        write_sample(out, "ticketd_events_dead_lettered_total", "subscriber=" + label_value(sub),
+                     static_cast<double>(n));
 }
 
 void write_process(std::string& out) {
@@ -162,7 +164,8 @@ void write_process(std::string& out) {
     std::ifstream statm("/proc/self/statm");
     if (statm >> pages >> resident) {
         write_help(out, "process_resident_memory_bytes", "gauge", "Resident memory of the process.");
-        write_sample(out, "process_resident_memory_bytes", "", static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)));
+        write_sample(out, "process_resident_memory_bytes", "",
+                     static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)));
     }
     struct mallinfo2 heap = mallinfo2();
     write_help(out, "ticketd_heap_in_use_bytes", "gauge",

@@ -1,9 +1,9 @@
 #include "util/money.hpp"
 
-#include <boost/json/value.hpp>
-
 #include <charconv>
 #include <cmath>
+
+#include <boost/json/value.hpp>
 
 namespace ticketd::util {
 

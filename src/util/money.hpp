@@ -1,8 +1,9 @@
 #pragma once
 // Money is an integer number of cents inside ticketd; only the REST API shows currency units.
-#include <boost/json/fwd.hpp>
 #include <cstdint>
 #include <string_view>
+
+#include <boost/json/fwd.hpp>
 
 namespace ticketd::util {
 

@@ -12,14 +12,10 @@
 //
 // Usage: ticketd_chaos PATH/TO/ticketd [--kills N] [--power-cuts N] [--durability normal|full]
 //                      [--workers N]
-#include <SQLiteCpp/Column.h>
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -33,6 +29,11 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <SQLiteCpp/Column.h>
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <boost/json.hpp>
 
 #include "http/session.hpp"
 #include "powercut/undo_vfs.hpp"
@@ -61,13 +62,13 @@ std::string cookie_for(const std::string& user) {
 struct Ledger {
     using Acked = std::map<std::string, Clock::time_point>;
     std::mutex m;
-    std::vector<std::string> tickets;      // listed, to pick from
+    std::vector<std::string> tickets;  // listed, to pick from
     Acked ticket_acks;
     Acked orders;
-    Acked paid_orders;                     // payment answered 201
-    Acked cancelled;                       // DELETE answered 204
+    Acked paid_orders;  // payment answered 201
+    Acked cancelled;    // DELETE answered 204
     std::atomic<long> requests{0}, acked{0}, failed{0};
-    long lost_within_bound = 0;            // power cuts: acknowledged too recently to be kept
+    long lost_within_bound = 0;  // power cuts: acknowledged too recently to be kept
 };
 
 std::string field(const std::string& body, const char* key) {
@@ -87,7 +88,8 @@ void worker(int id, std::uint16_t port, Ledger& ledger, std::atomic<bool>& stop)
         ++ledger.requests;
         try {
             if (what < 3) {
-                auto res = c.post("/api/tickets", R"({"title":"chaos","price":)" + std::to_string(1 + rng() % 500) + "}");
+                auto res =
+                    c.post("/api/tickets", R"({"title":"chaos","price":)" + std::to_string(1 + rng() % 500) + "}");
                 if (res.status == 201) {
                     std::lock_guard lock(ledger.m);
                     ledger.tickets.push_back(field(res.body, "id"));
@@ -157,7 +159,8 @@ int check_after_cut(const fs::path& dir, Ledger& ledger, Clock::time_point cut, 
             if (it->second < cut - bound) {
                 ++violations;
                 std::printf("VIOLATION: %s acknowledged %lld ms before the power cut is gone: %s\n", what,
-                            static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(cut - it->second).count()),
+                            static_cast<long long>(
+                                std::chrono::duration_cast<std::chrono::milliseconds>(cut - it->second).count()),
                             it->first.c_str());
             }
             ++ledger.lost_within_bound;
@@ -183,9 +186,11 @@ int check_quiet_writes_survive(test::ChildServer& server, const fs::path& dir, s
     auto ticket = c.post("/api/tickets", R"({"title":"quiet","price":5})");
     auto ticket_id = field(ticket.body, "id");
     test::HttpResponse order;
-    for (int i = 0; i < 100 && order.status != 201; ++i) order = c.post("/api/orders", R"({"ticketId":")" + ticket_id + R"("})");
+    for (int i = 0; i < 100 && order.status != 201; ++i)
+        order = c.post("/api/orders", R"({"ticketId":")" + ticket_id + R"("})");
     if (signup.status != 201 || ticket.status != 201 || order.status != 201) {
-        std::printf("VIOLATION: the quiet writes were refused (%d %d %d)\n", signup.status, ticket.status, order.status);
+        std::printf("VIOLATION: the quiet writes were refused (%d %d %d)\n", signup.status, ticket.status,
+                    order.status);
         return 1;
     }
     std::this_thread::sleep_for(bound + std::chrono::milliseconds(200));
@@ -258,8 +263,8 @@ int run(const std::string& binary, const fs::path& dir, int kills, int power_cut
         bool busy = false;
         std::size_t pos = 0;
         // Sample lines only ("\nname"), not the HELP/TYPE lines that mention the name.
-        for (auto name : {"\nticketd_subscriber_lag_events{", "\nticketd_outbox_pending{",
-                          "\nticketd_expiration_jobs_pending "}) {
+        for (auto name :
+             {"\nticketd_subscriber_lag_events{", "\nticketd_outbox_pending{", "\nticketd_expiration_jobs_pending "}) {
             pos = 0;
             while ((pos = m.find(name, pos)) != std::string::npos) {
                 auto line_end = m.find('\n', pos + 1);
@@ -285,8 +290,9 @@ int run(const std::string& binary, const fs::path& dir, int kills, int power_cut
     orders.exec("ATTACH '" + (dir / "bus.db").string() + "' AS b");
     orders.exec("ATTACH '" + (dir / "expiration.db").string() + "' AS x");
     violation("a ticket with two active or complete orders",
-              query(orders, "SELECT count(*) FROM (SELECT ticket_id FROM orders WHERE status != 'cancelled'"
-                            " GROUP BY ticket_id HAVING count(*) > 1)"));
+              query(orders,
+                    "SELECT count(*) FROM (SELECT ticket_id FROM orders WHERE status != 'cancelled'"
+                    " GROUP BY ticket_id HAVING count(*) > 1)"));
     auto missing = [&](const char* table, const std::vector<std::string>& ids) {
         long n = 0;
         for (const auto& id : ids) {
@@ -317,45 +323,56 @@ int run(const std::string& binary, const fs::path& dir, int kills, int power_cut
         if (!q.executeStep() || q.getColumn(0).getString() != "cancelled") ++not_cancelled;
     }
     violation("acknowledged cancellations not cancelled", not_cancelled);
-    auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch()).count();
+    auto now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     violation("due reservations not expired",
               query(orders, "SELECT count(*) FROM orders WHERE status = 'created' AND expires_at < " +
                                 std::to_string(now_ms - 500)));
     violation("money kept for a cancelled order",
-              query(orders, "SELECT count(*) FROM p.payments JOIN orders ON orders.id = p.payments.order_id"
-                            " WHERE orders.status = 'cancelled' AND p.payments.refund_status != 'done'"));
+              query(orders,
+                    "SELECT count(*) FROM p.payments JOIN orders ON orders.id = p.payments.order_id"
+                    " WHERE orders.status = 'cancelled' AND p.payments.refund_status != 'done'"));
     violation("dead letters", query(orders, "SELECT count(*) FROM b.dead_letters"));
     violation("tickets whose replica disagrees",
-              query(orders, "SELECT count(*) FROM t.tickets tt LEFT JOIN main.tickets r ON r.id = tt.id"
-                            " WHERE r.id IS NULL OR r.version != tt.version"
-                            " OR coalesce(r.order_id, '') != coalesce(tt.order_id, '')"));
+              query(orders,
+                    "SELECT count(*) FROM t.tickets tt LEFT JOIN main.tickets r ON r.id = tt.id"
+                    " WHERE r.id IS NULL OR r.version != tt.version"
+                    " OR coalesce(r.order_id, '') != coalesce(tt.order_id, '')"));
     long outbox = 0, inbox_gaps = 0, behind = 0;
     for (auto name : {"auth", "tickets", "orders", "expiration", "payments"}) {
         SQLite::Database db(dir / (std::string(name) + ".db"));
         outbox += query(db, "SELECT count(*) FROM outbox");
         db.exec("ATTACH '" + (dir / "bus.db").string() + "' AS b");
-        behind += query(db, "SELECT count(*) FROM bus_positions p JOIN b.cursors c ON c.subscriber = p.subscriber"
-                            " WHERE p.position < (SELECT coalesce(max(seq), 0) FROM b.events e WHERE e.subject = c.subject)");
+        behind +=
+            query(db,
+                  "SELECT count(*) FROM bus_positions p JOIN b.cursors c ON c.subscriber = p.subscriber"
+                  " WHERE p.position < (SELECT coalesce(max(seq), 0) FROM b.events e WHERE e.subject = c.subject)");
         // Every logged event of a subscriber's subject is in its inbox, exactly once.
-        inbox_gaps += query(db, "SELECT count(*) FROM b.cursors c JOIN b.events e ON e.subject = c.subject"
-                                " WHERE c.subscriber LIKE '" + std::string(name) + ".%' AND NOT EXISTS"
-                                " (SELECT 1 FROM inbox i WHERE i.subscriber = c.subscriber AND i.event_id = e.event_id)");
+        inbox_gaps +=
+            query(db,
+                  "SELECT count(*) FROM b.cursors c JOIN b.events e ON e.subject = c.subject"
+                  " WHERE c.subscriber LIKE '" +
+                      std::string(name) +
+                      ".%' AND NOT EXISTS"
+                      " (SELECT 1 FROM inbox i WHERE i.subscriber = c.subscriber AND i.event_id = e.event_id)");
     }
     violation("subscribers behind the log head", behind);
     violation("outbox rows left", outbox);
     violation("logged events missing from a subscriber's inbox", inbox_gaps);
     long events = query(orders, "SELECT count(*) FROM b.events");
 
-    std::printf("chaos: kills=%d requests=%ld acknowledged=%ld refused-while-down=%ld tickets=%zu orders=%zu "
-                "paid=%zu cancelled=%zu events=%ld violations=%d\n",
-                kills, ledger.requests.load(), ledger.acked.load(), ledger.failed.load(), ledger.tickets.size(),
-                ledger.orders.size(), ledger.paid_orders.size(), ledger.cancelled.size(), events, violations);
+    std::printf(
+        "chaos: kills=%d requests=%ld acknowledged=%ld refused-while-down=%ld tickets=%zu orders=%zu "
+        "paid=%zu cancelled=%zu events=%ld violations=%d\n",
+        kills, ledger.requests.load(), ledger.acked.load(), ledger.failed.load(), ledger.tickets.size(),
+        ledger.orders.size(), ledger.paid_orders.size(), ledger.cancelled.size(), events, violations);
     if (power_cuts > 0)
-        std::printf("power cuts: %d in %s mode; files with unsynced writes %d, such writes %lld, undone %lld, "
-                    "torn %d; acknowledged writes lost within the bound %ld\n",
-                    power_cuts, durability.c_str(), cuts.files, static_cast<long long>(cuts.writes),
-                    static_cast<long long>(cuts.undone), cuts.torn, ledger.lost_within_bound);
+        std::printf(
+            "power cuts: %d in %s mode; files with unsynced writes %d, such writes %lld, undone %lld, "
+            "torn %d; acknowledged writes lost within the bound %ld\n",
+            power_cuts, durability.c_str(), cuts.files, static_cast<long long>(cuts.writes),
+            static_cast<long long>(cuts.undone), cuts.torn, ledger.lost_within_bound);
     return violations;
 }
 
@@ -363,18 +380,23 @@ int run(const std::string& binary, const fs::path& dir, int kills, int power_cut
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: ticketd_chaos PATH/TO/ticketd [--kills N] [--power-cuts N]"
-                             " [--durability normal|full] [--workers N]\n");
+        std::fprintf(stderr,
+                     "usage: ticketd_chaos PATH/TO/ticketd [--kills N] [--power-cuts N]"
+                     " [--durability normal|full] [--workers N]\n");
         return 2;
     }
     int kills = 0, power_cuts = 0, workers = 8;
     std::string durability = "normal";
     for (int i = 2; i + 1 < argc; i += 2) {
         std::string a = argv[i];
-        if (a == "--kills") kills = std::atoi(argv[i + 1]);
-        else if (a == "--power-cuts") power_cuts = std::atoi(argv[i + 1]);
-        else if (a == "--durability") durability = argv[i + 1];
-        else if (a == "--workers") workers = std::atoi(argv[i + 1]);
+        if (a == "--kills")
+            kills = std::atoi(argv[i + 1]);
+        else if (a == "--power-cuts")
+            power_cuts = std::atoi(argv[i + 1]);
+        else if (a == "--durability")
+            durability = argv[i + 1];
+        else if (a == "--workers")
+            workers = std::atoi(argv[i + 1]);
     }
     if (kills == 0 && power_cuts == 0) kills = 5;
     signal(SIGPIPE, SIG_IGN);
@@ -387,7 +409,9 @@ int main(int argc, char** argv) {
         std::printf("chaos: error: %s\n", e.what());
         violations = -1;
     }
-    if (violations == 0) fs::remove_all(dir);
-    else std::printf("data directory kept for inspection: %s\n", dir.c_str());
+    if (violations == 0)
+        fs::remove_all(dir);
+    else
+        std::printf("data directory kept for inspection: %s\n", dir.c_str());
     return violations == 0 ? 0 : 1;
 }

@@ -1,8 +1,8 @@
 // libFuzzer: bytes as the JSON payload of every event contract. Decoding either yields an event
 // that encodes back to JSON that decodes to the same encoding, or throws; it never crashes.
-#include <boost/json.hpp>
-
 #include <cstdlib>
+
+#include <boost/json.hpp>
 
 #include "ticketd/events/all.hpp"
 
@@ -16,7 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         try {
             E e = boost::json::value_to<E>(v);
             auto once = boost::json::serialize(boost::json::value_from(e));
-            auto twice = boost::json::serialize(boost::json::value_from(boost::json::value_to<E>(boost::json::parse(once))));
+            auto twice =
+                boost::json::serialize(boost::json::value_from(boost::json::value_to<E>(boost::json::parse(once))));
             if (once != twice) std::abort();
         } catch (const std::invalid_argument&) {
         }

@@ -1,12 +1,12 @@
 // libFuzzer: raw bytes as an HTTP request, through Beast's parser (with the server's limits), the
 // router, the session and cross-site steps, JSON body validation and the real handlers on
 // in-memory databases. Every answer must be a valid status, and errors must have the API's shape.
+#include <cstdlib>
+
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/json/parse.hpp>
-
-#include <cstdlib>
 
 #include "app/app.hpp"
 #include "http/router.hpp"

@@ -1,16 +1,15 @@
-#include <boost/json.hpp>
-#include <catch2/catch.hpp>
-
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <atomic>
-#include <filesystem>
 #include <thread>
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
 
 #include "http/session.hpp"
 #include "support/http_client.hpp"
@@ -106,9 +105,12 @@ TEST_CASE("an email can be registered once, even when sign-ups race", "[auth]") 
         threads.emplace_back([&, i] {
             test::HttpClient c(app.port());
             auto res = c.post("/api/users/signup", creds("race@example.com", "pw" + std::to_string(1000 + i)));
-            if (res.status == 201) ++created;
-            else if (res.status == 400 && message(res) == "Email in use") ++in_use;
-            else ++other;
+            if (res.status == 201)
+                ++created;
+            else if (res.status == 400 && message(res) == "Email in use")
+                ++in_use;
+            else
+                ++other;
         });
     for (auto& t : threads) t.join();
     CHECK(created == 1);
@@ -193,8 +195,9 @@ TEST_CASE("bad, forged and expired tokens are simply no session", "[auth][securi
     http::Sessions other("a-different-key-entirely-0123456789", false, std::chrono::hours(1), clock);
     CHECK(user_with(cookie_with(other.issue("x", "dave@example.com"))).is_null());
     // Garbage.
-    for (std::string junk : std::vector<std::string>{"", "not-base64!", util::base64_encode("{}"), util::base64_encode("[1]"),
-                             cookie_with("a.b.c"), cookie_with("....")})
+    for (std::string junk :
+         std::vector<std::string>{"", "not-base64!", util::base64_encode("{}"), util::base64_encode("[1]"),
+                                  cookie_with("a.b.c"), cookie_with("....")})
         CHECK(user_with(junk).is_null());
     // Expired: 14 days later the token no longer counts.
     clock.advance(std::chrono::hours(24 * 14) + std::chrono::seconds(1));
@@ -282,7 +285,8 @@ TEST_CASE("failures from elsewhere do not lock the owner of an email out", "[aut
     test::HttpClient attacker(app.port());
     attacker.source_address = "127.0.0.2";
     for (int i = 0; i < 10; ++i)
-        REQUIRE(attacker.post("/api/users/signin", creds("hal@example.com", "guess" + std::to_string(i))).status == 400);
+        REQUIRE(attacker.post("/api/users/signin", creds("hal@example.com", "guess" + std::to_string(i))).status ==
+                400);
     CHECK(attacker.post("/api/users/signin", creds("hal@example.com", "rightpass")).status == 429);
     // The owner, from an address with no failures for that email, signs in.
     CHECK(owner.post("/api/users/signin", creds("hal@example.com", "rightpass")).status == 200);
@@ -300,9 +304,12 @@ TEST_CASE("parallel guesses cannot get past the limit", "[auth][security]") {
         guessers.emplace_back([&, i] {
             test::HttpClient c(app.port());
             auto res = c.post("/api/users/signin", creds("par@example.com", "guess" + std::to_string(i)));
-            if (res.status == 400) ++checked;
-            else if (res.status == 429) ++throttled;
-            else ++other;
+            if (res.status == 400)
+                ++checked;
+            else if (res.status == 429)
+                ++throttled;
+            else
+                ++other;
         });
     for (auto& t : guessers) t.join();
     CHECK(checked == 10);  // the limit, though all thirty were sent at once
@@ -316,8 +323,10 @@ TEST_CASE("behind a trusted proxy each client has its own throttle, and X-Forwar
     test::HttpClient proxy(app.port());
     REQUIRE(proxy.post("/api/users/signup", creds("kim@example.com", "rightpass")).status == 201);
     auto from = [&](const std::string& client, const std::string& password) {
-        return proxy.request("POST", "/api/users/signin", creds("kim@example.com", password),
-                             {{"X-Forwarded-For", "198.51.100.7, " + client}}).status;
+        return proxy
+            .request("POST", "/api/users/signin", creds("kim@example.com", password),
+                     {{"X-Forwarded-For", "198.51.100.7, " + client}})
+            .status;
     };
     for (int i = 0; i < 10; ++i) REQUIRE(from("203.0.113.5", "wrong") == 400);
     CHECK(from("203.0.113.5", "rightpass") == 429);
@@ -327,10 +336,14 @@ TEST_CASE("behind a trusted proxy each client has its own throttle, and X-Forwar
     test::HttpClient direct(app.port());
     direct.source_address = "127.0.0.3";
     for (int i = 0; i < 10; ++i)
-        REQUIRE(direct.request("POST", "/api/users/signin", creds("kim@example.com", "wrong"),
-                               {{"X-Forwarded-For", "192.0.2." + std::to_string(i)}}).status == 400);
-    CHECK(direct.request("POST", "/api/users/signin", creds("kim@example.com", "rightpass"),
-                         {{"X-Forwarded-For", "192.0.2.99"}}).status == 429);
+        REQUIRE(direct
+                    .request("POST", "/api/users/signin", creds("kim@example.com", "wrong"),
+                             {{"X-Forwarded-For", "192.0.2." + std::to_string(i)}})
+                    .status == 400);
+    CHECK(direct
+              .request("POST", "/api/users/signin", creds("kim@example.com", "rightpass"),
+                       {{"X-Forwarded-For", "192.0.2.99"}})
+              .status == 429);
 }
 
 TEST_CASE("sign-ups from one address are limited", "[auth][security]") {

@@ -1,7 +1,8 @@
-#include <catch2/catch.hpp>
 #include <unistd.h>
 
 #include <fstream>
+
+#include <catch2/catch.hpp>
 
 #include "support/http_client.hpp"
 #include "support/recording_bus.hpp"
@@ -23,9 +24,12 @@ TEST_CASE("/metrics reports requests by route, events, lag, outboxes and pending
     REQUIRE(res.status == 200);
     CHECK(res.header("content-type")->starts_with("text/plain; version=0.0.4"));
     const auto& m = res.body;
-    CHECK(m.find(R"(ticketd_http_requests_total{route="/api/tickets",method="POST",status="201"} 1)") != std::string::npos);
-    CHECK(m.find(R"(ticketd_http_requests_total{route="/api/tickets/:id",method="GET",status="404"} 1)") != std::string::npos);
-    CHECK(m.find(R"(ticketd_http_request_duration_seconds_bucket{route="/api/tickets",le="+Inf"} 1)") != std::string::npos);
+    CHECK(m.find(R"(ticketd_http_requests_total{route="/api/tickets",method="POST",status="201"} 1)") !=
+          std::string::npos);
+    CHECK(m.find(R"(ticketd_http_requests_total{route="/api/tickets/:id",method="GET",status="404"} 1)") !=
+          std::string::npos);
+    CHECK(m.find(R"(ticketd_http_request_duration_seconds_bucket{route="/api/tickets",le="+Inf"} 1)") !=
+          std::string::npos);
     CHECK(m.find(R"(ticketd_events_published_total{subject="ticket:created"})") != std::string::npos);
     CHECK(m.find(R"(ticketd_subscriber_lag_events{subscriber="orders.ticket-created"} 0)") != std::string::npos);
     CHECK(m.find(R"(ticketd_outbox_pending{module="tickets"} 0)") != std::string::npos);
@@ -62,7 +66,7 @@ TEST_CASE("methods a client makes up are one series: /metrics cannot be grown fr
                    " /api/tickets HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         c.read_response();
     };
-    made_up(0);  // the first one adds the "other" series and its route's histogram
+    made_up(0);           // the first one adds the "other" series and its route's histogram
     ops.get("/metrics");  // and the first scrape adds its own
     auto before = ops.get("/metrics").body.size();
     for (int i = 1; i < 300; ++i) made_up(i);

@@ -1,12 +1,12 @@
-#include <boost/json.hpp>
-#include <catch2/catch.hpp>
-
 #include <atomic>
 #include <fstream>
 #include <iostream>
 #include <mutex>
 #include <sstream>
 #include <thread>
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
 
 #include "app/backup.hpp"
 #include "app/cli.hpp"

@@ -1,18 +1,18 @@
-#include <boost/json.hpp>
-#include <catch2/catch.hpp>
-
 #include <atomic>
 #include <barrier>
 #include <thread>
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
 
 #include "db/database.hpp"
 #include "support/db_query.hpp"
 #include "support/http_client.hpp"
 #include "support/recording_bus.hpp"
 #include "support/test_server.hpp"
-#include "tickets/tickets_module.hpp"
 #include "ticketd/events/order_events.hpp"
 #include "ticketd/events/ticket_events.hpp"
+#include "tickets/tickets_module.hpp"
 #include "util/time_format.hpp"
 
 using namespace ticketd;
@@ -100,9 +100,9 @@ TEST_CASE("a cancelled order releases the ticket for someone else", "[orders]") 
     auto again = order(*second, ticket_id);
     CHECK(again.status == 201);
     app.wait_idle();
-    CHECK(json::parse(seller->get("/api/tickets/" + ticket_id).body).at("orderId") ==
-          json::parse(again.body).at("id"));
-    CHECK(test::query_int(app.app().database("bus"), "SELECT count(*) FROM events WHERE subject = 'order:cancelled'") == 1);
+    CHECK(json::parse(seller->get("/api/tickets/" + ticket_id).body).at("orderId") == json::parse(again.body).at("id"));
+    CHECK(test::query_int(app.app().database("bus"), "SELECT count(*) FROM events WHERE subject = 'order:cancelled'") ==
+          1);
 }
 
 TEST_CASE("order routes refuse what the API says they refuse", "[orders]") {
@@ -160,9 +160,12 @@ TEST_CASE("two hundred buyers pressing buy at the same instant get exactly one o
         threads.emplace_back([&, i] {
             start.arrive_and_wait();
             auto res = order(*clients[i], ticket_id);
-            if (res.status == 201) ++created;
-            else if (res.status == 400 && message(res) == "Ticket is already reserved") ++reserved;
-            else ++other;
+            if (res.status == 201)
+                ++created;
+            else if (res.status == 400 && message(res) == "Ticket is already reserved")
+                ++reserved;
+            else
+                ++other;
         });
     for (auto& t : threads) t.join();
     CHECK(created == 1);
@@ -170,7 +173,8 @@ TEST_CASE("two hundred buyers pressing buy at the same instant get exactly one o
     CHECK(other == 0);
     app.wait_idle();
     CHECK(test::query_int(app.app().database("orders"), "SELECT count(*) FROM orders") == 1);
-    CHECK(test::query_int(app.app().database("bus"), "SELECT count(*) FROM events WHERE subject = 'order:created'") == 1);
+    CHECK(test::query_int(app.app().database("bus"), "SELECT count(*) FROM events WHERE subject = 'order:created'") ==
+          1);
     CHECK(test::query_int(app.app().database("tickets"), "SELECT version FROM tickets") == 1);
 }
 
@@ -211,8 +215,10 @@ TEST_CASE("a price edit racing a purchase always ends consistent", "[orders][rac
         std::string where = " FROM tickets WHERE id = '" + ticket_id + "'";
         auto& tickets_db = app.app().database("tickets");
         auto& orders_db = app.app().database("orders");
-        CHECK(test::query_int(tickets_db, "SELECT version" + where) == test::query_int(orders_db, "SELECT version" + where));
-        CHECK(test::query_int(tickets_db, "SELECT price_cents" + where) == test::query_int(orders_db, "SELECT price_cents" + where));
+        CHECK(test::query_int(tickets_db, "SELECT version" + where) ==
+              test::query_int(orders_db, "SELECT version" + where));
+        CHECK(test::query_int(tickets_db, "SELECT price_cents" + where) ==
+              test::query_int(orders_db, "SELECT price_cents" + where));
         CHECK(test::query_text(tickets_db, "SELECT order_id" + where) == std::string(o.at("id").as_string()));
         CHECK(test::query_text(orders_db, "SELECT order_id" + where) == std::string(o.at("id").as_string()));
     }
@@ -225,8 +231,9 @@ TEST_CASE("the tickets module reserves and releases in the right order whatever 
     tickets->add_listeners(h.bus);
     {
         db::WriteTx tx(tickets->database());
-        tx.exec("INSERT INTO tickets (id, title, price_cents, user_id, version, created_at, updated_at)"
-                " VALUES ('t1', 'Gig', 1000, 'seller', 0, 0, 0)");
+        tx.exec(
+            "INSERT INTO tickets (id, title, price_cents, user_id, version, created_at, updated_at)"
+            " VALUES ('t1', 'Gig', 1000, 'seller', 0, 0, 0)");
         tx.commit();
     }
     auto ticket = [&](const char* column) {
@@ -258,7 +265,8 @@ TEST_CASE("the tickets module reserves and releases in the right order whatever 
     CHECK(h.bus.deliver("tickets.order-created", c, "c") == bus::Outcome::ack);
     CHECK(ticket("order_id") == "");
     CHECK(ticket("version") == "4");
-    CHECK(h.bus.published == std::vector<std::string>{"ticket:updated", "ticket:updated", "ticket:updated", "ticket:updated"});
+    CHECK(h.bus.published ==
+          std::vector<std::string>{"ticket:updated", "ticket:updated", "ticket:updated", "ticket:updated"});
 }
 
 TEST_CASE("a dead-lettered ticket update holds back none of the ticket's later updates", "[orders][bus][faults]") {
@@ -270,8 +278,10 @@ TEST_CASE("a dead-lettered ticket update holds back none of the ticket's later u
         // publisher could write it. The next real edit is version 3.
         db::WriteTx tx(app.app().database("tickets"));
         tx.exec("UPDATE tickets SET version = 2 WHERE id = '" + ticket_id + "'");
-        tx.exec("INSERT INTO outbox (event_id, subject, payload, created_at) VALUES ('poison-v2', 'ticket:updated', "
-                "'{\"id\":\"" + ticket_id + "\",\"version\":\"two\"}', 0)");
+        tx.exec(
+            "INSERT INTO outbox (event_id, subject, payload, created_at) VALUES ('poison-v2', 'ticket:updated', "
+            "'{\"id\":\"" +
+            ticket_id + "\",\"version\":\"two\"}', 0)");
         tx.commit();
     }
     REQUIRE(seller->put("/api/tickets/" + ticket_id, R"({"title":"After the poison","price":42})").status == 200);

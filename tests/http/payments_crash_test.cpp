@@ -1,10 +1,10 @@
 // The server killed while the provider is being asked: after the restart every order ends
 // complete with exactly one charge kept, or cancelled with every charge refunded. The real
 // binary runs as a child process against a Stripe stand-in in this process, which survives it.
+#include <thread>
+
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
-
-#include <thread>
 
 #include "support/child_server.hpp"
 #include "support/http_client.hpp"
@@ -65,8 +65,10 @@ TEST_CASE("killed while Stripe charges: after the restart the charge is the orde
         }
     });
     REQUIRE(stub.wait_for_charge_requests(1));
-    if (signal_kind == 9) server.kill9();
-    else server.terminate();
+    if (signal_kind == 9)
+        server.kill9();
+    else
+        server.terminate();
     payer.join();
     REQUIRE(stub.charges().size() == 1);
     stub.answer_after(std::chrono::milliseconds(0));

@@ -1,11 +1,11 @@
 // Money at the edges: a provider that loses its answers, answers late, dies, or refuses a refund
 // for good. Each test counts what the Stripe stand-in charged and refunded: every charge must be
 // the order's one payment, or refunded, or on the list a person settles.
-#include <boost/json.hpp>
-#include <catch2/catch.hpp>
-
 #include <sstream>
 #include <thread>
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
 
 #include "config.hpp"
 #include "db/database.hpp"
@@ -74,7 +74,8 @@ TEST_CASE("a charge whose answers are all lost is not charged again: the buyer's
     for (auto& s : stub.seen()) CHECK(s.idempotency_key == shop.order_id + "-1");
 }
 
-TEST_CASE("an unknown charge older than the provider's memory of keys is left to a person", "[payments][stripe][faults]") {
+TEST_CASE("an unknown charge older than the provider's memory of keys is left to a person",
+          "[payments][stripe][faults]") {
     test::StripeStub stub;
     test::TestServer app(with_stripe(stub));
     Shop shop{app};
@@ -199,7 +200,8 @@ TEST_CASE("a refund the provider refuses for good is listed for a person, not re
     CHECK(paid.status == 400);
     stub.answer_after(std::chrono::milliseconds(0));
     app.wait_idle();
-    for (int i = 0; i < 500 && test::query_text(shop.payments(), "SELECT refund_status FROM payments") != "refused"; ++i)
+    for (int i = 0; i < 500 && test::query_text(shop.payments(), "SELECT refund_status FROM payments") != "refused";
+         ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     CHECK(test::query_text(shop.payments(), "SELECT refund_status FROM payments") == "refused");
     CHECK(stub.refunds() == 0);

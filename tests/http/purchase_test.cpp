@@ -1,25 +1,25 @@
-#include <boost/json.hpp>
-#include <catch2/catch.hpp>
-
 #include <atomic>
 #include <barrier>
 #include <condition_variable>
 #include <thread>
 
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
 #include "expiration/expiration_module.hpp"
+#include "http/router.hpp"
 #include "orders/orders_module.hpp"
 #include "payments/payment_provider.hpp"
 #include "payments/payments_module.hpp"
-#include "http/router.hpp"
 #include "support/db_query.hpp"
 #include "support/gated_provider.hpp"
 #include "support/http_client.hpp"
 #include "support/recording_bus.hpp"
 #include "support/shop.hpp"
 #include "support/test_server.hpp"
+#include "ticketd/events/all.hpp"
 #include "tickets/tickets_module.hpp"
 #include "util/clock.hpp"
-#include "ticketd/events/all.hpp"
 
 using namespace ticketd;
 namespace json = boost::json;
@@ -52,10 +52,9 @@ using test::GatedProvider;
 AppOptions with_provider(std::shared_ptr<GatedProvider::Gate> gate) {
     auto o = test::TestServer::default_options();
     o.builtin_modules = false;
-    o.extra_modules = {tickets::make_module, orders::make_module, expiration::make_module,
-                       [gate](const ModuleContext& ctx) {
-                           return payments::make_module(ctx, std::make_unique<GatedProvider>(gate));
-                       }};
+    o.extra_modules = {
+        tickets::make_module, orders::make_module, expiration::make_module,
+        [gate](const ModuleContext& ctx) { return payments::make_module(ctx, std::make_unique<GatedProvider>(gate)); }};
     return o;
 }
 
@@ -118,8 +117,9 @@ TEST_CASE("payment routes refuse what the API says they refuse", "[payments]") {
     CHECK(pay(anonymous, order_id).status == 401);
     auto both = buyer->post("/api/payments", "{}");
     CHECK(both.status == 400);
-    CHECK(both.body ==
-          R"({"errors":[{"message":"Token must be provided","field":"token"},{"message":"OrderId must be provided","field":"orderId"}]})");
+    CHECK(
+        both.body ==
+        R"({"errors":[{"message":"Token must be provided","field":"token"},{"message":"OrderId must be provided","field":"orderId"}]})");
     CHECK(pay(*buyer, "no-such-order").status == 404);
     CHECK(pay(*stranger, order_id).status == 401);
     auto declined = pay(*buyer, order_id, "tok_chargeDeclined");
@@ -157,8 +157,10 @@ TEST_CASE("paying twice at the same instant charges once", "[payments]") {
         threads.emplace_back([&, i] {
             start.arrive_and_wait();
             auto res = pay(*clients[i], order_id);
-            if (res.status == 201) ++created;
-            else if (res.status == 400 && message(res) == "Order has already been paid") ++already;
+            if (res.status == 201)
+                ++created;
+            else if (res.status == 400 && message(res) == "Order has already been paid")
+                ++already;
         });
     {
         // Let the one charge through once the others have been refused.
@@ -199,7 +201,8 @@ TEST_CASE("an unpaid reservation expires and the ticket is listed again", "[expi
     CHECK(message(pay(*buyer, order_id)) == "Cannot pay for an cancelled order");
     auto again = other->post("/api/orders", R"({"ticketId":")" + ticket_id + R"("})");
     CHECK(again.status == 201);
-    CHECK(test::query_int(app.app().database("bus"), "SELECT count(*) FROM events WHERE subject = 'expiration:complete'") == 1);
+    CHECK(test::query_int(app.app().database("bus"),
+                          "SELECT count(*) FROM events WHERE subject = 'expiration:complete'") == 1);
 }
 
 TEST_CASE("with a real two-second window an unpaid order is cancelled on time", "[expiration][slow]") {
@@ -228,7 +231,8 @@ TEST_CASE("a reservation due while the server was down expires when it starts ag
     {
         auto options = test::TestServer::default_options();
         options.clock = &clock;
-        test::TestServer app(dir.path(), [](Config& c) { c.reservation_window_seconds = 60; }, options);
+        test::TestServer app(
+            dir.path(), [](Config& c) { c.reservation_window_seconds = 60; }, options);
         auto seller = test::as_user(app, "seller");
         auto buyer = test::as_user(app, "buyer");
         order_id = reserve(app, *buyer, sell(app, *seller));
@@ -236,7 +240,8 @@ TEST_CASE("a reservation due while the server was down expires when it starts ag
     clock.advance(std::chrono::minutes(5));  // while it was down
     auto options = test::TestServer::default_options();
     options.clock = &clock;
-    test::TestServer app(dir.path(), [](Config& c) { c.reservation_window_seconds = 60; }, options);
+    test::TestServer app(
+        dir.path(), [](Config& c) { c.reservation_window_seconds = 60; }, options);
     auto buyer = test::as_user(app, "buyer");
     app.wait_idle();
     CHECK(status_of(*buyer, order_id) == "cancelled");
@@ -296,5 +301,6 @@ TEST_CASE("a charge that lands after the reservation expired is refunded", "[pay
     CHECK(test::query_text(payments, "SELECT refund_id FROM payments") == "re_gated");
     CHECK(test::query_text(app.app().database("orders"), "SELECT refund_id FROM orders") == "re_gated");
     CHECK(status_of(poll, order_id) == "cancelled");
-    CHECK(test::query_int(app.app().database("bus"), "SELECT count(*) FROM events WHERE subject = 'payment:refunded'") == 1);
+    CHECK(test::query_int(app.app().database("bus"),
+                          "SELECT count(*) FROM events WHERE subject = 'payment:refunded'") == 1);
 }

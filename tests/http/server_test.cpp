@@ -1,12 +1,13 @@
-#include <boost/json.hpp>
-#include <catch2/catch.hpp>
+#include "http/server.hpp"
 
 #include <mutex>
 #include <optional>
 #include <thread>
 
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
 #include "http/router.hpp"
-#include "http/server.hpp"
 #include "support/http_client.hpp"
 #include "support/probe_module.hpp"
 #include "support/test_server.hpp"
@@ -88,7 +89,8 @@ TEST_CASE("a server whose port is taken fails to start, naming the address, and 
     config.port = running.port();
     {
         App app(config, probe_only());
-        REQUIRE_THROWS_WITH(app.start(), Catch::Contains("cannot listen on 127.0.0.1:" + std::to_string(running.port())));
+        REQUIRE_THROWS_WITH(app.start(),
+                            Catch::Contains("cannot listen on 127.0.0.1:" + std::to_string(running.port())));
     }  // destroying it after the failed start must not touch closed databases
     // Its data directory is usable at once by a server on a free port.
     test::TestServer later(dir.path(), {}, probe_only());
@@ -126,11 +128,11 @@ TEST_CASE("unknown paths, wrong methods and server errors keep the error shape",
 
 TEST_CASE("malformed requests get a 400 and change nothing", "[http]") {
     test::TestServer app({}, probe_only());
-    for (std::string raw : {std::string("GARBAGE\r\n\r\n"),
-                            std::string("GET /healthz HTTP/9.9\r\n\r\n"),
-                            std::string("POST /test/probe HTTP/1.1\r\nContent-Length: -5\r\n\r\n"),
-                            std::string("POST /test/probe HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"),
-                            std::string("GET /\x01 HTTP/1.1\r\n\r\n")}) {
+    for (std::string raw :
+         {std::string("GARBAGE\r\n\r\n"), std::string("GET /healthz HTTP/9.9\r\n\r\n"),
+          std::string("POST /test/probe HTTP/1.1\r\nContent-Length: -5\r\n\r\n"),
+          std::string("POST /test/probe HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"),
+          std::string("GET /\x01 HTTP/1.1\r\n\r\n")}) {
         test::HttpClient client(app.port());
         client.send_raw(raw);
         auto res = client.read_response(std::chrono::seconds(5));
@@ -145,8 +147,9 @@ TEST_CASE("malformed requests get a 400 and change nothing", "[http]") {
 TEST_CASE("pipelined requests on one connection are answered in order", "[http]") {
     test::TestServer app({}, probe_only());
     test::HttpClient client(app.port());
-    client.send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /api/nope HTTP/1.1\r\nHost: x\r\n\r\n"
-                    "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
+    client.send_raw(
+        "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /api/nope HTTP/1.1\r\nHost: x\r\n\r\n"
+        "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
     auto a = client.read_response();
     auto b = client.read_response();
     auto c = client.read_response();

@@ -1,8 +1,8 @@
-#include <boost/json.hpp>
-#include <catch2/catch.hpp>
-
 #include <future>
 #include <mutex>
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
 
 #include "http/message.hpp"
 #include "http/router.hpp"
@@ -101,7 +101,8 @@ TEST_CASE("the stripe client classifies Stripe's refusals: the buyer's, ours, an
     CHECK(ours.message.find("Invalid API Key") != std::string::npos);  // for the log
 
     // The same key with other parameters: Stripe cannot say what the first request did.
-    CHECK(call_charge(*stripe, {100, "usd", "tok_visa", "d", "o7-1"}).kind == payments::ProviderResult::Kind::succeeded);
+    CHECK(call_charge(*stripe, {100, "usd", "tok_visa", "d", "o7-1"}).kind ==
+          payments::ProviderResult::Kind::succeeded);
     auto mismatch = call_charge(*stripe, {999, "usd", "tok_visa", "d", "o7-1"});
     CHECK(mismatch.kind == payments::ProviderResult::Kind::unknown);
     CHECK(stub.charges().size() == 1);

@@ -1,11 +1,11 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include "orders/orders_module.hpp"
 #include "support/db_query.hpp"
 #include "support/http_client.hpp"
 #include "support/recording_bus.hpp"
 #include "support/test_server.hpp"
-#include "orders/orders_module.hpp"
 #include "ticketd/events/ticket_events.hpp"
 
 using namespace ticketd;
@@ -146,7 +146,8 @@ TEST_CASE("only the owner edits a ticket, and each edit raises the version by on
     // The orders replica followed every version.
     CHECK(test::query_int(app.app().database("orders"), "SELECT version FROM tickets") == 2);
     CHECK(test::query_int(app.app().database("orders"), "SELECT price_cents FROM tickets") == 1600);
-    CHECK(test::query_int(app.app().database("bus"), "SELECT count(*) FROM events WHERE subject = 'ticket:updated'") == 2);
+    CHECK(test::query_int(app.app().database("bus"), "SELECT count(*) FROM events WHERE subject = 'ticket:updated'") ==
+          2);
 }
 
 TEST_CASE("ticket updates apply in version order whatever order they arrive in", "[tickets][orders]") {

@@ -22,8 +22,8 @@ namespace {
 //   'W' offset size_before length old_length old_bytes...  a write of `length` bytes at `offset`
 //   'T' new_size size_before 0 old_length old_bytes...     a truncate (old_bytes: what it cut off)
 // each field an int64 but the tag. A fresh process starts its journals empty: the harness applies
-// and removes them after every kill, so what a file holds when a process opens it is on disk. A record is appended with one write() call; a torn last
-// record (the process died inside that call) is ignored: its change never happened.
+// and removes them after every kill, so what a file holds when a process opens it is on disk. A record is appended with
+// one write() call; a torn last record (the process died inside that call) is ignored: its change never happened.
 constexpr char magic[4] = {'U', 'N', 'D', 'O'};
 
 struct Journal {
@@ -272,9 +272,9 @@ PowerCutReport apply_power_cut(const std::filesystem::path& dir, std::mt19937& r
                 // prefix; the first lost one may be torn.
                 std::size_t keep = 0;
                 switch (worst ? 0 : rng() % 3) {
-                case 0: keep = 0; break;
-                case 1: keep = records.size(); break;
-                default: keep = rng() % (records.size() + 1); break;
+                    case 0: keep = 0; break;
+                    case 1: keep = records.size(); break;
+                    default: keep = rng() % (records.size() + 1); break;
                 }
                 bool tear = !worst && keep < records.size() && rng() % 2 == 0;
                 int fd = ::open(target.c_str(), O_RDWR);
@@ -283,7 +283,7 @@ PowerCutReport apply_power_cut(const std::filesystem::path& dir, std::mt19937& r
                     const Record& r = records[i];
                     ++report.undone;
                     std::int64_t from = r.a;  // where the old bytes go back
-                    std::int64_t skip = 0;                         // bytes of the write kept
+                    std::int64_t skip = 0;    // bytes of the write kept
                     std::int64_t size_after_undo = r.size_before;
                     if (tear && i == keep && r.tag == 'W') {
                         // The first sectors of this write made it to disk, the rest did not.
@@ -294,7 +294,8 @@ PowerCutReport apply_power_cut(const std::filesystem::path& dir, std::mt19937& r
                         ++report.torn;
                         struct stat st {};
                         ::fstat(fd, &st);
-                        size_after_undo = std::max<std::int64_t>(r.size_before, std::min<std::int64_t>(st.st_size, r.a + skip));
+                        size_after_undo =
+                            std::max<std::int64_t>(r.size_before, std::min<std::int64_t>(st.st_size, r.a + skip));
                     }
                     if (r.tag == 'T' || static_cast<std::int64_t>(r.old.size()) > skip) {
                         auto n = static_cast<std::int64_t>(r.old.size()) - skip;

@@ -19,10 +19,10 @@ namespace ticketd::test {
 void install_undo_vfs();
 
 struct PowerCutReport {
-    int files = 0;             // files with writes since their last sync
-    std::int64_t writes = 0;   // such writes
-    std::int64_t undone = 0;   // of which the cut took back (a torn one counts)
-    int torn = 0;              // writes kept only up to a sector boundary
+    int files = 0;            // files with writes since their last sync
+    std::int64_t writes = 0;  // such writes
+    std::int64_t undone = 0;  // of which the cut took back (a torn one counts)
+    int torn = 0;             // writes kept only up to a sector boundary
 };
 
 // Applies every undo journal in `dir` (not recursively) and removes it, and removes the -shm

@@ -36,7 +36,10 @@ std::uint16_t pick_stable_port() {
 
 ChildServer::ChildServer(std::string binary, std::string data_dir, std::vector<std::string> args,
                          std::vector<std::pair<std::string, std::string>> env)
-    : binary_(std::move(binary)), data_dir_(std::move(data_dir)), args_(std::move(args)), env_(std::move(env)),
+    : binary_(std::move(binary)),
+      data_dir_(std::move(data_dir)),
+      args_(std::move(args)),
+      env_(std::move(env)),
       port_(pick_stable_port()) {}
 
 ChildServer::~ChildServer() {
@@ -52,9 +55,9 @@ std::string ChildServer::log_tail() const {
 }
 
 void ChildServer::start() {
-    std::vector<std::string> argv = {binary_, "--port", std::to_string(port_), "--host", "127.0.0.1",
-                                     "--data-dir", data_dir_, "--access-log", "false", "--threads", "2",
-                                     "--metrics-listen", "127.0.0.1:0"};
+    std::vector<std::string> argv = {binary_,      "--port",           std::to_string(port_), "--host", "127.0.0.1",
+                                     "--data-dir", data_dir_,          "--access-log",        "false",  "--threads",
+                                     "2",          "--metrics-listen", "127.0.0.1:0"};
     argv.insert(argv.end(), args_.begin(), args_.end());
     std::string log = data_dir_ + "/server.log";
     pid_ = fork();

@@ -89,8 +89,8 @@ bool HttpClient::closed_by_server(std::chrono::milliseconds timeout) {
     char buf[4096];
     while (std::chrono::steady_clock::now() < deadline) {
         pollfd p{fd_, POLLIN, 0};
-        int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        deadline - std::chrono::steady_clock::now()).count());
+        int left = static_cast<int>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
         if (::poll(&p, 1, std::max(left, 1)) <= 0) continue;
         ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
         if (n <= 0) {
@@ -107,8 +107,9 @@ std::optional<HttpResponse> HttpClient::read_response(std::chrono::milliseconds 
     auto fill = [&]() -> bool {
         char buf[16384];
         while (true) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            deadline - std::chrono::steady_clock::now()).count();
+            auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())
+                    .count();
             if (left <= 0) return false;
             pollfd p{fd_, POLLIN, 0};
             if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
@@ -162,11 +163,9 @@ std::optional<HttpResponse> HttpClient::read_response(std::chrono::milliseconds 
     return res;
 }
 
-HttpResponse HttpClient::request(const std::string& method, const std::string& target,
-                                 const std::string& body,
+HttpResponse HttpClient::request(const std::string& method, const std::string& target, const std::string& body,
                                  const std::vector<std::pair<std::string, std::string>>& extra) {
-    std::string req = method + " " + target + " HTTP/1.1\r\nHost: " + host_ + ":" +
-                      std::to_string(port_) + "\r\n";
+    std::string req = method + " " + target + " HTTP/1.1\r\nHost: " + host_ + ":" + std::to_string(port_) + "\r\n";
     bool has_type = false;
     for (const auto& [k, v] : extra) {
         req += k + ": " + v + "\r\n";

@@ -31,8 +31,7 @@ public:
     HttpResponse del(const std::string& target) { return request("DELETE", target); }
     // Sends a request with a JSON body (when body is non-empty) plus any extra headers, and the
     // session cookie when one was set. Reconnects if the server closed the connection.
-    HttpResponse request(const std::string& method, const std::string& target,
-                         const std::string& body = {},
+    HttpResponse request(const std::string& method, const std::string& target, const std::string& body = {},
                          const std::vector<std::pair<std::string, std::string>>& extra = {});
 
     // The value of the session cookie the server last set ("" after it cleared it).

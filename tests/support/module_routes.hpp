@@ -35,7 +35,7 @@ struct PendingResponse {
 };
 
 inline std::shared_ptr<PendingResponse> post(const http::Router& router, const std::string& user_id,
-                                      const std::string& path, std::string body) {
+                                             const std::string& path, std::string body) {
     http::Request req;
     req.method = "POST";
     req.target = req.path = path;
@@ -51,11 +51,11 @@ inline std::shared_ptr<PendingResponse> post(const http::Router& router, const s
     return pending;
 }
 inline std::shared_ptr<PendingResponse> post_payment(const http::Router& router, const std::string& user_id,
-                                              const std::string& order_id) {
+                                                     const std::string& order_id) {
     return post(router, user_id, "/api/payments", R"({"token":"tok_visa","orderId":")" + order_id + R"("})");
 }
 inline std::shared_ptr<PendingResponse> post_order(const http::Router& router, const std::string& user_id,
-                                            const std::string& ticket_id) {
+                                                   const std::string& ticket_id) {
     return post(router, user_id, "/api/orders", R"({"ticketId":")" + ticket_id + R"("})");
 }
 

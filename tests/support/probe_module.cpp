@@ -1,11 +1,11 @@
 #include "support/probe_module.hpp"
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Column.h>
-#include <SQLiteCpp/Statement.h>
-
-#include <boost/json.hpp>
 #include <stdexcept>
+
+#include <SQLiteCpp/Column.h>
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <boost/json.hpp>
 
 #include "bus/bus.hpp"
 #include "db/database.hpp"
@@ -45,9 +45,8 @@ public:
             while (q.executeStep()) titles.push_back(boost::json::string(q.getColumn(0).getString()));
             return http::json(200, titles);
         });
-        router.get("/test/boom", [](const http::Request&) -> http::Response {
-            throw std::runtime_error("secret internal detail");
-        });
+        router.get("/test/boom",
+                   [](const http::Request&) -> http::Response { throw std::runtime_error("secret internal detail"); });
     }
 
     void add_listeners(bus::Bus& bus) override {

@@ -32,8 +32,8 @@ public:
     bus::Outcome deliver(const std::string& name, const E& event, const std::string& event_id) {
         return deliver_raw(name, std::string(E::subject), events::encode(event), event_id);
     }
-    bus::Outcome deliver_raw(const std::string& name, const std::string& subject,
-                             const std::string& payload, const std::string& event_id);
+    bus::Outcome deliver_raw(const std::string& name, const std::string& subject, const std::string& payload,
+                             const std::string& event_id);
 
     // The try that deliver() reports to handlers (LocalBus parks after the last one).
     int attempt = 1;
@@ -44,8 +44,7 @@ public:
 
 protected:
     void outbox_committed(db::Database&) override {}
-    void subscribe_raw(std::string name, std::string subject, db::Database& db,
-                       bus::RawHandler handler) override;
+    void subscribe_raw(std::string name, std::string subject, db::Database& db, bus::RawHandler handler) override;
 
 private:
     struct Sub {

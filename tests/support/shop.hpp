@@ -1,9 +1,9 @@
 #pragma once
 // The steps of a purchase as a buyer and a seller take them over HTTP, for tests.
+#include <string>
+
 #include <boost/json/parse.hpp>
 #include <catch2/catch.hpp>
-
-#include <string>
 
 #include "support/http_client.hpp"
 #include "support/test_server.hpp"

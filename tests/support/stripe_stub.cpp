@@ -90,8 +90,7 @@ StripeStub::Answer StripeStub::act(const Seen& s) {
     if (!script_.empty()) {
         int status = script_.front();
         script_.erase(script_.begin());
-        if (status == 402)
-            return {402, error_body("card_error", "card_declined", "Your card was declined.")};
+        if (status == 402) return {402, error_body("card_error", "card_declined", "Your card was declined.")};
         return {status, error_body("api_error", "", "Something went wrong on Stripe's end.")};
     }
     Answer answer;
@@ -118,8 +117,8 @@ StripeStub::Answer StripeStub::charge(const std::map<std::string, std::string>& 
     if (source == "tok_chargeDeclined")
         return {402, error_body("card_error", "card_declined", "Your card was declined.")};
     if (source != "tok_visa")
-        return {400, error_body("invalid_request_error", "resource_missing", "No such token: '" + source + "'",
-                                "source")};
+        return {400,
+                error_body("invalid_request_error", "resource_missing", "No such token: '" + source + "'", "source")};
     Charge c{"ch_stub_" + std::to_string(charges_.size() + 1), key,
              form.count("description") ? form.at("description") : "",
              form.count("amount") ? std::stoll(form.at("amount")) : 0, false};

@@ -1,3 +1,6 @@
+#include <condition_variable>
+#include <mutex>
+
 #include <catch2/catch.hpp>
 
 #include "auth/credentials.hpp"
@@ -5,9 +8,6 @@
 #include "auth/sign_in_throttle.hpp"
 #include "util/clock.hpp"
 #include "util/worker_pool.hpp"
-
-#include <condition_variable>
-#include <mutex>
 
 using namespace ticketd;
 
@@ -32,8 +32,8 @@ TEST_CASE("hashes with other parameters still verify, so parameters can be raise
 
 TEST_CASE("emails are trimmed, lower-cased and checked", "[auth]") {
     CHECK(auth::normalize_email("  Jo.Smith+tix@Mail.Example.ORG ") == "jo.smith+tix@mail.example.org");
-    for (auto bad : {"", "plain", "a@b", "a@b.c1", "a..b@c.com", ".a@c.com", "a@c..com", "a@c_d.com",
-                     "ä@x.com", "a@x.com@y.com"})
+    for (auto bad :
+         {"", "plain", "a@b", "a@b.c1", "a..b@c.com", ".a@c.com", "a@c..com", "a@c_d.com", "ä@x.com", "a@x.com@y.com"})
         CHECK(!auth::normalize_email(bad));
     CHECK(!auth::normalize_email(std::string(250, 'a') + "@x.com"));
 }

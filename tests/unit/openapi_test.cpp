@@ -1,9 +1,9 @@
-#include <catch2/catch.hpp>
-
 #include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
+
+#include <catch2/catch.hpp>
 
 #include "app/app.hpp"
 #include "http/router.hpp"
@@ -25,7 +25,8 @@ std::set<std::pair<std::string, std::string>> spec_operations() {
     while (std::getline(file, line)) {
         if (line == "paths:") in_paths = true;
         if (!in_paths) continue;
-        if (std::regex_match(line, m, path_re)) path = m[1];
+        if (std::regex_match(line, m, path_re))
+            path = m[1];
         else if (std::regex_search(line, m, method_re)) {
             std::string method = m[1];
             for (auto& c : method) c = static_cast<char>(std::toupper(c));

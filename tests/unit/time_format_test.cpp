@@ -1,9 +1,9 @@
 #include "util/time_format.hpp"
 
-#include <catch2/catch.hpp>
-
 #include <chrono>
 #include <thread>
+
+#include <catch2/catch.hpp>
 
 #include "util/ids.hpp"
 
@@ -35,8 +35,9 @@ TEST_CASE("time-ordered ids are 32 hex characters and sort by when they were mad
     CHECK(first < second);
     // The first 12 characters are the unix time in milliseconds.
     auto ms = std::stoll(second.substr(0, 12), nullptr, 16);
-    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::system_clock::now().time_since_epoch()).count();
+    auto now =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     CHECK(now - ms >= 0);
     CHECK(now - ms < 1000);
     CHECK(ticketd::util::time_ordered_id() != ticketd::util::time_ordered_id());

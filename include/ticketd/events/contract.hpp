@@ -1,7 +1,8 @@
 #pragma once
-#include <boost/json/fwd.hpp>
 #include <string>
 #include <string_view>
+
+#include <boost/json/fwd.hpp>
 
 namespace ticketd::events {
 

@@ -12,7 +12,8 @@ struct ExpirationComplete {
     std::string order_id;  // wire: "orderId"
 };
 
-template <> inline constexpr bool is_contract<ExpirationComplete> = true;
+template <>
+inline constexpr bool is_contract<ExpirationComplete> = true;
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value&, const ExpirationComplete&);
 ExpirationComplete tag_invoke(boost::json::value_to_tag<ExpirationComplete>, const boost::json::value&);

@@ -46,9 +46,12 @@ struct OrderCompleted {
     Ticket ticket;
 };
 
-template <> inline constexpr bool is_contract<OrderCreated> = true;
-template <> inline constexpr bool is_contract<OrderCancelled> = true;
-template <> inline constexpr bool is_contract<OrderCompleted> = true;
+template <>
+inline constexpr bool is_contract<OrderCreated> = true;
+template <>
+inline constexpr bool is_contract<OrderCancelled> = true;
+template <>
+inline constexpr bool is_contract<OrderCompleted> = true;
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value&, const OrderCreated&);
 OrderCreated tag_invoke(boost::json::value_to_tag<OrderCreated>, const boost::json::value&);

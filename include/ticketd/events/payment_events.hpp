@@ -22,8 +22,10 @@ struct PaymentRefunded {
     std::string refund_id;  // the provider's refund id; wire: "refundId"
 };
 
-template <> inline constexpr bool is_contract<PaymentCreated> = true;
-template <> inline constexpr bool is_contract<PaymentRefunded> = true;
+template <>
+inline constexpr bool is_contract<PaymentCreated> = true;
+template <>
+inline constexpr bool is_contract<PaymentRefunded> = true;
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value&, const PaymentCreated&);
 PaymentCreated tag_invoke(boost::json::value_to_tag<PaymentCreated>, const boost::json::value&);

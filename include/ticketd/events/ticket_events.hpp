@@ -29,8 +29,10 @@ struct TicketUpdated {
     std::optional<std::string> order_id;  // wire: "orderId", absent while the ticket is free
 };
 
-template <> inline constexpr bool is_contract<TicketCreated> = true;
-template <> inline constexpr bool is_contract<TicketUpdated> = true;
+template <>
+inline constexpr bool is_contract<TicketCreated> = true;
+template <>
+inline constexpr bool is_contract<TicketUpdated> = true;
 
 // Defined in src/events/: camelCase keys, unknown keys ignored, optional keys optional.
 // Decoding throws std::invalid_argument naming the missing or mistyped key.

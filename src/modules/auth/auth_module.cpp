@@ -2,12 +2,12 @@
 
 #include <boost/json/object.hpp>
 
+#include "credentials.hpp"
 #include "db/database.hpp"
 #include "http/api_error.hpp"
 #include "http/json_body.hpp"
 #include "http/router.hpp"
 #include "http/session.hpp"
-#include "credentials.hpp"
 #include "password.hpp"
 #include "sign_in_throttle.hpp"
 #include "user_store.hpp"
@@ -144,8 +144,8 @@ private:
             try {
                 auto user = find_user(input.email);
                 // An unknown email costs one scrypt too, so timing does not tell who has an account.
-                bool ok = verify_password(input.password, user ? user->password_hash : decoy_hash()) &&
-                          user.has_value();
+                bool ok =
+                    verify_password(input.password, user ? user->password_hash : decoy_hash()) && user.has_value();
                 if (!ok) {  // the slot taken above stays counted as the failure
                     log::info("sign-in failed", {{"request_id", request_id}});
                     throw http::ApiError::bad_request("Invalid credentials");

@@ -5,9 +5,7 @@
 namespace ticketd::auth {
 namespace {
 
-bool is_alnum(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
+bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
 bool valid_local(std::string_view local) {
     if (local.empty() || local.size() > 64 || local.front() == '.' || local.back() == '.') return false;
@@ -51,8 +49,7 @@ std::optional<std::string> normalize_email(std::string_view raw) {
     if (email.size() > 254) return std::nullopt;
     auto at = email.find('@');
     if (at == std::string::npos || email.find('@', at + 1) != std::string::npos) return std::nullopt;
-    if (!valid_local(std::string_view(email).substr(0, at)) ||
-        !valid_domain(std::string_view(email).substr(at + 1)))
+    if (!valid_local(std::string_view(email).substr(0, at)) || !valid_domain(std::string_view(email).substr(at + 1)))
         return std::nullopt;
     return email;
 }

@@ -1,11 +1,11 @@
 #include "password.hpp"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-
 #include <charconv>
 #include <stdexcept>
 #include <vector>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "util/base64.hpp"
 #include "util/ids.hpp"
@@ -13,13 +13,12 @@
 namespace ticketd::auth {
 namespace {
 
-std::string scrypt(std::string_view password, std::string_view salt, unsigned long n,
-                   unsigned long r, unsigned long p, std::size_t key_length) {
+std::string scrypt(std::string_view password, std::string_view salt, unsigned long n, unsigned long r, unsigned long p,
+                   std::size_t key_length) {
     std::string key(key_length, '\0');
     std::uint64_t maxmem = 128ull * n * r * (p + 1) + (1u << 20);
-    if (EVP_PBE_scrypt(password.data(), password.size(),
-                       reinterpret_cast<const unsigned char*>(salt.data()), salt.size(), n, r, p,
-                       maxmem, reinterpret_cast<unsigned char*>(key.data()), key.size()) != 1)
+    if (EVP_PBE_scrypt(password.data(), password.size(), reinterpret_cast<const unsigned char*>(salt.data()),
+                       salt.size(), n, r, p, maxmem, reinterpret_cast<unsigned char*>(key.data()), key.size()) != 1)
         throw std::runtime_error("scrypt failed");
     return key;
 }
@@ -44,8 +43,8 @@ bool parse_ulong(std::string_view s, unsigned long& out) {
 std::string hash_password(std::string_view password, const ScryptParams& params) {
     std::string salt = util::random_bytes(params.salt_length);
     std::string key = scrypt(password, salt, params.n, params.r, params.p, params.key_length);
-    return "scrypt$" + std::to_string(params.n) + "$" + std::to_string(params.r) + "$" +
-           std::to_string(params.p) + "$" + util::base64_encode(salt) + "$" + util::base64_encode(key);
+    return "scrypt$" + std::to_string(params.n) + "$" + std::to_string(params.r) + "$" + std::to_string(params.p) +
+           "$" + util::base64_encode(salt) + "$" + util::base64_encode(key);
 }
 
 bool verify_password(std::string_view password, std::string_view stored) {

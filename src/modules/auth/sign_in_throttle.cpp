@@ -58,8 +58,7 @@ SignInThrottle::SignInThrottle(const util::Clock& clock, ThrottleLimits limits)
       by_address_(limits.window, limits.max_keys),
       signups_(limits.window, limits.max_keys) {}
 
-std::optional<SignInThrottle::Slot> SignInThrottle::begin_sign_in(const std::string& email,
-                                                                  const std::string& address,
+std::optional<SignInThrottle::Slot> SignInThrottle::begin_sign_in(const std::string& email, const std::string& address,
                                                                   std::int64_t& retry_after) {
     std::lock_guard lock(mutex_);
     auto now = clock_.now();

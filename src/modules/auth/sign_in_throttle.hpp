@@ -22,10 +22,10 @@ namespace ticketd::auth {
 
 struct ThrottleLimits {
     int per_email_and_address = 10;
-    int per_address = 50;            // higher: many people can share one address (NAT, offices)
+    int per_address = 50;  // higher: many people can share one address (NAT, offices)
     int signups_per_address = 30;
     std::chrono::seconds window{15 * 60};
-    std::size_t max_keys = 100000;   // per counter: the keys idle longest are forgotten first
+    std::size_t max_keys = 100000;  // per counter: the keys idle longest are forgotten first
 };
 
 // Events per key in a sliding window, with a bound on the number of keys (they come from
@@ -55,8 +55,7 @@ public:
         util::TimePoint at;
     };
     // The slot, or nullopt with `retry_after` set to the seconds until a try is allowed.
-    std::optional<Slot> begin_sign_in(const std::string& email, const std::string& address,
-                                      std::int64_t& retry_after);
+    std::optional<Slot> begin_sign_in(const std::string& email, const std::string& address, std::int64_t& retry_after);
     // The password was right: the slot is given back and the email's count from that address
     // cleared. (A wrong one keeps the slot: nothing to call.)
     void succeeded(const Slot& slot);

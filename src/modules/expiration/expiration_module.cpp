@@ -22,10 +22,7 @@ constexpr int fire_batch = 500;
 class ExpirationModule final : public Module {
 public:
     explicit ExpirationModule(const ModuleContext& ctx)
-        : db_(ctx.open_database("expiration")),
-          bus_(ctx.bus),
-          clock_(ctx.clock),
-          timer_(ctx.make_timer()) {
+        : db_(ctx.open_database("expiration")), bus_(ctx.bus), clock_(ctx.clock), timer_(ctx.make_timer()) {
         // A test moving the clock is like time passing: what is due fires at once, on the
         // test's thread, so that the test waits for the bus rather than for a timer.
         clock_.on_jump([this, alive = alive_] {
@@ -40,11 +37,14 @@ public:
 
     void add_listeners(bus::Bus& bus) override {
         bus.publishes<events::ExpirationComplete>("expiration");
-        bus.subscribe<events::OrderCreated>("expiration.order-created", *db_,
+        bus.subscribe<events::OrderCreated>(
+            "expiration.order-created", *db_,
             [this](db::WriteTx& tx, const events::OrderCreated& e) { return on_order_created(tx, e); });
-        bus.subscribe<events::OrderCancelled>("expiration.order-cancelled", *db_,
+        bus.subscribe<events::OrderCancelled>(
+            "expiration.order-cancelled", *db_,
             [this](db::WriteTx& tx, const events::OrderCancelled& e) { return drop_job(tx, e.id); });
-        bus.subscribe<events::OrderCompleted>("expiration.order-completed", *db_,
+        bus.subscribe<events::OrderCompleted>(
+            "expiration.order-completed", *db_,
             [this](db::WriteTx& tx, const events::OrderCompleted& e) { return drop_job(tx, e.id); });
     }
 
@@ -162,8 +162,6 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Module> make_module(const ModuleContext& ctx) {
-    return std::make_unique<ExpirationModule>(ctx);
-}
+std::unique_ptr<Module> make_module(const ModuleContext& ctx) { return std::make_unique<ExpirationModule>(ctx); }
 
 }  // namespace ticketd::expiration

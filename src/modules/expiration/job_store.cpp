@@ -15,7 +15,8 @@ void JobStore::remove(db::WriteTx& tx, const std::string& order_id) {
 }
 
 std::vector<std::string> JobStore::due(db::WriteTx& tx, std::int64_t now_ms, int limit) {
-    auto& q = db::query(tx, "SELECT order_id FROM jobs WHERE expires_at <= ? ORDER BY expires_at LIMIT ?", now_ms, limit);
+    auto& q =
+        db::query(tx, "SELECT order_id FROM jobs WHERE expires_at <= ? ORDER BY expires_at LIMIT ?", now_ms, limit);
     std::vector<std::string> out;
     while (q.executeStep()) out.push_back(q.getColumn(0).getString());
     return out;

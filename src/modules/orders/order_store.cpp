@@ -39,7 +39,8 @@ std::optional<TicketReplica> find_ticket_in(Tx& tx, const std::string& id) {
 // A SELECT of the columns read_order() reads, in its order, then `rest`.
 std::string select_orders(std::string_view rest) {
     return "SELECT id, user_id, status, expires_at, ticket_id, ticket_title, price_cents, ticket_version,"
-           " version, payment_id, stripe_id, refund_id FROM orders " + std::string(rest);
+           " version, payment_id, stripe_id, refund_id FROM orders " +
+           std::string(rest);
 }
 
 Order read_order(SQLite::Statement& q) {
@@ -69,10 +70,10 @@ std::optional<Order> find_in(Tx& tx, const std::string& id) {
 
 std::string_view to_text(OrderStatus status) {
     switch (status) {
-    case OrderStatus::created: return "created";
-    case OrderStatus::cancelled: return "cancelled";
-    case OrderStatus::awaiting_payment: return "awaiting:payment";
-    case OrderStatus::complete: return "complete";
+        case OrderStatus::created: return "created";
+        case OrderStatus::cancelled: return "cancelled";
+        case OrderStatus::awaiting_payment: return "awaiting:payment";
+        case OrderStatus::complete: return "complete";
     }
     return "created";
 }
@@ -109,8 +110,10 @@ std::vector<Order> OrderStore::list_for_user(db::ReadLock& read, const std::stri
 
 bool OrderStore::has_active_order(db::ReadLock& read, const std::string& ticket_id) {
     // The WHERE matches orders_one_active_per_ticket, so this is one lookup in that index.
-    return db::query(read, "SELECT 1 FROM orders WHERE ticket_id = ? AND status IN ('created', 'awaiting:payment', 'complete')",
-                     ticket_id)
+    return db::query(
+               read,
+               "SELECT 1 FROM orders WHERE ticket_id = ? AND status IN ('created', 'awaiting:payment', 'complete')",
+               ticket_id)
         .executeStep();
 }
 

@@ -42,8 +42,8 @@ struct Order {
     OrderStatus status = OrderStatus::created;
     std::int64_t expires_at_ms = 0;
     std::string ticket_id;
-    std::string ticket_title;       // as the buyer saw it
-    std::int64_t price_cents = 0;   // what payment charges
+    std::string ticket_title;      // as the buyer saw it
+    std::int64_t price_cents = 0;  // what payment charges
     std::int64_t ticket_version = 0;
     std::int64_t version = 0;
     std::optional<std::string> payment_id = std::nullopt, stripe_id = std::nullopt, refund_id = std::nullopt;

@@ -84,17 +84,22 @@ public:
         bus.publishes<events::OrderCreated>("orders");
         bus.publishes<events::OrderCancelled>("orders");
         bus.publishes<events::OrderCompleted>("orders");
-        bus.subscribe<events::TicketCreated>("orders.ticket-created", *db_,
+        bus.subscribe<events::TicketCreated>(
+            "orders.ticket-created", *db_,
             [this](db::WriteTx& tx, const events::TicketCreated& e) { return on_ticket_created(tx, e); });
-        bus.subscribe<events::TicketUpdated>("orders.ticket-updated", *db_,
+        bus.subscribe<events::TicketUpdated>(
+            "orders.ticket-updated", *db_,
             [this](db::WriteTx& tx, const events::TicketUpdated& e, const bus::Envelope& env) {
                 return on_ticket_updated(tx, e, env);
             });
-        bus.subscribe<events::ExpirationComplete>("orders.expiration-complete", *db_,
+        bus.subscribe<events::ExpirationComplete>(
+            "orders.expiration-complete", *db_,
             [this](db::WriteTx& tx, const events::ExpirationComplete& e) { return on_expiration_complete(tx, e); });
-        bus.subscribe<events::PaymentCreated>("orders.payment-created", *db_,
+        bus.subscribe<events::PaymentCreated>(
+            "orders.payment-created", *db_,
             [this](db::WriteTx& tx, const events::PaymentCreated& e) { return on_payment_created(tx, e); });
-        bus.subscribe<events::PaymentRefunded>("orders.payment-refunded", *db_,
+        bus.subscribe<events::PaymentRefunded>(
+            "orders.payment-refunded", *db_,
             [this](db::WriteTx& tx, const events::PaymentRefunded& e) { return on_payment_refunded(tx, e); });
     }
 
@@ -110,8 +115,7 @@ private:
 
     // Answers `reply` with the new order; for a ticket not heard of yet, after waiting for it if
     // `may_wait` (it may have been listed a moment ago), else with 404.
-    void order_once_known(const std::string& user_id, const std::string& ticket_id, http::Reply reply,
-                          bool may_wait) {
+    void order_once_known(const std::string& user_id, const std::string& ticket_id, http::Reply reply, bool may_wait) {
         if (auto order = place_order(user_id, ticket_id)) return reply(http::json(201, to_json(*order)));
         if (!may_wait) throw http::ApiError::not_found();
         auto again = [this, user_id, ticket_id, reply](bool) {
@@ -121,7 +125,8 @@ private:
                 reply.fail(std::current_exception());
             }
         };
-        if (arrivals_.present_or_wait(ticket_id, [&] { return knows_ticket(ticket_id); }, again))
+        if (arrivals_.present_or_wait(
+                ticket_id, [&] { return knows_ticket(ticket_id); }, again))
             order_once_known(user_id, ticket_id, std::move(reply), false);
     }
 
@@ -150,13 +155,13 @@ private:
                     .version = 0};
         if (!store_.insert(tx, order, util::to_unix_ms(now)))  // the partial unique index refused it
             throw http::ApiError::bad_request("Ticket is already reserved");
-        bus_.publish(tx, events::OrderCreated{
-                             .id = order.id,
-                             .version = order.version,
-                             .status = std::string(to_text(order.status)),
-                             .user_id = order.user_id,
-                             .expires_at = util::format_rfc3339_ms(util::from_unix_ms(order.expires_at_ms)),
-                             .ticket = {.id = order.ticket_id, .price_cents = order.price_cents}});
+        bus_.publish(
+            tx, events::OrderCreated{.id = order.id,
+                                     .version = order.version,
+                                     .status = std::string(to_text(order.status)),
+                                     .user_id = order.user_id,
+                                     .expires_at = util::format_rfc3339_ms(util::from_unix_ms(order.expires_at_ms)),
+                                     .ticket = {.id = order.ticket_id, .price_cents = order.price_cents}});
         tx.commit();
         return order;
     }
@@ -176,7 +181,8 @@ private:
         order.status = OrderStatus::cancelled;
         order.version += 1;
         store_.update(tx, order, now_ms());
-        bus_.publish(tx, events::OrderCancelled{.id = order.id, .version = order.version, .ticket = {.id = order.ticket_id}});
+        bus_.publish(
+            tx, events::OrderCancelled{.id = order.id, .version = order.version, .ticket = {.id = order.ticket_id}});
     }
 
     bus::Outcome on_ticket_created(db::WriteTx& tx, const events::TicketCreated& e) {
@@ -207,10 +213,13 @@ private:
         if (!stored || e.version > stored->version + 1) {
             if (!env.last_attempt) return bus::Outcome::retry;
             log::warn("ticket update applied over a gap (an earlier event was parked)",
-                      {{"ticket_id", e.id}, {"version", std::to_string(e.version)},
+                      {{"ticket_id", e.id},
+                       {"version", std::to_string(e.version)},
                        {"had", stored ? std::to_string(stored->version) : std::string("none")}});
-            if (stored) store_.update_ticket(tx, replica);
-            else store_.insert_ticket(tx, replica);
+            if (stored)
+                store_.update_ticket(tx, replica);
+            else
+                store_.insert_ticket(tx, replica);
             return bus::Outcome::ack;
         }
         if (e.version <= stored->version) return bus::Outcome::ack;
@@ -269,8 +278,6 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Module> make_module(const ModuleContext& ctx) {
-    return std::make_unique<OrdersModule>(ctx);
-}
+std::unique_ptr<Module> make_module(const ModuleContext& ctx) { return std::make_unique<OrdersModule>(ctx); }
 
 }  // namespace ticketd::orders

@@ -16,7 +16,7 @@ namespace ticketd::payments {
 struct ChargeRequest {
     std::int64_t amount_cents = 0;
     std::string currency = "usd";
-    std::string source;           // the card token
+    std::string source;  // the card token
     std::string description;
     std::string idempotency_key;  // the same for every retry of one attempt
 };

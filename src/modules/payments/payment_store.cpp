@@ -1,9 +1,9 @@
 #include "payment_store.hpp"
 
-#include <SQLiteCpp/Column.h>
-
 #include <array>
 #include <stdexcept>
+
+#include <SQLiteCpp/Column.h>
 
 #include "db/database.hpp"
 #include "db/query.hpp"
@@ -28,7 +28,8 @@ E parse(const std::array<const char*, N>& names, const std::string& s) {
 // "SELECT <every column read_attempt reads> FROM payment_attempts <rest>".
 std::string select_attempts(std::string_view rest) {
     return "SELECT order_id, attempt, idempotency_key, amount_cents, token, status, checks, created_at"
-           " FROM payment_attempts " + std::string(rest);
+           " FROM payment_attempts " +
+           std::string(rest);
 }
 
 Attempt read_attempt(SQLite::Statement& q) {
@@ -55,7 +56,8 @@ Payment read_payment(SQLite::Statement& q) {
 // "SELECT <every column read_payment reads> FROM payments <rest>".
 std::string select_payments(std::string_view rest) {
     return "SELECT id, order_id, stripe_id, amount_cents, refund_status, coalesce(refund_error, ''), created_at"
-           " FROM payments " + std::string(rest);
+           " FROM payments " +
+           std::string(rest);
 }
 
 std::vector<Attempt> read_attempts(SQLite::Statement& q) {
@@ -105,17 +107,15 @@ std::optional<Attempt> PaymentStore::unresolved_attempt(db::WriteTx& tx, std::st
 }
 
 int PaymentStore::declined_attempts(db::WriteTx& tx, std::string_view order_id) {
-    auto& q = db::query(tx, "SELECT count(*) FROM payment_attempts WHERE order_id = ? AND status = 'declined'",
-                        order_id);
+    auto& q =
+        db::query(tx, "SELECT count(*) FROM payment_attempts WHERE order_id = ? AND status = 'declined'", order_id);
     q.executeStep();
     return q.getColumn(0).getInt();
 }
 
-std::optional<Attempt> PaymentStore::open_attempt(db::WriteTx& tx, std::string_view order_id,
-                                                  std::int64_t amount_cents, std::string_view token,
-                                                  std::int64_t now_ms) {
-    auto& n = db::query(tx, "SELECT coalesce(max(attempt), 0) + 1 FROM payment_attempts WHERE order_id = ?",
-                        order_id);
+std::optional<Attempt> PaymentStore::open_attempt(db::WriteTx& tx, std::string_view order_id, std::int64_t amount_cents,
+                                                  std::string_view token, std::int64_t now_ms) {
+    auto& n = db::query(tx, "SELECT coalesce(max(attempt), 0) + 1 FROM payment_attempts WHERE order_id = ?", order_id);
     n.executeStep();
     Attempt a{.order_id = std::string(order_id),
               .number = n.getColumn(0).getInt(),
@@ -138,8 +138,8 @@ std::optional<Attempt> PaymentStore::open_attempt(db::WriteTx& tx, std::string_v
     return a;
 }
 
-void PaymentStore::resolve_attempt(db::WriteTx& tx, const Attempt& a, AttemptStatus status,
-                                   std::string_view message, std::int64_t now_ms) {
+void PaymentStore::resolve_attempt(db::WriteTx& tx, const Attempt& a, AttemptStatus status, std::string_view message,
+                                   std::int64_t now_ms) {
     db::exec(tx,
              "UPDATE payment_attempts SET status = ?, message = ?, resolved_at = ?, next_check_at = NULL"
              " WHERE idempotency_key = ?",
@@ -163,7 +163,7 @@ int PaymentStore::pending_to_unknown(db::WriteTx& tx, std::int64_t now_ms) {
 }
 
 std::vector<Attempt> PaymentStore::attempts_due(db::WriteTx& tx, std::int64_t now_ms, std::int64_t made_after_ms,
-                                               int limit) {
+                                                int limit) {
     static const std::string sql = select_attempts(
         "INDEXED BY attempts_to_check WHERE status = 'unknown' AND next_check_at <= ? AND created_at > ?"
         " ORDER BY next_check_at LIMIT ?");
@@ -180,9 +180,9 @@ std::vector<Attempt> PaymentStore::unknown_attempts(db::ReadLock& read) {
 }
 
 std::optional<std::int64_t> PaymentStore::next_check_ms(db::ReadLock& read, std::int64_t made_after_ms) {
-    auto& q = db::query(read,
-                        "SELECT min(next_check_at) FROM payment_attempts WHERE status = 'unknown' AND created_at > ?",
-                        made_after_ms);
+    auto& q =
+        db::query(read, "SELECT min(next_check_at) FROM payment_attempts WHERE status = 'unknown' AND created_at > ?",
+                  made_after_ms);
     if (!q.executeStep() || q.getColumn(0).isNull()) return std::nullopt;
     return q.getColumn(0).getInt64();
 }

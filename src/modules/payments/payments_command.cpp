@@ -15,8 +15,7 @@ std::string format_ms(std::int64_t ms) { return util::format_rfc3339_ms(util::fr
 
 }  // namespace
 
-int payments_command(db::Database& db, const std::vector<std::string>& args, std::ostream& out,
-                     std::ostream& err) {
+int payments_command(db::Database& db, const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
     PaymentStore store;
     if (!args.empty()) {
         if (args.size() < 3 || args[0] != "settle") {
@@ -49,8 +48,8 @@ int payments_command(db::Database& db, const std::vector<std::string>& args, std
     for (const auto& p : refused)
         out << "refund refused  payment=" << p.id << " order=" << p.order_id << " charge=" << p.charge_id
             << " amount_cents=" << p.amount_cents << " paid_at=" << format_ms(p.created_at_ms)
-            << "\n    provider said: " << p.refund_error
-            << "\n    settle by hand, then: ticketd payments settle " << p.id << " NOTE\n";
+            << "\n    provider said: " << p.refund_error << "\n    settle by hand, then: ticketd payments settle "
+            << p.id << " NOTE\n";
     auto now = util::to_unix_ms(util::SystemClock{}.now());
     for (const auto& a : unknown) {
         out << "charge unknown  order=" << a.order_id << " key=" << a.key << " amount_cents=" << a.amount_cents

@@ -1,11 +1,11 @@
 #include "payments_module.hpp"
 
-#include <boost/json/object.hpp>
-
 #include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
+
+#include <boost/json/object.hpp>
 
 #include "bus/bus.hpp"
 #include "db/database.hpp"
@@ -43,19 +43,17 @@ struct Resolution {
 http::Response respond(const Resolution& r) {
     using K = Resolution::Kind;
     switch (r.kind) {
-    case K::paid:
-        return http::json(201, boost::json::object{{"id", r.payment_id}});
-    case K::paid_but_cancelled:
-        throw http::ApiError::bad_request("Cannot pay for an cancelled order");
-    case K::declined:
-        throw http::ApiError::bad_request(r.message);
-    case K::failed:
-        throw http::ApiError(502, "The payment provider refused the request; nothing was charged. Please try again later");
-    case K::unknown:
-        break;
+        case K::paid: return http::json(201, boost::json::object{{"id", r.payment_id}});
+        case K::paid_but_cancelled: throw http::ApiError::bad_request("Cannot pay for an cancelled order");
+        case K::declined: throw http::ApiError::bad_request(r.message);
+        case K::failed:
+            throw http::ApiError(
+                502, "The payment provider refused the request; nothing was charged. Please try again later");
+        case K::unknown: break;
     }
-    throw http::ApiError(502, "The payment could not be confirmed yet. It is being checked with the provider; "
-                              "paying again will not charge twice");
+    throw http::ApiError(502,
+                         "The payment could not be confirmed yet. It is being checked with the provider; "
+                         "paying again will not charge twice");
 }
 
 class PaymentsModule final : public Module {
@@ -101,9 +99,11 @@ public:
     void add_listeners(bus::Bus& bus) override {
         bus.publishes<events::PaymentCreated>("payments");
         bus.publishes<events::PaymentRefunded>("payments");
-        bus.subscribe<events::OrderCreated>("payments.order-created", *db_,
+        bus.subscribe<events::OrderCreated>(
+            "payments.order-created", *db_,
             [this](db::WriteTx& tx, const events::OrderCreated& e) { return on_order_created(tx, e); });
-        bus.subscribe<events::OrderCancelled>("payments.order-cancelled", *db_,
+        bus.subscribe<events::OrderCancelled>(
+            "payments.order-cancelled", *db_,
             [this](db::WriteTx& tx, const events::OrderCancelled& e) { return on_order_cancelled(tx, e); });
     }
 
@@ -139,7 +139,8 @@ public:
         metrics::write_help(out, "ticketd_payment_attempts_unknown", "gauge",
                             "Charges whose outcome is not known yet (being checked with the provider).");
         metrics::write_sample(out, "ticketd_payment_attempts_unknown", "", static_cast<double>(unknown));
-        metrics::write_help(out, "ticketd_refunds_pending", "gauge", "Refunds owed and not yet confirmed by the provider.");
+        metrics::write_help(out, "ticketd_refunds_pending", "gauge",
+                            "Refunds owed and not yet confirmed by the provider.");
         metrics::write_sample(out, "ticketd_refunds_pending", "", static_cast<double>(pending));
         metrics::write_help(out, "ticketd_refunds_refused", "gauge",
                             "Refunds the provider refused for good: a person settles them (ticketd payments).");
@@ -154,8 +155,8 @@ private:
     // Checks in the API's order, then charges. An order not heard of yet is waited for (it may
     // have been placed a moment ago) unless `waited` says that happened already. An earlier
     // attempt whose outcome is unknown is resolved first: it may have charged the buyer.
-    void pay(const std::string& user_id, const std::string& order_id, const std::string& token,
-             http::Reply reply, bool waited = false) {
+    void pay(const std::string& user_id, const std::string& order_id, const std::string& token, http::Reply reply,
+             bool waited = false) {
         std::optional<Attempt> earlier, attempt;
         {
             db::WriteTx tx(*db_);
@@ -185,8 +186,9 @@ private:
             if (earlier && earlier->status == AttemptStatus::pending)
                 throw http::ApiError::bad_request("Order has already been paid");
             if (earlier && earlier->created_at_ms < now_ms() - ask_again_within_ms)
-                throw http::ApiError(502, "An earlier payment for this order could not be confirmed and is being "
-                                          "checked by hand; nothing more will be charged");
+                throw http::ApiError(502,
+                                     "An earlier payment for this order could not be confirmed and is being "
+                                     "checked by hand; nothing more will be charged");
             if (!earlier) {
                 if (store_.declined_attempts(tx, order_id) >= max_declined_attempts)
                     throw http::ApiError(429, "Too many declined payments for this order");
@@ -240,8 +242,10 @@ private:
                 if (*alive) settle(a, result);
             });
         };
-        if (provider_->moves_money()) db_->when_durable(std::move(call));
-        else call();
+        if (provider_->moves_money())
+            db_->when_durable(std::move(call));
+        else
+            call();
     }
 
     // Records the provider's answer (none: the module is stopping) and answers everyone waiting.
@@ -282,25 +286,25 @@ private:
             return payment ? Resolution{K::paid, *payment, ""} : Resolution{K::failed, "", ""};
         }
         switch (result.kind) {
-        case Kind::declined:
-            store_.resolve_attempt(tx, a, AttemptStatus::declined, result.message, now_ms());
-            tx.commit();
-            return {K::declined, "", result.message};
-        case Kind::refused:
-            store_.resolve_attempt(tx, a, AttemptStatus::failed, result.message, now_ms());
-            tx.commit();
-            log::error("the payment provider refused a charge", {{"order_id", a.order_id}, {"error", result.message}});
-            return {K::failed, "", ""};
-        case Kind::unknown: {
-            auto next = now_ms() + recheck_delay_ms(a.checks);
-            store_.attempt_unknown(tx, a, result.message, next);
-            tx.commit();
-            log::warn("payment outcome unknown; it will be checked with the provider",
-                      {{"order_id", a.order_id}, {"key", a.key}, {"error", result.message}});
-            return {K::unknown, "", ""};
-        }
-        case Kind::succeeded:
-            break;
+            case Kind::declined:
+                store_.resolve_attempt(tx, a, AttemptStatus::declined, result.message, now_ms());
+                tx.commit();
+                return {K::declined, "", result.message};
+            case Kind::refused:
+                store_.resolve_attempt(tx, a, AttemptStatus::failed, result.message, now_ms());
+                tx.commit();
+                log::error("the payment provider refused a charge",
+                           {{"order_id", a.order_id}, {"error", result.message}});
+                return {K::failed, "", ""};
+            case Kind::unknown: {
+                auto next = now_ms() + recheck_delay_ms(a.checks);
+                store_.attempt_unknown(tx, a, result.message, next);
+                tx.commit();
+                log::warn("payment outcome unknown; it will be checked with the provider",
+                          {{"order_id", a.order_id}, {"key", a.key}, {"error", result.message}});
+                return {K::unknown, "", ""};
+            }
+            case Kind::succeeded: break;
         }
         store_.resolve_attempt(tx, a, AttemptStatus::succeeded, "", now_ms());
         auto order = store_.find_order(tx, a.order_id);
@@ -394,8 +398,7 @@ std::unique_ptr<Module> make_module(const ModuleContext& ctx, std::unique_ptr<Pa
 }
 
 std::unique_ptr<Module> make_module(const ModuleContext& ctx) {
-    auto provider = ctx.config.payments == "stripe" ? make_stripe_provider(ctx.config)
-                                                    : make_fake_provider();
+    auto provider = ctx.config.payments == "stripe" ? make_stripe_provider(ctx.config) : make_fake_provider();
     return make_module(ctx, std::move(provider));
 }
 

@@ -23,7 +23,6 @@ std::unique_ptr<Module> make_module(const ModuleContext& ctx, std::unique_ptr<Pa
 // `ticketd payments`: lists what needs a person (refunds the provider refused for good, charges
 // whose outcome is still unknown); `ticketd payments settle PAYMENT_ID NOTE` records that a
 // refused refund was settled by hand. `db` is payments.db. Returns the exit status.
-int payments_command(db::Database& db, const std::vector<std::string>& args, std::ostream& out,
-                     std::ostream& err);
+int payments_command(db::Database& db, const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 }  // namespace ticketd::payments

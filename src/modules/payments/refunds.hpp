@@ -28,8 +28,8 @@ struct ProviderResult;
 
 class Refunds {
 public:
-    Refunds(db::Database& db, PaymentStore& store, bus::Bus& bus, PaymentProvider& provider,
-            const util::Clock& clock, std::unique_ptr<util::Timer> timer);
+    Refunds(db::Database& db, PaymentStore& store, bus::Bus& bus, PaymentProvider& provider, const util::Clock& clock,
+            std::unique_ptr<util::Timer> timer);
     ~Refunds();  // provider answers that come later are dropped: the next start resumes them
 
     void start();  // then resume()

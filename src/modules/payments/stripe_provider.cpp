@@ -2,6 +2,8 @@
 // thread and io_context of its own so no call ever blocks an HTTP thread. Each request has a
 // timeout; a network error, a timeout or a 5xx is retried with the same Idempotency-Key, so
 // Stripe performs the charge at most once however often we ask.
+#include <thread>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
@@ -17,10 +19,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/json/parse.hpp>
-
 #include <openssl/ssl.h>
-
-#include <thread>
 
 #include "config.hpp"
 #include "payment_provider.hpp"
@@ -111,12 +110,10 @@ ProviderResult classify_refusal(const HttpAnswer& answer) {
             param = text("param");
         }
     }
-    if (type == "idempotency_error")
-        return {Kind::unknown, "", "Stripe idempotency error: " + message};
+    if (type == "idempotency_error") return {Kind::unknown, "", "Stripe idempotency error: " + message};
     bool for_buyer = type == "card_error" || (type.empty() && answer.status == 402) ||
                      (type == "invalid_request_error" && param == "source");
-    if (for_buyer)
-        return {Kind::declined, "", message.empty() ? "Your card was declined." : message};
+    if (for_buyer) return {Kind::declined, "", message.empty() ? "Your card was declined." : message};
     return {Kind::refused, "",
             "HTTP " + std::to_string(answer.status) + " " + (type.empty() ? "" : type + ": ") + message};
 }
@@ -124,9 +121,11 @@ ProviderResult classify_refusal(const HttpAnswer& answer) {
 class StripeProvider final : public PaymentProvider {
 public:
     explicit StripeProvider(const Config& config)
-        : key_(config.stripe_key), base_(parse_base(config.stripe_api_base)),
+        : key_(config.stripe_key),
+          base_(parse_base(config.stripe_api_base)),
           timeout_(config.stripe_timeout_ms),
-          tls_(ssl::context::tls_client), work_(net::make_work_guard(ioc_)) {
+          tls_(ssl::context::tls_client),
+          work_(net::make_work_guard(ioc_)) {
         if (key_.empty()) throw std::invalid_argument("STRIPE_KEY must be set for --payments stripe");
         tls_.set_default_verify_paths();
         tls_.set_verify_mode(ssl::verify_peer);

@@ -39,8 +39,7 @@ std::optional<Ticket> TicketStore::find(db::WriteTx& tx, const std::string& id) 
     return find_with(tx.statement(select_one), id);
 }
 
-std::vector<Ticket> TicketStore::list_available(db::ReadLock& read, std::int64_t limit,
-                                                std::int64_t offset) {
+std::vector<Ticket> TicketStore::list_available(db::ReadLock& read, std::int64_t limit, std::int64_t offset) {
     auto& q = read.statement(
         "SELECT id, title, price_cents, user_id, version, order_id FROM tickets"
         " WHERE order_id IS NULL ORDER BY n DESC LIMIT ? OFFSET ?");
@@ -51,8 +50,8 @@ std::vector<Ticket> TicketStore::list_available(db::ReadLock& read, std::int64_t
     return out;
 }
 
-std::vector<Ticket> TicketStore::list_by_seller(db::ReadLock& read, const std::string& user_id,
-                                                std::int64_t limit, std::int64_t offset) {
+std::vector<Ticket> TicketStore::list_by_seller(db::ReadLock& read, const std::string& user_id, std::int64_t limit,
+                                                std::int64_t offset) {
     auto& q = read.statement(
         "SELECT id, title, price_cents, user_id, version, order_id FROM tickets"
         " WHERE user_id = ? ORDER BY n DESC LIMIT ? OFFSET ?");

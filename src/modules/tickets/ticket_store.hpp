@@ -30,8 +30,8 @@ public:
     // Tickets that are not reserved, newest first.
     std::vector<Ticket> list_available(db::ReadLock& read, std::int64_t limit, std::int64_t offset);
     // Every ticket of one seller, reserved or not, newest first.
-    std::vector<Ticket> list_by_seller(db::ReadLock& read, const std::string& user_id,
-                                       std::int64_t limit, std::int64_t offset);
+    std::vector<Ticket> list_by_seller(db::ReadLock& read, const std::string& user_id, std::int64_t limit,
+                                       std::int64_t offset);
     void insert(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms);
     // Writes title, price, owner, version and order id of `t`.
     void update(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms);

@@ -1,12 +1,9 @@
 #include "tickets_module.hpp"
 
-#include <SQLiteCpp/Column.h>
-#include <SQLiteCpp/Statement.h>
+#include <charconv>
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-
-#include <charconv>
 
 #include "bus/bus.hpp"
 #include "db/database.hpp"
@@ -156,8 +153,11 @@ private:
                  .order_id = std::nullopt};
         db::WriteTx tx(*db_);
         store_.insert(tx, t, now_ms());
-        bus_.publish(tx, events::TicketCreated{
-                             .id = t.id, .version = t.version, .title = t.title, .price_cents = t.price_cents, .user_id = t.user_id});
+        bus_.publish(tx, events::TicketCreated{.id = t.id,
+                                               .version = t.version,
+                                               .title = t.title,
+                                               .price_cents = t.price_cents,
+                                               .user_id = t.user_id});
         tx.commit();
         return t;
     }
@@ -180,8 +180,8 @@ private:
 
     bus::Outcome on_order_created(db::WriteTx& tx, const events::OrderCreated& e) {
         auto t = store_.find(tx, e.ticket.id);
-        if (!t) return bus::Outcome::retry;  // the ticket's own creation is not visible yet
-        if (t->order_id == e.id) return bus::Outcome::ack;      // already applied
+        if (!t) return bus::Outcome::retry;                          // the ticket's own creation is not visible yet
+        if (t->order_id == e.id) return bus::Outcome::ack;           // already applied
         if (store_.is_released(tx, e.id)) return bus::Outcome::ack;  // cancelled before we saw it
         // Held by an order whose cancellation has not reached us yet: wait for it.
         if (t->order_id) return bus::Outcome::retry;
@@ -229,8 +229,6 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Module> make_module(const ModuleContext& ctx) {
-    return std::make_unique<TicketsModule>(ctx);
-}
+std::unique_ptr<Module> make_module(const ModuleContext& ctx) { return std::make_unique<TicketsModule>(ctx); }
 
 }  // namespace ticketd::tickets

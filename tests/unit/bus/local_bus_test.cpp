@@ -1,12 +1,12 @@
 #include "bus/local_bus.hpp"
 
-#include <SQLiteCpp/Column.h>
-#include <SQLiteCpp/Statement.h>
-#include <catch2/catch.hpp>
-
 #include <atomic>
 #include <map>
 #include <thread>
+
+#include <SQLiteCpp/Column.h>
+#include <SQLiteCpp/Statement.h>
+#include <catch2/catch.hpp>
 
 #include "bus/event_log.hpp"
 #include "db/database.hpp"
@@ -68,8 +68,7 @@ struct Fixture {
     }
     std::vector<std::string> seen(const std::string& by = "%") {
         db::ReadLock read(*module);
-        auto& q = read.statement(
-            "SELECT title FROM seen WHERE coalesce(subscriber, '') LIKE ? ORDER BY rowid");
+        auto& q = read.statement("SELECT title FROM seen WHERE coalesce(subscriber, '') LIKE ? ORDER BY rowid");
         q.bind(1, by);
         std::vector<std::string> out;
         while (q.executeStep()) out.push_back(q.getColumn(0).getString());
@@ -141,17 +140,16 @@ TEST_CASE("appending the same event id twice keeps one copy in the log", "[bus]"
 TEST_CASE("a handler that keeps throwing is dead-lettered and later events still flow", "[bus]") {
     Fixture f;
     std::atomic<int> poison_tries{0};
-    f.bus->subscribe<TicketCreated>("probe.picky", *f.module,
-                                    [&](db::WriteTx& tx, const TicketCreated& e) {
-                                        if (e.title == "poison") {
-                                            ++poison_tries;
-                                            throw std::runtime_error("cannot digest");
-                                        }
-                                        auto& ins = tx.statement("INSERT INTO seen (title) VALUES (?)");
-                                        ins.bind(1, e.title);
-                                        ins.exec();
-                                        return bus::Outcome::ack;
-                                    });
+    f.bus->subscribe<TicketCreated>("probe.picky", *f.module, [&](db::WriteTx& tx, const TicketCreated& e) {
+        if (e.title == "poison") {
+            ++poison_tries;
+            throw std::runtime_error("cannot digest");
+        }
+        auto& ins = tx.statement("INSERT INTO seen (title) VALUES (?)");
+        ins.bind(1, e.title);
+        ins.exec();
+        return bus::Outcome::ack;
+    });
     f.bus->start();
     f.publish("before");
     f.publish("poison");
@@ -171,18 +169,17 @@ TEST_CASE("a retried event is redelivered before any later event", "[bus]") {
     Fixture f;
     std::vector<std::string> calls;
     int refusals = 0;
-    f.bus->subscribe<TicketCreated>("probe.slow", *f.module,
-                                    [&](db::WriteTx& tx, const TicketCreated& e) {
-                                        calls.push_back(e.title);
-                                        if (e.title == "first" && refusals < 2) {
-                                            ++refusals;
-                                            return bus::Outcome::retry;
-                                        }
-                                        auto& ins = tx.statement("INSERT INTO seen (title) VALUES (?)");
-                                        ins.bind(1, e.title);
-                                        ins.exec();
-                                        return bus::Outcome::ack;
-                                    });
+    f.bus->subscribe<TicketCreated>("probe.slow", *f.module, [&](db::WriteTx& tx, const TicketCreated& e) {
+        calls.push_back(e.title);
+        if (e.title == "first" && refusals < 2) {
+            ++refusals;
+            return bus::Outcome::retry;
+        }
+        auto& ins = tx.statement("INSERT INTO seen (title) VALUES (?)");
+        ins.bind(1, e.title);
+        ins.exec();
+        return bus::Outcome::ack;
+    });
     f.publish("first");
     f.publish("second");
     f.bus->start();
@@ -225,13 +222,12 @@ TEST_CASE("a retry in the middle of a batch applies the events before it exactly
 TEST_CASE("a retry rolls back what the handler wrote on that try", "[bus]") {
     Fixture f;
     int tries = 0;
-    f.bus->subscribe<TicketCreated>("probe.partial", *f.module,
-                                    [&](db::WriteTx& tx, const TicketCreated& e) {
-                                        auto& ins = tx.statement("INSERT INTO seen (title) VALUES (?)");
-                                        ins.bind(1, e.title + std::to_string(++tries));
-                                        ins.exec();
-                                        return tries < 3 ? bus::Outcome::retry : bus::Outcome::ack;
-                                    });
+    f.bus->subscribe<TicketCreated>("probe.partial", *f.module, [&](db::WriteTx& tx, const TicketCreated& e) {
+        auto& ins = tx.statement("INSERT INTO seen (title) VALUES (?)");
+        ins.bind(1, e.title + std::to_string(++tries));
+        ins.exec();
+        return tries < 3 ? bus::Outcome::retry : bus::Outcome::ack;
+    });
     f.publish("t");
     f.bus->start();
     REQUIRE(f.bus->wait_idle(std::chrono::seconds(10)));
@@ -440,15 +436,13 @@ TEST_CASE("a quiet outbox is emptied while another one stays busy", "[bus]") {
 TEST_CASE("wait_idle covers events published by handlers", "[bus]") {
     Fixture f;
     // A chain: each created ticket below 20 publishes the next one from inside its handler.
-    f.bus->subscribe<TicketCreated>("probe.chain", *f.module,
-                                    [&](db::WriteTx& tx, const TicketCreated& e) {
-                                        auto& ins = tx.statement("INSERT INTO seen (title) VALUES (?)");
-                                        ins.bind(1, e.title);
-                                        ins.exec();
-                                        if (e.version < 20)
-                                            f.bus->publish(tx, TicketCreated{e.id + "+", e.version + 1, e.title, 1, "u"});
-                                        return bus::Outcome::ack;
-                                    });
+    f.bus->subscribe<TicketCreated>("probe.chain", *f.module, [&](db::WriteTx& tx, const TicketCreated& e) {
+        auto& ins = tx.statement("INSERT INTO seen (title) VALUES (?)");
+        ins.bind(1, e.title);
+        ins.exec();
+        if (e.version < 20) f.bus->publish(tx, TicketCreated{e.id + "+", e.version + 1, e.title, 1, "u"});
+        return bus::Outcome::ack;
+    });
     f.bus->start();
     f.publish("link");
     REQUIRE(f.bus->wait_idle(std::chrono::seconds(10)));
@@ -461,8 +455,9 @@ TEST_CASE("once modules declare what they publish, an undeclared publish is refu
     f.bus->publishes<TicketCreated>("tickets");
     {
         db::WriteTx tx(*f.module);
-        CHECK_THROWS_AS(f.bus->publish(tx, TicketCreated{.id = "x", .version = 0, .title = "x", .price_cents = 1, .user_id = "u"}),
-                        std::logic_error);
+        CHECK_THROWS_AS(
+            f.bus->publish(tx, TicketCreated{.id = "x", .version = 0, .title = "x", .price_cents = 1, .user_id = "u"}),
+            std::logic_error);
     }  // rolled back
     f.bus->publishes<TicketCreated>("probe");
     f.publish("declared");

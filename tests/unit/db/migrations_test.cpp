@@ -1,11 +1,11 @@
 #include "db/migrations.hpp"
 
+#include <filesystem>
+#include <thread>
+
 #include <SQLiteCpp/Column.h>
 #include <SQLiteCpp/Statement.h>
 #include <catch2/catch.hpp>
-
-#include <filesystem>
-#include <thread>
 
 #include "db/database.hpp"
 #include "support/test_server.hpp"
@@ -79,8 +79,9 @@ TEST_CASE("a busy database's log is checkpointed into the file in the background
     // pages from the -wal file into the database file.
     for (int i = 0; i < 60; ++i) {
         db::WriteTx tx(database);
-        tx.exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100)"
-                " INSERT INTO blobs SELECT randomblob(1000) FROM n");
+        tx.exec(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100)"
+            " INSERT INTO blobs SELECT randomblob(1000) FROM n");
         tx.commit();
     }
     for (int i = 0; i < 500 && size() < before + 4'000'000; ++i)

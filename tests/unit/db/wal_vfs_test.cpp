@@ -1,12 +1,13 @@
 #include "db/wal_vfs.hpp"
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
-#include <catch2/catch.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <catch2/catch.hpp>
 
 #include "db/database.hpp"
 #include "support/test_server.hpp"
@@ -36,8 +37,7 @@ std::string ask(const std::string& path, const char* sql) {
 
 }  // namespace
 
-TEST_CASE("a commit's log frames are written with one call and are visible to other connections at once",
-          "[db]") {
+TEST_CASE("a commit's log frames are written with one call and are visible to other connections at once", "[db]") {
     test::TempDir dir;
     auto path = dir.path() + "/probe.db";
     db::Database db("probe", path);

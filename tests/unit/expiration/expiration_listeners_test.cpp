@@ -39,7 +39,8 @@ struct Expiration {
 
 TEST_CASE("expiration: a reservation expires when its time comes, and only then", "[expiration]") {
     Expiration e;
-    CHECK(e.h.bus.deliver("expiration.order-created", e.order("o1", std::chrono::seconds(60)), "e1") == bus::Outcome::ack);
+    CHECK(e.h.bus.deliver("expiration.order-created", e.order("o1", std::chrono::seconds(60)), "e1") ==
+          bus::Outcome::ack);
     CHECK(e.jobs() == 1);
     e.h.clock.advance(std::chrono::seconds(59));
     CHECK(e.expired() == 0);
@@ -50,13 +51,17 @@ TEST_CASE("expiration: a reservation expires when its time comes, and only then"
 
 TEST_CASE("expiration: a paid or cancelled order's job is dropped", "[expiration]") {
     Expiration e;
-    CHECK(e.h.bus.deliver("expiration.order-created", e.order("o1", std::chrono::seconds(60)), "e1") == bus::Outcome::ack);
-    CHECK(e.h.bus.deliver("expiration.order-created", e.order("o2", std::chrono::seconds(60)), "e2") == bus::Outcome::ack);
-    CHECK(e.h.bus.deliver("expiration.order-completed",
-                          events::OrderCompleted{.id = "o1", .version = 1, .user_id = "buyer", .ticket = {.id = "t-o1"}},
-                          "e3") == bus::Outcome::ack);
+    CHECK(e.h.bus.deliver("expiration.order-created", e.order("o1", std::chrono::seconds(60)), "e1") ==
+          bus::Outcome::ack);
+    CHECK(e.h.bus.deliver("expiration.order-created", e.order("o2", std::chrono::seconds(60)), "e2") ==
+          bus::Outcome::ack);
+    CHECK(
+        e.h.bus.deliver("expiration.order-completed",
+                        events::OrderCompleted{.id = "o1", .version = 1, .user_id = "buyer", .ticket = {.id = "t-o1"}},
+                        "e3") == bus::Outcome::ack);
     CHECK(e.h.bus.deliver("expiration.order-cancelled",
-                          events::OrderCancelled{.id = "o2", .version = 1, .ticket = {.id = "t-o2"}}, "e4") == bus::Outcome::ack);
+                          events::OrderCancelled{.id = "o2", .version = 1, .ticket = {.id = "t-o2"}},
+                          "e4") == bus::Outcome::ack);
     CHECK(e.jobs() == 0);
     e.h.clock.advance(std::chrono::minutes(5));
     CHECK(e.expired() == 0);

@@ -12,8 +12,7 @@ using namespace ticketd::http;
 
 namespace {
 
-Request make(std::string method, std::string target, std::string body = {},
-             std::string type = "application/json") {
+Request make(std::string method, std::string target, std::string body = {}, std::string type = "application/json") {
     Request r;
     r.method = std::move(method);
     r.target = target;
@@ -44,9 +43,8 @@ Router sample() {
         v.throw_if_failed();
         return json(200, boost::json::object{});
     });
-    router.get("/api/crash", [](const Request&) -> Response {
-        throw std::runtime_error("database password is hunter2");
-    });
+    router.get("/api/crash",
+               [](const Request&) -> Response { throw std::runtime_error("database password is hunter2"); });
     return router;
 }
 
@@ -86,8 +84,9 @@ TEST_CASE("a validation error reports every invalid field", "[router]") {
     auto router = sample();
     auto res = router.handle(make("POST", "/api/validate", "{}"));
     CHECK(res.status == 400);
-    CHECK(res.body ==
-          R"({"errors":[{"message":"Title is required","field":"title"},{"message":"Price must be greater than 0","field":"price"}]})");
+    CHECK(
+        res.body ==
+        R"({"errors":[{"message":"Title is required","field":"title"},{"message":"Price must be greater than 0","field":"price"}]})");
 }
 
 TEST_CASE("malformed or non-JSON bodies are 400s with a clear message", "[router]") {

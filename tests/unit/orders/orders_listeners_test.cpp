@@ -1,6 +1,5 @@
-#include <catch2/catch.hpp>
-
 #include <boost/json/parse.hpp>
+#include <catch2/catch.hpp>
 
 #include "orders/orders_module.hpp"
 #include "support/db_query.hpp"
@@ -21,17 +20,20 @@ TEST_CASE("an expiry seen before the payment leaves the order cancelled with the
     {
         db::WriteTx tx(orders_module->database());
         tx.exec("INSERT INTO tickets (id, title, price_cents, user_id, version) VALUES ('t1', 'Gig', 1000, 's', 1)");
-        tx.exec("INSERT INTO orders (id, user_id, status, expires_at, ticket_id, ticket_title, price_cents,"
-                " ticket_version, version, created_at, updated_at)"
-                " VALUES ('o1', 'b', 'created', 0, 't1', 'Gig', 1000, 0, 0, 0, 0)");
+        tx.exec(
+            "INSERT INTO orders (id, user_id, status, expires_at, ticket_id, ticket_title, price_cents,"
+            " ticket_version, version, created_at, updated_at)"
+            " VALUES ('o1', 'b', 'created', 0, 't1', 'Gig', 1000, 0, 0, 0, 0)");
         tx.commit();
     }
     CHECK(h.bus.deliver("orders.expiration-complete", events::ExpirationComplete{"o1"}, "x1") == bus::Outcome::ack);
     CHECK(h.bus.published == std::vector<std::string>{"order:cancelled"});
-    CHECK(h.bus.deliver("orders.payment-created", events::PaymentCreated{"p1", "o1", "ch_1"}, "p") == bus::Outcome::ack);
+    CHECK(h.bus.deliver("orders.payment-created", events::PaymentCreated{"p1", "o1", "ch_1"}, "p") ==
+          bus::Outcome::ack);
     CHECK(test::query_text(orders_module->database(), "SELECT status FROM orders") == "cancelled");
     CHECK(test::query_text(orders_module->database(), "SELECT payment_id FROM orders") == "p1");
-    CHECK(h.bus.deliver("orders.payment-refunded", events::PaymentRefunded{"p1", "o1", "re_1"}, "r") == bus::Outcome::ack);
+    CHECK(h.bus.deliver("orders.payment-refunded", events::PaymentRefunded{"p1", "o1", "re_1"}, "r") ==
+          bus::Outcome::ack);
     CHECK(test::query_text(orders_module->database(), "SELECT refund_id FROM orders") == "re_1");
     // A later expiry of a complete order changes nothing.
     {
@@ -88,9 +90,10 @@ TEST_CASE("orders: a payment completes the order and publishes order:completed, 
     {
         db::WriteTx tx(orders_module->database());
         tx.exec("INSERT INTO tickets (id, title, price_cents, user_id, version) VALUES ('t1', 'Gig', 1000, 's', 1)");
-        tx.exec("INSERT INTO orders (id, user_id, status, expires_at, ticket_id, ticket_title, price_cents,"
-                " ticket_version, version, created_at, updated_at)"
-                " VALUES ('o1', 'b', 'created', 0, 't1', 'Gig', 1000, 0, 0, 0, 0)");
+        tx.exec(
+            "INSERT INTO orders (id, user_id, status, expires_at, ticket_id, ticket_title, price_cents,"
+            " ticket_version, version, created_at, updated_at)"
+            " VALUES ('o1', 'b', 'created', 0, 't1', 'Gig', 1000, 0, 0, 0, 0)");
         tx.commit();
     }
     events::PaymentCreated paid{.id = "p1", .order_id = "o1", .stripe_id = "ch_1"};

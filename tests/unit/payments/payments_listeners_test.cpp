@@ -25,20 +25,24 @@ TEST_CASE("a payment whose order was cancelled before payments heard of it is re
     {
         // The charge succeeded and was recorded, as the route would have done.
         db::WriteTx tx(payments_module->database());
-        tx.exec("INSERT INTO payments (id, order_id, stripe_id, amount_cents, currency, created_at)"
-                " VALUES ('p1', 'o1', 'ch_1', 1000, 'usd', 0)");
+        tx.exec(
+            "INSERT INTO payments (id, order_id, stripe_id, amount_cents, currency, created_at)"
+            " VALUES ('p1', 'o1', 'ch_1', 1000, 'usd', 0)");
         tx.commit();
     }
     // A cancellation from the future (version 2) waits for version 1.
-    CHECK(h.bus.deliver("payments.order-cancelled", events::OrderCancelled{"o1", 2, {"t1"}}, "e3") == bus::Outcome::retry);
-    CHECK(h.bus.deliver("payments.order-cancelled", events::OrderCancelled{"o1", 1, {"t1"}}, "e2") == bus::Outcome::ack);
+    CHECK(h.bus.deliver("payments.order-cancelled", events::OrderCancelled{"o1", 2, {"t1"}}, "e3") ==
+          bus::Outcome::retry);
+    CHECK(h.bus.deliver("payments.order-cancelled", events::OrderCancelled{"o1", 1, {"t1"}}, "e2") ==
+          bus::Outcome::ack);
     // The refund is asked for once the handler's transaction commits; the provider answers.
     CHECK(test::query_text(payments_module->database(), "SELECT refund_status FROM payments") == "done");
     CHECK(gate->refunds == 1);
     CHECK(test::query_int(payments_module->database(),
                           "SELECT count(*) FROM outbox WHERE subject = 'payment:refunded'") == 1);
     // Redelivery of the cancellation refunds nothing twice.
-    CHECK(h.bus.deliver("payments.order-cancelled", events::OrderCancelled{"o1", 1, {"t1"}}, "e2-dup") == bus::Outcome::ack);
+    CHECK(h.bus.deliver("payments.order-cancelled", events::OrderCancelled{"o1", 1, {"t1"}}, "e2-dup") ==
+          bus::Outcome::ack);
     CHECK(gate->refunds == 1);
     payments_module->stop();
 }

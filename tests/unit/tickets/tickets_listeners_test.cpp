@@ -16,8 +16,9 @@ struct Tickets {
     Tickets() {
         module->add_listeners(h.bus);
         db::WriteTx tx(module->database());
-        tx.exec("INSERT INTO tickets (id, title, price_cents, user_id, version, created_at, updated_at)"
-                " VALUES ('t1', 'Gig', 1000, 'seller', 0, 0, 0)");
+        tx.exec(
+            "INSERT INTO tickets (id, title, price_cents, user_id, version, created_at, updated_at)"
+            " VALUES ('t1', 'Gig', 1000, 'seller', 0, 0, 0)");
         tx.commit();
     }
     std::string owner() { return test::query_text(module->database(), "SELECT user_id FROM tickets"); }
@@ -50,7 +51,8 @@ TEST_CASE("tickets: a completed order passes the ticket to its buyer, once", "[t
     CHECK(t.h.bus.published.size() == 2);
 }
 
-TEST_CASE("tickets: a completion seen before its reservation waits, unless it is the last try", "[tickets][ownership][race]") {
+TEST_CASE("tickets: a completion seen before its reservation waits, unless it is the last try",
+          "[tickets][ownership][race]") {
     Tickets t;
     CHECK(t.h.bus.deliver("tickets.order-completed", completed, "e2") == bus::Outcome::retry);
     CHECK(t.owner() == "seller");
@@ -61,7 +63,8 @@ TEST_CASE("tickets: a completion seen before its reservation waits, unless it is
     CHECK(t.order() == "o1");
 }
 
-TEST_CASE("tickets: a cancelled reservation frees the ticket, and a late reservation of it is ignored", "[tickets][race]") {
+TEST_CASE("tickets: a cancelled reservation frees the ticket, and a late reservation of it is ignored",
+          "[tickets][race]") {
     Tickets t;
     events::OrderCancelled cancelled{.id = "o1", .version = 1, .ticket = {.id = "t1"}};
     CHECK(t.h.bus.deliver("tickets.order-cancelled", cancelled, "e3") == bus::Outcome::ack);

@@ -1,8 +1,8 @@
 #include "util/arrival_waiters.hpp"
 
-#include <catch2/catch.hpp>
-
 #include <optional>
+
+#include <catch2/catch.hpp>
 
 #include "support/recording_bus.hpp"
 #include "util/clock.hpp"
@@ -23,7 +23,8 @@ struct Waiters {
     }
     std::optional<bool> wait_for(const std::string& key) {
         auto answer = std::make_shared<std::optional<bool>>();
-        if (waiters->present_or_wait(key, [] { return false; }, [answer](bool arrived) { *answer = arrived; }))
+        if (waiters->present_or_wait(
+                key, [] { return false; }, [answer](bool arrived) { *answer = arrived; }))
             return true;
         answers.push_back(answer);
         return std::nullopt;

@@ -13,19 +13,26 @@ using namespace ticketd;
 namespace json = boost::json;
 using test::post_order;
 
+namespace {
+
+// Ticket t1 (seller s) in the replica, and order o1 of buyer b for it, just created.
+void seed_order(db::Database& db) {
+    db::WriteTx tx(db);
+    tx.exec("INSERT INTO tickets (id, title, price_cents, user_id, version) VALUES ('t1', 'Gig', 1000, 's', 1)");
+    tx.exec(
+        "INSERT INTO orders (id, user_id, status, expires_at, ticket_id, ticket_title, price_cents,"
+        " ticket_version, version, created_at, updated_at)"
+        " VALUES ('o1', 'b', 'created', 0, 't1', 'Gig', 1000, 0, 0, 0, 0)");
+    tx.commit();
+}
+
+}  // namespace
+
 TEST_CASE("an expiry seen before the payment leaves the order cancelled with the payment noted", "[orders][race]") {
     test::ModuleHarness h;
     auto orders_module = orders::make_module(h.context());
     orders_module->add_listeners(h.bus);
-    {
-        db::WriteTx tx(orders_module->database());
-        tx.exec("INSERT INTO tickets (id, title, price_cents, user_id, version) VALUES ('t1', 'Gig', 1000, 's', 1)");
-        tx.exec(
-            "INSERT INTO orders (id, user_id, status, expires_at, ticket_id, ticket_title, price_cents,"
-            " ticket_version, version, created_at, updated_at)"
-            " VALUES ('o1', 'b', 'created', 0, 't1', 'Gig', 1000, 0, 0, 0, 0)");
-        tx.commit();
-    }
+    seed_order(orders_module->database());
     CHECK(h.bus.deliver("orders.expiration-complete", events::ExpirationComplete{"o1"}, "x1") == bus::Outcome::ack);
     CHECK(h.bus.published == std::vector<std::string>{"order:cancelled"});
     CHECK(h.bus.deliver("orders.payment-created", events::PaymentCreated{"p1", "o1", "ch_1"}, "p") ==
@@ -87,15 +94,7 @@ TEST_CASE("orders: a payment completes the order and publishes order:completed, 
     test::ModuleHarness h;
     auto orders_module = orders::make_module(h.context());
     orders_module->add_listeners(h.bus);
-    {
-        db::WriteTx tx(orders_module->database());
-        tx.exec("INSERT INTO tickets (id, title, price_cents, user_id, version) VALUES ('t1', 'Gig', 1000, 's', 1)");
-        tx.exec(
-            "INSERT INTO orders (id, user_id, status, expires_at, ticket_id, ticket_title, price_cents,"
-            " ticket_version, version, created_at, updated_at)"
-            " VALUES ('o1', 'b', 'created', 0, 't1', 'Gig', 1000, 0, 0, 0, 0)");
-        tx.commit();
-    }
+    seed_order(orders_module->database());
     events::PaymentCreated paid{.id = "p1", .order_id = "o1", .stripe_id = "ch_1"};
     CHECK(h.bus.deliver("orders.payment-created", paid, "p") == bus::Outcome::ack);
     CHECK(test::query_text(orders_module->database(), "SELECT status FROM orders") == "complete");

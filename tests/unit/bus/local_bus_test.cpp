@@ -74,6 +74,27 @@ struct Fixture {
         while (q.executeStep()) out.push_back(q.getColumn(0).getString());
         return out;
     }
+    // The module's outbox rows (event id, payload), in order; put_back() writes such rows again,
+    // as a crash before the relay deleted them (or a power cut that undid the delete) leaves them.
+    using Rows = std::vector<std::pair<std::string, std::string>>;
+    Rows outbox_rows() {
+        Rows rows;
+        db::ReadLock read(*module);
+        auto& q = read.statement("SELECT event_id, payload FROM outbox ORDER BY id");
+        while (q.executeStep()) rows.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getString());
+        return rows;
+    }
+    void put_back(const Rows& rows) {
+        db::WriteTx tx(*module);
+        for (const auto& [id, payload] : rows) {
+            auto& ins = tx.statement(
+                "INSERT INTO outbox (event_id, subject, payload, created_at) VALUES (?, 'ticket:created', ?, 0)");
+            ins.bind(1, id);
+            ins.bind(2, payload);
+            ins.exec();
+        }
+        tx.commit();
+    }
     std::int64_t count(db::Database& db, const std::string& sql) {
         db::ReadLock read(db);
         auto& q = read.statement(sql);
@@ -114,24 +135,10 @@ TEST_CASE("appending the same event id twice keeps one copy in the log", "[bus]"
     Fixture f;
     f.publish("once");
     // Put the same outbox row back after it was relayed, as a crash before the delete would.
-    std::string id, payload;
-    {
-        db::ReadLock read(*f.module);
-        auto& q = read.statement("SELECT event_id, payload FROM outbox");
-        REQUIRE(q.executeStep());
-        id = q.getColumn(0).getString();
-        payload = q.getColumn(1).getString();
-    }
+    auto rows = f.outbox_rows();
+    REQUIRE(rows.size() == 1);
     CHECK(f.bus->relay_once() == 1);
-    {
-        db::WriteTx tx(*f.module);
-        auto& ins = tx.statement(
-            "INSERT INTO outbox (event_id, subject, payload, created_at) VALUES (?, 'ticket:created', ?, 0)");
-        ins.bind(1, id);
-        ins.bind(2, payload);
-        ins.exec();
-        tx.commit();
-    }
+    f.put_back(rows);
     CHECK(f.bus->relay_once() == 1);
     CHECK(f.count(*f.log, "SELECT count(*) FROM events") == 1);
     CHECK(f.count(*f.module, "SELECT count(*) FROM outbox") == 0);
@@ -258,24 +265,9 @@ TEST_CASE("a crash between the relay's append and delete loses and duplicates no
     for (int i = 0; i < 5; ++i) f.publish("e" + std::to_string(i));
     // Keep a copy of the outbox rows, relay them (append + delete), then put them back: the state
     // a crash right after the append and before the delete leaves behind.
-    std::vector<std::pair<std::string, std::string>> rows;
-    {
-        db::ReadLock read(*f.module);
-        auto& q = read.statement("SELECT event_id, payload FROM outbox ORDER BY id");
-        while (q.executeStep()) rows.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getString());
-    }
+    auto rows = f.outbox_rows();
     REQUIRE(f.bus->relay_once() == 5);
-    {
-        db::WriteTx tx(*f.module);
-        for (auto& [id, payload] : rows) {
-            auto& ins = tx.statement(
-                "INSERT INTO outbox (event_id, subject, payload, created_at) VALUES (?, 'ticket:created', ?, 0)");
-            ins.bind(1, id);
-            ins.bind(2, payload);
-            ins.exec();
-        }
-        tx.commit();
-    }
+    f.put_back(rows);
     f.publish("e5");  // written before the crash, never relayed
     f.crash_and_reopen();
     f.subscribe_recorder("probe.recorder");
@@ -290,12 +282,7 @@ TEST_CASE("a power cut that takes the log's last appends loses and repeats nothi
     Fixture f;
     f.subscribe_recorder("probe.recorder");
     for (auto t : {"a", "b", "c"}) f.publish(t);
-    std::vector<std::pair<std::string, std::string>> rows;
-    {
-        db::ReadLock read(*f.module);
-        auto& q = read.statement("SELECT event_id, payload FROM outbox ORDER BY id");
-        while (q.executeStep()) rows.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getString());
-    }
+    auto rows = f.outbox_rows();
     f.bus->start();
     REQUIRE(f.bus->wait_idle(std::chrono::seconds(10)));
     REQUIRE(f.seen() == std::vector<std::string>{"a", "b", "c"});
@@ -308,17 +295,7 @@ TEST_CASE("a power cut that takes the log's last appends loses and repeats nothi
         tx.exec("DELETE FROM events WHERE seq > 1");
         tx.commit();
     }
-    {
-        db::WriteTx tx(*f.module);
-        for (std::size_t i = 1; i < rows.size(); ++i) {
-            auto& ins = tx.statement(
-                "INSERT INTO outbox (event_id, subject, payload, created_at) VALUES (?, 'ticket:created', ?, 0)");
-            ins.bind(1, rows[i].first);
-            ins.bind(2, rows[i].second);
-            ins.exec();
-        }
-        tx.commit();
-    }
+    f.put_back({rows.begin() + 1, rows.end()});
     f.publish("d");  // new: it must not take seq 2 or 3, which the subscriber thinks it has seen
     f.crash_and_reopen();
     f.subscribe_recorder("probe.recorder");

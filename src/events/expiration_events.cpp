@@ -14,7 +14,7 @@ void tag_invoke(json::value_from_tag, json::value& v, const ExpirationComplete& 
 }
 
 ExpirationComplete tag_invoke(json::value_to_tag<ExpirationComplete>, const json::value& v) {
-    return {get_string(as_object(v, ExpirationComplete::subject), "orderId")};
+    return {.order_id = get_string(as_object(v, ExpirationComplete::subject), "orderId")};
 }
 
 }  // namespace ticketd::events

@@ -21,9 +21,12 @@ void tag_invoke(json::value_from_tag, json::value& v, const OrderCreated& e) {
 OrderCreated tag_invoke(json::value_to_tag<OrderCreated>, const json::value& v) {
     const auto& o = as_object(v, OrderCreated::subject);
     const auto& t = get_object(o, "ticket");
-    return {get_string(o, "id"),        get_int(o, "version"),
-            get_string(o, "status"),    get_string(o, "userId"),
-            get_string(o, "expiresAt"), OrderCreated::Ticket{get_string(t, "id"), get_int(t, "priceCents")}};
+    return {.id = get_string(o, "id"),
+            .version = get_int(o, "version"),
+            .status = get_string(o, "status"),
+            .user_id = get_string(o, "userId"),
+            .expires_at = get_string(o, "expiresAt"),
+            .ticket = {.id = get_string(t, "id"), .price_cents = get_int(t, "priceCents")}};
 }
 
 void tag_invoke(json::value_from_tag, json::value& v, const OrderCancelled& e) {
@@ -32,8 +35,9 @@ void tag_invoke(json::value_from_tag, json::value& v, const OrderCancelled& e) {
 
 OrderCancelled tag_invoke(json::value_to_tag<OrderCancelled>, const json::value& v) {
     const auto& o = as_object(v, OrderCancelled::subject);
-    return {get_string(o, "id"), get_int(o, "version"),
-            OrderCancelled::Ticket{get_string(get_object(o, "ticket"), "id")}};
+    return {.id = get_string(o, "id"),
+            .version = get_int(o, "version"),
+            .ticket = {.id = get_string(get_object(o, "ticket"), "id")}};
 }
 
 void tag_invoke(json::value_from_tag, json::value& v, const OrderCompleted& e) {

@@ -16,8 +16,11 @@ void tag_invoke(json::value_from_tag, json::value& v, const TicketCreated& e) {
 
 TicketCreated tag_invoke(json::value_to_tag<TicketCreated>, const json::value& v) {
     const auto& o = as_object(v, TicketCreated::subject);
-    return {get_string(o, "id"), get_int(o, "version"), get_string(o, "title"), get_int(o, "priceCents"),
-            get_string(o, "userId")};
+    return {.id = get_string(o, "id"),
+            .version = get_int(o, "version"),
+            .title = get_string(o, "title"),
+            .price_cents = get_int(o, "priceCents"),
+            .user_id = get_string(o, "userId")};
 }
 
 void tag_invoke(json::value_from_tag, json::value& v, const TicketUpdated& e) {
@@ -29,8 +32,12 @@ void tag_invoke(json::value_from_tag, json::value& v, const TicketUpdated& e) {
 
 TicketUpdated tag_invoke(json::value_to_tag<TicketUpdated>, const json::value& v) {
     const auto& o = as_object(v, TicketUpdated::subject);
-    return {get_string(o, "id"),      get_int(o, "version"),   get_string(o, "title"),
-            get_int(o, "priceCents"), get_string(o, "userId"), get_optional_string(o, "orderId")};
+    return {.id = get_string(o, "id"),
+            .version = get_int(o, "version"),
+            .title = get_string(o, "title"),
+            .price_cents = get_int(o, "priceCents"),
+            .user_id = get_string(o, "userId"),
+            .order_id = get_optional_string(o, "orderId")};
 }
 
 }  // namespace ticketd::events

@@ -33,7 +33,7 @@ struct OrderCancelled {
     Ticket ticket;
 };
 
-// An order was paid: the sale is final. Consumed by tickets (the ticket passes to the buyer)
+// An order was paid: the sale is final. Consumed by tickets (it records the sale)
 // and expiration (the reservation's job is dropped).
 struct OrderCompleted {
     static constexpr std::string_view subject = "order:completed";

@@ -13,17 +13,17 @@ public:
     void charge(ChargeRequest request, std::function<void(ProviderResult)> done) override {
         using Kind = ProviderResult::Kind;
         if (request.source == "tok_visa")
-            done({Kind::succeeded, "ch_" + util::random_id().substr(0, 24), ""});
+            done({.kind = Kind::succeeded, .id = "ch_" + util::random_id().substr(0, 24), .message = ""});
         else if (request.source == "tok_chargeDeclined")
-            done({Kind::declined, "", "Your card was declined."});
+            done({.kind = Kind::declined, .id = "", .message = "Your card was declined."});
         else
-            done({Kind::declined, "", "No such token: '" + request.source + "'"});
+            done({.kind = Kind::declined, .id = "", .message = "No such token: '" + request.source + "'"});
     }
 
     bool moves_money() const override { return false; }
 
     void refund(RefundRequest, std::function<void(ProviderResult)> done) override {
-        done({ProviderResult::Kind::succeeded, "re_" + util::random_id().substr(0, 24), ""});
+        done({.kind = ProviderResult::Kind::succeeded, .id = "re_" + util::random_id().substr(0, 24), .message = ""});
     }
 };
 

@@ -283,26 +283,27 @@ private:
         if (!current || current->key != a.key) {
             // Resolved by an earlier answer already (asked twice across a restart).
             auto payment = store_.payment_id_for(tx, a.order_id);
-            return payment ? Resolution{K::paid, *payment, ""} : Resolution{K::failed, "", ""};
+            return payment ? Resolution{.kind = K::paid, .payment_id = *payment, .message = ""}
+                           : Resolution{.kind = K::failed, .payment_id = "", .message = ""};
         }
         switch (result.kind) {
             case Kind::declined:
                 store_.resolve_attempt(tx, a, AttemptStatus::declined, result.message, now_ms());
                 tx.commit();
-                return {K::declined, "", result.message};
+                return {.kind = K::declined, .payment_id = "", .message = result.message};
             case Kind::refused:
                 store_.resolve_attempt(tx, a, AttemptStatus::failed, result.message, now_ms());
                 tx.commit();
                 log::error("the payment provider refused a charge",
                            {{"order_id", a.order_id}, {"error", result.message}});
-                return {K::failed, "", ""};
+                return {.kind = K::failed, .payment_id = "", .message = ""};
             case Kind::unknown: {
                 auto next = now_ms() + recheck_delay_ms(a.checks);
                 store_.attempt_unknown(tx, a, result.message, next);
                 tx.commit();
                 log::warn("payment outcome unknown; it will be checked with the provider",
                           {{"order_id", a.order_id}, {"key", a.key}, {"error", result.message}});
-                return {K::unknown, "", ""};
+                return {.kind = K::unknown, .payment_id = "", .message = ""};
             }
             case Kind::succeeded: break;
         }
@@ -318,11 +319,11 @@ private:
                   .refund_error = "",
                   .created_at_ms = now_ms()};
         store_.add_payment(tx, p);
-        bus_.publish(tx, events::PaymentCreated{p.id, a.order_id, result.id});
+        bus_.publish(tx, events::PaymentCreated{.id = p.id, .order_id = a.order_id, .stripe_id = result.id});
         if (cancelled_meanwhile) tx.on_commit([this] { refunds_->resume(); });
         tx.commit();
         log::info("payment created", {{"order_id", a.order_id}, {"payment_id", p.id}});
-        return {cancelled_meanwhile ? K::paid_but_cancelled : K::paid, p.id, ""};
+        return {.kind = cancelled_meanwhile ? K::paid_but_cancelled : K::paid, .payment_id = p.id, .message = ""};
     }
 
     // 2 s, 4 s, 8 s ... up to an hour between checks of one unknown attempt.

@@ -110,12 +110,15 @@ ProviderResult classify_refusal(const HttpAnswer& answer) {
             param = text("param");
         }
     }
-    if (type == "idempotency_error") return {Kind::unknown, "", "Stripe idempotency error: " + message};
+    if (type == "idempotency_error")
+        return {.kind = Kind::unknown, .id = "", .message = "Stripe idempotency error: " + message};
     bool for_buyer = type == "card_error" || (type.empty() && answer.status == 402) ||
                      (type == "invalid_request_error" && param == "source");
-    if (for_buyer) return {Kind::declined, "", message.empty() ? "Your card was declined." : message};
-    return {Kind::refused, "",
-            "HTTP " + std::to_string(answer.status) + " " + (type.empty() ? "" : type + ": ") + message};
+    if (for_buyer)
+        return {.kind = Kind::declined, .id = "", .message = message.empty() ? "Your card was declined." : message};
+    return {.kind = Kind::refused,
+            .id = "",
+            .message = "HTTP " + std::to_string(answer.status) + " " + (type.empty() ? "" : type + ": ") + message};
 }
 
 class StripeProvider final : public PaymentProvider {
@@ -176,10 +179,11 @@ private:
                 boost::system::error_code ec;
                 auto v = boost::json::parse(answer.body, ec);
                 if (!ec && v.is_object() && v.as_object().contains("id") && v.at("id").is_string())
-                    co_return ProviderResult{Kind::succeeded, std::string(v.at("id").as_string()), ""};
+                    co_return ProviderResult{
+                        .kind = Kind::succeeded, .id = std::string(v.at("id").as_string()), .message = ""};
                 // Stripe acted, or not: asking again later with the same key replays this
                 // answer, so it stays unknown rather than being retried now.
-                co_return ProviderResult{Kind::unknown, "", "unreadable answer from Stripe"};
+                co_return ProviderResult{.kind = Kind::unknown, .id = "", .message = "unreadable answer from Stripe"};
             }
             if (answer.status >= 400 && answer.status < 500 && answer.status != 409 && answer.status != 429)
                 co_return classify_refusal(answer);
@@ -191,7 +195,7 @@ private:
                 co_await wait.async_wait(net::use_awaitable);
             }
         }
-        co_return ProviderResult{Kind::unknown, "", last_error};
+        co_return ProviderResult{.kind = Kind::unknown, .id = "", .message = last_error};
     }
 
     net::awaitable<HttpAnswer> send(const std::string& path, const std::string& form, const std::string& key) {

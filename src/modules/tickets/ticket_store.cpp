@@ -102,6 +102,11 @@ void TicketStore::mark_released(db::WriteTx& tx, const std::string& order_id) {
     q.exec();
 }
 
+void TicketStore::record_sale(db::WriteTx& tx, const std::string& id, const std::string& buyer_id,
+                              std::int64_t now_ms) {
+    db::exec(tx, "UPDATE tickets SET sold_to = ?, sold_at = ? WHERE id = ?", buyer_id, now_ms, id);
+}
+
 bool TicketStore::is_released(db::WriteTx& tx, const std::string& order_id) {
     auto& q = tx.statement("SELECT 1 FROM released_orders WHERE order_id = ?");
     q.bind(1, order_id);

@@ -18,7 +18,7 @@ struct Ticket {
     std::string id;
     std::string title;
     std::int64_t price_cents = 0;
-    std::string user_id;  // the owner: the seller, and after a sale its buyer
+    std::string user_id;  // the seller
     std::int64_t version = 0;
     std::optional<std::string> order_id;  // set while reserved, and for good once sold
 };
@@ -33,9 +33,11 @@ public:
     std::vector<Ticket> list_by_seller(db::ReadLock& read, const std::string& user_id, std::int64_t limit,
                                        std::int64_t offset);
     void insert(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms);
-    // Writes title, price, owner, version and order id of `t`.
+    // Writes title, price, seller, version and order id of `t`.
     void update(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms);
     void mark_released(db::WriteTx& tx, const std::string& order_id);
+    // Records that ticket `id` was sold to `buyer_id` (its order completed).
+    void record_sale(db::WriteTx& tx, const std::string& id, const std::string& buyer_id, std::int64_t now_ms);
     bool is_released(db::WriteTx& tx, const std::string& order_id);
 
     // The rendered JSON of single tickets, for GET /api/tickets/:id (read far more often than a

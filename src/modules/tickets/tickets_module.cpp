@@ -204,20 +204,21 @@ private:
         return bus::Outcome::ack;
     }
 
-    // The sale is final: the ticket passes to its buyer and stays held by the completed order,
-    // so it is not listed again and its former owner can no longer edit it. Its order:created
-    // comes first in the log; until that is applied here, wait, except on the last try (it was
-    // parked): this event says who holds the ticket on its own.
+    // The sale is final: it is recorded, and the ticket stays held by the completed order, so it
+    // is never listed or edited again. Its order:created comes first in the log; until that is
+    // applied here, wait, except on the last try (it was parked): this event alone says which
+    // order holds the ticket.
     bus::Outcome on_order_completed(db::WriteTx& tx, const events::OrderCompleted& e, const bus::Envelope& env) {
         auto t = store_.find(tx, e.ticket.id);
         if (!t) return bus::Outcome::retry;
-        if (t->order_id != e.id && !env.last_attempt) return bus::Outcome::retry;
-        if (t->order_id == e.id && t->user_id == e.user_id) return bus::Outcome::ack;  // nothing changes
-        t->order_id = e.id;
-        t->user_id = e.user_id;
-        t->version += 1;
-        store_.update(tx, *t, now_ms());
-        bus_.publish(tx, updated_event(*t));
+        if (t->order_id != e.id) {
+            if (!env.last_attempt) return bus::Outcome::retry;
+            t->order_id = e.id;
+            t->version += 1;
+            store_.update(tx, *t, now_ms());
+            bus_.publish(tx, updated_event(*t));
+        }
+        store_.record_sale(tx, t->id, e.user_id, now_ms());
         return bus::Outcome::ack;
     }
 

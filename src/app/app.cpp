@@ -59,7 +59,7 @@ struct App::Impl {
         }
         // The event log is in `normal` mode whatever the durability mode: the relay syncs it
         // before it deletes outbox rows, and a power cut that takes its last appends only makes
-        // the relay append them again (see LocalBus::seq_floor_).
+        // the relay append them again (see bus::Delivery::subscribe).
         log_db = std::make_unique<db::Database>(
             "bus", in_memory ? std::string(":memory:") : db::database_path(config.data_dir, "bus"));
         log_db->migrate({"bus"});

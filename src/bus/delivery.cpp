@@ -66,7 +66,11 @@ void Delivery::subscribe(std::string name, std::string subject, db::Database& db
     s->db = &db;
     s->handler = std::move(handler);
     auto carried = log_.register_subscriber(s->name, s->subject);  // kept in bus.db by older versions
-    s->position = position::load(db, s->name, carried.value_or(0), now_ms());
+    // A position past the log's end: a power cut took appends this subscriber had processed
+    // (appends are not synced before delivery). The relay appends those events again from their
+    // outboxes, numbered after the end, so the subscriber reads on from the end and its inbox
+    // drops the ones it had; a new event can never take a number it believes it has seen.
+    s->position = std::min(position::load(db, s->name, carried.value_or(0), now_ms()), log_.head());
     std::lock_guard lock(activity_.mutex);
     for (auto& existing : subscribers_)
         if (existing->name == s->name) throw std::logic_error("durable subscriber name used twice: " + s->name);
@@ -122,13 +126,6 @@ void Delivery::appended(const std::vector<std::string>& subjects) {
         });
         if (concerned) w->poke();
     }
-}
-
-std::int64_t Delivery::max_position() const {
-    std::lock_guard lock(activity_.mutex);
-    std::int64_t out = 0;
-    for (auto& s : subscribers_) out = std::max(out, s->position);
-    return out;
 }
 
 bool Delivery::idle_locked() const {
@@ -367,6 +364,9 @@ void Delivery::loop(Worker& worker) {
         // old inbox rows.
         if (Clock::now() >= next_prune) {
             next_prune = Clock::now() + options_.prune_every;
+            // Every event read so far keeps its number for good once the log is on disk: none
+            // can come back renumbered (see subscribe()) after its inbox row is gone.
+            log_.sync();
             for (auto* s : subs) {
                 if (s->attempts > 0) continue;
                 try {

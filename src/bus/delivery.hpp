@@ -31,8 +31,6 @@ public:
     // The relay appended events of these subjects: wakes the threads with a subscriber to one.
     void appended(const std::vector<std::string>& subjects);
 
-    // The highest position of any subscriber registered so far.
-    std::int64_t max_position() const;
     std::vector<SubscriberStatus> subscribers() const;
     // No subscriber has work in hand, a retry pending or a wake-up not yet looked at. Call with
     // activity.mutex held.

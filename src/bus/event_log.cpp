@@ -36,16 +36,15 @@ DeadLetter dead_letter_from(SQLite::Statement& q) {
 
 }  // namespace
 
-void EventLog::append(std::span<const Source> sources, std::int64_t floor) {
+void EventLog::append(std::span<const Source> sources) {
     db::WriteTx tx(db_);
     std::int64_t logged_at = now_ms();
     for (const auto& source : sources)
         for (const auto& r : source.rows)
             db::exec(tx,
-                     "INSERT INTO events (seq, event_id, subject, payload, source, created_at, logged_at)"
-                     " VALUES (max(?, (SELECT coalesce(max(seq), 0) FROM events) + 1), ?, ?, ?, ?, ?, ?)"
-                     " ON CONFLICT (event_id) DO NOTHING",
-                     floor + 1, r.event_id, r.subject, r.payload, source.name, r.created_at_ms, logged_at);
+                     "INSERT INTO events (event_id, subject, payload, source, created_at, logged_at)"
+                     " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
+                     r.event_id, r.subject, r.payload, source.name, r.created_at_ms, logged_at);
     tx.commit();
 }
 

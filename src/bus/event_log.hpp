@@ -30,10 +30,10 @@ public:
         const std::string& name;
         const std::vector<OutboxRow>& rows;
     };
-    // Appends every source's rows in one transaction, in order, each numbered after `floor` and
-    // after everything logged. An event id already logged is skipped: appending a row twice
-    // (left in its outbox by a crash) is a no-op. Not synced: see sync().
-    void append(std::span<const Source> sources, std::int64_t floor);
+    // Appends every source's rows in one transaction, in order, numbered after everything
+    // logged. An event id already logged is skipped: appending a row twice (left in its outbox
+    // by a crash) is a no-op. Not synced: see sync().
+    void append(std::span<const Source> sources);
     // Blocks until every append so far is on disk.
     void sync();
 

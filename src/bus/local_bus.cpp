@@ -31,16 +31,19 @@ void LocalBus::subscribe_raw(std::string name, std::string subject, db::Database
 }
 
 void LocalBus::start() {
+    std::lock_guard lifecycle(lifecycle_);
     {
         std::lock_guard lock(activity_->mutex);
         if (started_) return;
-        started_ = true;
     }
-    relay_->start(delivery_->max_position());
+    relay_->start();
     delivery_->start();
+    std::lock_guard lock(activity_->mutex);
+    started_ = true;
 }
 
 void LocalBus::stop() {
+    std::lock_guard lifecycle(lifecycle_);
     {
         std::lock_guard lock(activity_->mutex);
         if (!started_) return;

@@ -5,6 +5,7 @@
 // different databases run in parallel).
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "bus/bus.hpp"
@@ -42,11 +43,6 @@ public:
     ~LocalBus() override;
 
     void attach_outbox(db::Database& db) override;
-    // Also: a power cut may have taken the log's last appends, which subscribers had already
-    // read (appends are not synced before delivery; outbox rows are deleted only once they
-    // are). The lost events are appended again from their outboxes, and every append from now
-    // on is numbered after every subscriber's position, so that no subscriber mistakes a new
-    // event for one it has processed; its inbox drops the ones it had.
     void start() override;
     void stop() override;
     bool running() const override;
@@ -67,6 +63,7 @@ private:
     std::unique_ptr<Activity> activity_;
     std::unique_ptr<Delivery> delivery_;
     std::unique_ptr<Relay> relay_;
+    std::mutex lifecycle_;  // start() and stop() run one at a time, each to its end
     bool started_ = false;  // under activity_->mutex
 };
 

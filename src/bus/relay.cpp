@@ -34,9 +34,8 @@ void Relay::mark_pending_locked(db::Database& db) {
     if (std::find(pending_.begin(), pending_.end(), &db) == pending_.end()) pending_.push_back(&db);
 }
 
-void Relay::start(std::int64_t seq_floor) {
+void Relay::start() {
     std::lock_guard lock(activity_.mutex);
-    seq_floor_ = seq_floor;
     stopping_ = false;
     for (auto* db : outboxes_) mark_pending_locked(*db);  // rows a crash left behind
     thread_ = std::thread([this] { loop(); });
@@ -75,10 +74,10 @@ std::size_t Relay::relay(const std::vector<db::Database*>& dbs, bool flush) {
         for (auto& b : batches) publishers.push_back(b.db);
         db::sync_all(publishers);
         // Every database's rows in one transaction. Subscribers read it at once: the log need
-        // not be on disk yet (see LocalBus::start()).
+        // not be on disk yet (see Delivery::subscribe()).
         std::vector<EventLog::Source> sources;
         for (auto& b : batches) sources.push_back({b.db->name(), b.rows});
-        log_.append(sources, seq_floor_);
+        log_.append(sources);
         std::vector<std::string> subjects;  // distinct, usually one to three
         for (auto& b : batches) {
             state_[b.db].relayed_through = b.rows.back().id;

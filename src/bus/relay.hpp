@@ -26,8 +26,7 @@ public:
     void attach(db::Database& db);
     // From a commit that wrote to db's outbox, under db's lock: wakes the thread.
     void committed(db::Database& db);
-    // `seq_floor`: every appended event is numbered above it (see LocalBus::start()).
-    void start(std::int64_t seq_floor);
+    void start();
     void stop();
     // Moves what the outboxes hold into the log once, on the calling thread (before start()).
     std::size_t relay_once();
@@ -53,7 +52,6 @@ private:
     const LocalBusOptions& options_;
     Activity& activity_;
     Appended appended_;
-    std::int64_t seq_floor_ = 0;
 
     // Under activity_.mutex:
     std::vector<db::Database*> outboxes_;

@@ -55,12 +55,14 @@ void ArrivalWaiters::expire() {
         std::lock_guard lock(mutex_);
         auto now = clock_.now();
         for (auto it = waiters_.begin(); it != waiters_.end();) {
-            if (it->second.deadline <= now || it->second.deadline - now > timeout_) {
+            if (it->second.deadline <= now) {
                 expired.push_back(std::move(it->second.done));
                 it = waiters_.erase(it);
-            } else {
-                ++it;
+                continue;
             }
+            // Further away than a whole timeout: the clock was set back. Start the wait over.
+            if (it->second.deadline - now > timeout_) it->second.deadline = now + timeout_;
+            ++it;
         }
         if (!waiters_.empty()) arm_locked();
     }

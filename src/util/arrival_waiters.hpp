@@ -23,8 +23,8 @@ public:
 
     // `timer` expires waiters, by deadlines on `clock` (a test moves a ManualClock and fires
     // the timer instead of sleeping); `post` runs a woken waiter's callback on a request thread.
-    // A clock that jumps back does not stretch a wait: the timer is never armed for longer than
-    // `timeout`, and a deadline further away than that when it fires has passed.
+    // A clock set back stretches a wait to twice `timeout` at most: the timer is never armed for
+    // longer than `timeout`, and a deadline found further away than that starts over.
     ArrivalWaiters(std::unique_ptr<Timer> timer, Post post, const Clock& clock, std::chrono::milliseconds timeout);
 
     // True if `present()` is: the caller goes on at once and `done` is dropped. Otherwise `done`

@@ -23,28 +23,24 @@ Ticket read_row(SQLite::Statement& q) {
     return t;
 }
 
-std::optional<Ticket> find_with(SQLite::Statement& q, const std::string& id) {
-    q.bind(1, id);
+template <class Tx>
+std::optional<Ticket> find_in(Tx& tx, const std::string& id) {
+    auto& q = db::query(tx, select_one, id);
     if (!q.executeStep()) return std::nullopt;
     return read_row(q);
 }
 
 }  // namespace
 
-std::optional<Ticket> TicketStore::find(db::ReadLock& read, const std::string& id) {
-    return find_with(read.statement(select_one), id);
-}
+std::optional<Ticket> TicketStore::find(db::ReadLock& read, const std::string& id) { return find_in(read, id); }
 
-std::optional<Ticket> TicketStore::find(db::WriteTx& tx, const std::string& id) {
-    return find_with(tx.statement(select_one), id);
-}
+std::optional<Ticket> TicketStore::find(db::WriteTx& tx, const std::string& id) { return find_in(tx, id); }
 
 std::vector<Ticket> TicketStore::list_available(db::ReadLock& read, std::int64_t limit, std::int64_t offset) {
-    auto& q = read.statement(
-        "SELECT id, title, price_cents, user_id, version, order_id FROM tickets"
-        " WHERE order_id IS NULL ORDER BY n DESC LIMIT ? OFFSET ?");
-    q.bind(1, limit);
-    q.bind(2, offset);
+    auto& q = db::query(read,
+                        "SELECT id, title, price_cents, user_id, version, order_id FROM tickets"
+                        " WHERE order_id IS NULL ORDER BY n DESC LIMIT ? OFFSET ?",
+                        limit, offset);
     std::vector<Ticket> out;
     while (q.executeStep()) out.push_back(read_row(q));
     return out;
@@ -52,30 +48,20 @@ std::vector<Ticket> TicketStore::list_available(db::ReadLock& read, std::int64_t
 
 std::vector<Ticket> TicketStore::list_by_seller(db::ReadLock& read, const std::string& user_id, std::int64_t limit,
                                                 std::int64_t offset) {
-    auto& q = read.statement(
-        "SELECT id, title, price_cents, user_id, version, order_id FROM tickets"
-        " WHERE user_id = ? ORDER BY n DESC LIMIT ? OFFSET ?");
-    q.bind(1, user_id);
-    q.bind(2, limit);
-    q.bind(3, offset);
+    auto& q = db::query(read,
+                        "SELECT id, title, price_cents, user_id, version, order_id FROM tickets"
+                        " WHERE user_id = ? ORDER BY n DESC LIMIT ? OFFSET ?",
+                        user_id, limit, offset);
     std::vector<Ticket> out;
     while (q.executeStep()) out.push_back(read_row(q));
     return out;
 }
 
 void TicketStore::insert(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms) {
-    auto& q = tx.statement(
-        "INSERT INTO tickets (id, title, price_cents, user_id, version, order_id, created_at,"
-        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    q.bind(1, t.id);
-    q.bind(2, t.title);
-    q.bind(3, t.price_cents);
-    q.bind(4, t.user_id);
-    q.bind(5, t.version);
-    if (t.order_id) q.bind(6, *t.order_id);
-    q.bind(7, now_ms);
-    q.bind(8, now_ms);
-    q.exec();
+    db::exec(tx,
+             "INSERT INTO tickets (id, title, price_cents, user_id, version, order_id, created_at, updated_at)"
+             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             t.id, t.title, t.price_cents, t.user_id, t.version, t.order_id, now_ms, now_ms);
 }
 
 void TicketStore::update(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms) {
@@ -97,9 +83,7 @@ const std::string& TicketStore::remember_body(db::ReadLock&, const std::string& 
 }
 
 void TicketStore::mark_released(db::WriteTx& tx, const std::string& order_id) {
-    auto& q = tx.statement("INSERT INTO released_orders (order_id) VALUES (?) ON CONFLICT DO NOTHING");
-    q.bind(1, order_id);
-    q.exec();
+    db::exec(tx, "INSERT INTO released_orders (order_id) VALUES (?) ON CONFLICT DO NOTHING", order_id);
 }
 
 void TicketStore::record_sale(db::WriteTx& tx, const std::string& id, const std::string& buyer_id,
@@ -108,9 +92,7 @@ void TicketStore::record_sale(db::WriteTx& tx, const std::string& id, const std:
 }
 
 bool TicketStore::is_released(db::WriteTx& tx, const std::string& order_id) {
-    auto& q = tx.statement("SELECT 1 FROM released_orders WHERE order_id = ?");
-    q.bind(1, order_id);
-    return q.executeStep();
+    return db::query(tx, "SELECT 1 FROM released_orders WHERE order_id = ?", order_id).executeStep();
 }
 
 }  // namespace ticketd::tickets

@@ -27,8 +27,7 @@ run: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS) --target ticketd
 	$(BUILD)/ticketd $(ARGS)
 
-test: deps-test build
-	$(MAKE) check-format
+test: deps-test check-format build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
 	$(MAKE) test-sanitized
 	$(MAKE) fuzz FUZZ_SECONDS=5

@@ -318,7 +318,6 @@ private:
     ServerState& server_;
     beast::flat_buffer buffer_;
     std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-    std::string remote_;
     bool keep_alive_ = true;
     bool head_ = false;
     bool busy_ = false;

@@ -30,7 +30,7 @@ public:
     virtual void shutdown() = 0;
 
 protected:
-    std::string remote_;
+    std::string remote_;  // the peer's address; set by the connection's constructor
 };
 
 // Starts serving `socket`, already counted in state.connections (the connection uncounts itself

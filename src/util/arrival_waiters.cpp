@@ -14,7 +14,9 @@ bool ArrivalWaiters::present_or_wait(const std::string& key, const std::function
     std::lock_guard lock(mutex_);
     if (present()) return true;
     bool first = waiters_.empty();
-    waiters_.emplace(key, Waiter{clock_.now() + timeout_, std::move(done)});
+    waiters_.emplace(key, Waiter{.deadline = clock_.monotonic() + timeout_,
+                                 .real_deadline = std::chrono::steady_clock::now() + 2 * timeout_,
+                                 .done = std::move(done)});
     if (first) arm_locked();
     return false;
 }
@@ -45,7 +47,7 @@ void ArrivalWaiters::arm_locked() {
     auto earliest = std::min_element(waiters_.begin(), waiters_.end(), [](auto& a, auto& b) {
                         return a.second.deadline < b.second.deadline;
                     })->second.deadline;
-    auto delay = std::chrono::ceil<std::chrono::milliseconds>(earliest - clock_.now());
+    auto delay = std::chrono::ceil<std::chrono::milliseconds>(earliest - clock_.monotonic());
     timer_->arm(std::min(delay, timeout_), [this] { expire(); });
 }
 
@@ -53,14 +55,15 @@ void ArrivalWaiters::expire() {
     std::vector<std::function<void(bool)>> expired;
     {
         std::lock_guard lock(mutex_);
-        auto now = clock_.now();
+        auto now = clock_.monotonic();
+        auto real_now = std::chrono::steady_clock::now();
         for (auto it = waiters_.begin(); it != waiters_.end();) {
-            if (it->second.deadline <= now) {
+            if (it->second.deadline <= now || it->second.real_deadline <= real_now) {
                 expired.push_back(std::move(it->second.done));
                 it = waiters_.erase(it);
                 continue;
             }
-            // Further away than a whole timeout: the clock was set back. Start the wait over.
+            // Further away than a whole timeout: a test set the clock back. Start the wait over.
             if (it->second.deadline - now > timeout_) it->second.deadline = now + timeout_;
             ++it;
         }

@@ -21,10 +21,11 @@ class ArrivalWaiters {
 public:
     using Post = std::function<void(std::function<void()>)>;
 
-    // `timer` expires waiters, by deadlines on `clock` (a test moves a ManualClock and fires
-    // the timer instead of sleeping); `post` runs a woken waiter's callback on a request thread.
-    // A clock set back stretches a wait to twice `timeout` at most: the timer is never armed for
-    // longer than `timeout`, and a deadline found further away than that starts over.
+    // `timer` expires waiters, by deadlines on `clock`'s monotonic time (a test moves a
+    // ManualClock and fires the timer instead of sleeping); `post` runs a woken waiter's
+    // callback on a request thread. Whatever that clock does, no wait outlasts twice `timeout`
+    // of real time: the timer is never armed for longer than `timeout`, and a waiter is also
+    // answered once that much real time has passed.
     ArrivalWaiters(std::unique_ptr<Timer> timer, Post post, const Clock& clock, std::chrono::milliseconds timeout);
 
     // True if `present()` is: the caller goes on at once and `done` is dropped. Otherwise `done`
@@ -40,7 +41,8 @@ public:
 
 private:
     struct Waiter {
-        TimePoint deadline;
+        std::chrono::steady_clock::time_point deadline;       // on clock_.monotonic()
+        std::chrono::steady_clock::time_point real_deadline;  // twice the timeout, real time
         std::function<void(bool)> done;
     };
     void arm_locked();

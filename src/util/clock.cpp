@@ -6,9 +6,13 @@ using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 
 ManualClock::ManualClock(TimePoint start)
-    : ms_since_epoch_(duration_cast<milliseconds>(start.time_since_epoch()).count()) {}
+    : ms_since_epoch_(duration_cast<milliseconds>(start.time_since_epoch()).count()), start_ms_(ms_since_epoch_) {}
 
 TimePoint ManualClock::now() const { return TimePoint{milliseconds{ms_since_epoch_.load()}}; }
+
+std::chrono::steady_clock::time_point ManualClock::monotonic() const {
+    return std::chrono::steady_clock::time_point{milliseconds{ms_since_epoch_.load() - start_ms_}};
+}
 
 void ManualClock::set(TimePoint t) {
     ms_since_epoch_ = duration_cast<milliseconds>(t.time_since_epoch()).count();

@@ -314,6 +314,28 @@ TEST_CASE("one address cannot hold every connection, and other clients are still
     CHECK(fetch(other, "/fast")->status == 200);
 }
 
+TEST_CASE("at an address's own cap, its connection idle longest makes room for its newcomer", "[http][security]") {
+    HoldingServer s([](http::ServerOptions& o) {
+        o.max_connections = 100;
+        o.max_connections_per_address = 2;
+    });
+    test::HttpClient other(s.server->port());
+    other.source_address = "127.0.0.2";
+    REQUIRE(fetch(other, "/fast")->status == 200);  // idle longest of all, but not this address's
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    test::HttpClient a(s.server->port()), b(s.server->port());
+    REQUIRE(fetch(a, "/fast")->status == 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    REQUIRE(fetch(b, "/fast")->status == 200);
+    test::HttpClient c(s.server->port());
+    auto res = fetch(c, "/fast");
+    REQUIRE(res);
+    CHECK(res->status == 200);
+    CHECK(a.closed_by_server(std::chrono::seconds(2)));
+    CHECK(fetch(other, "/fast")->status == 200);
+    CHECK(fetch(b, "/fast")->status == 200);
+}
+
 TEST_CASE("request bodies in memory have a budget, and one address gets a quarter of it", "[http][security]") {
     HoldingServer s([](http::ServerOptions& o) { o.body_memory = 1000000; });
     auto start_upload = [&](test::HttpClient& c, int length) {

@@ -73,7 +73,7 @@ public:
 
     ~PaymentsModule() override {
         *alive_ = false;
-        refunds_.reset();
+        refunds_->detach();  // alive until the members go, but asks and records nothing more
         // The database first, while the rest is alive: its sync thread runs the charges still
         // waiting for the disk, which settle() answers (with no provider call) using the members.
         db_.reset();

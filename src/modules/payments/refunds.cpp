@@ -28,6 +28,11 @@ void Refunds::stop() {
     timer_->cancel();
 }
 
+void Refunds::detach() {
+    *alive_ = false;
+    stop();
+}
+
 void Refunds::resume() {
     if (!running_) return;
     std::vector<Payment> pending;

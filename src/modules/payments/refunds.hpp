@@ -30,10 +30,13 @@ class Refunds {
 public:
     Refunds(db::Database& db, PaymentStore& store, bus::Bus& bus, PaymentProvider& provider, const util::Clock& clock,
             std::unique_ptr<util::Timer> timer);
-    ~Refunds();  // provider answers that come later are dropped: the next start resumes them
+    ~Refunds();  // as detach(): provider answers that come later are dropped (the next start resumes)
 
     void start();  // then resume()
     void stop();
+    // Like stop(), and answers that come later are dropped too: for the module's destructor,
+    // before its database goes.
+    void detach();
     // Asks the provider for every pending refund not already in flight.
     void resume();
 

@@ -89,7 +89,7 @@ TEST_CASE("a busy database's log is checkpointed into the file in the background
     CHECK(size() >= before + 4'000'000);
 }
 
-TEST_CASE("under steady writes the log starts over from its beginning rather than growing", "[db]") {
+TEST_CASE("under steady writes the log starts over from its beginning rather than growing", "[db][serial]") {
     test::TempDir dir;
     auto path = dir.path() + "/probe.db";
     db::Database database("probe", path);

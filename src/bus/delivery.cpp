@@ -15,12 +15,6 @@
 #include "util/time_format.hpp"
 
 namespace ticketd::bus {
-namespace {
-
-std::int64_t now_ms() { return util::to_unix_ms(util::SystemClock{}.now()); }
-
-}  // namespace
-
 struct Delivery::Subscriber {
     std::string name;
     std::string subject;
@@ -70,7 +64,7 @@ void Delivery::subscribe(std::string name, std::string subject, db::Database& db
     // (appends are not synced before delivery). The relay appends those events again from their
     // outboxes, numbered after the end, so the subscriber reads on from the end and its inbox
     // drops the ones it had; a new event can never take a number it believes it has seen.
-    s->position = std::min(position::load(db, s->name, carried.value_or(0), now_ms()), log_.head());
+    s->position = std::min(position::load(db, s->name, carried.value_or(0), util::unix_now_ms()), log_.head());
     std::lock_guard lock(activity_.mutex);
     for (auto& existing : subscribers_)
         if (existing->name == s->name) throw std::logic_error("durable subscriber name used twice: " + s->name);
@@ -170,7 +164,8 @@ bool Delivery::deliver_batch(Subscriber& s) {
             const RawEvent& event = batch[i];
             // Record the event in the inbox first: one statement both detects a redelivery
             // (nothing inserted) and marks this one as processed when the batch commits.
-            if (!inbox::record(tx, s.name, event.id, now_ms())) continue;  // redelivered after a crash: applied
+            if (!inbox::record(tx, s.name, event.id, util::unix_now_ms()))
+                continue;  // redelivered after a crash: applied
             Outcome outcome = Outcome::retry;
             // Only the first event of a batch can have failed before (the position stops at it).
             int attempt = i == 0 ? s.attempts + 1 : 1;
@@ -190,7 +185,7 @@ bool Delivery::deliver_batch(Subscriber& s) {
         if (i == limit) {
             // The position moves in the transaction of the effects: they are on disk together or
             // not at all.
-            position::save(tx, s.name, batch[limit - 1].seq, now_ms());
+            position::save(tx, s.name, batch[limit - 1].seq, util::unix_now_ms());
             tx.commit();
             done_through = batch[limit - 1].seq;
             break;
@@ -223,7 +218,7 @@ bool Delivery::deliver_batch(Subscriber& s) {
         log_.park(s.name, *parked, s.last_error, s.attempts);
         {
             db::WriteTx tx(*s.db);
-            position::save(tx, s.name, parked->seq, now_ms());
+            position::save(tx, s.name, parked->seq, util::unix_now_ms());
             tx.commit();
         }
         done_through = parked->seq;
@@ -270,7 +265,7 @@ bool Delivery::deliver_requeued(Subscriber& s) {
                 error = e.what();
             }
             if (ok) {
-                inbox::record(tx, s.name, event.id, now_ms());
+                inbox::record(tx, s.name, event.id, util::unix_now_ms());
                 tx.commit();
             }
         }
@@ -294,9 +289,9 @@ std::size_t Delivery::prune_inbox(Subscriber& s) {
     // the inbox's key holds every older event. (Ids from before time-ordered ids sort anywhere;
     // those events are long behind every cursor, so dropping their rows is as safe.)
     char before[17];
-    std::snprintf(
-        before, sizeof before, "%012llx",
-        static_cast<unsigned long long>(std::max<std::int64_t>(0, now_ms() - options_.inbox_retention.count())));
+    std::snprintf(before, sizeof before, "%012llx",
+                  static_cast<unsigned long long>(
+                      std::max<std::int64_t>(0, util::unix_now_ms() - options_.inbox_retention.count())));
     std::size_t removed = 0;
     for (;;) {
         auto n = inbox::prune(*s.db, s.name, before, 1000);

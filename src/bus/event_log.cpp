@@ -10,8 +10,6 @@
 namespace ticketd::bus {
 namespace {
 
-std::int64_t now_ms() { return util::to_unix_ms(util::SystemClock{}.now()); }
-
 RawEvent event_from(SQLite::Statement& q) {  // columns: seq, event_id, subject, payload, logged_at, source
     return {.seq = q.getColumn(0).getInt64(),
             .id = q.getColumn(1).getString(),
@@ -38,7 +36,7 @@ DeadLetter dead_letter_from(SQLite::Statement& q) {
 
 void EventLog::append(std::span<const Source> sources) {
     db::WriteTx tx(db_);
-    std::int64_t logged_at = now_ms();
+    std::int64_t logged_at = util::unix_now_ms();
     for (const auto& source : sources)
         for (const auto& r : source.rows)
             db::exec(tx,
@@ -106,7 +104,7 @@ std::optional<std::int64_t> EventLog::register_subscriber(const std::string& sub
         return q.getColumn(0).getInt64();
     }
     db::exec(tx, "INSERT INTO cursors (subscriber, subject, position, updated_at) VALUES (?, ?, 0, ?)", subscriber,
-             subject, now_ms());
+             subject, util::unix_now_ms());
     tx.commit();
     return std::nullopt;
 }
@@ -119,7 +117,7 @@ void EventLog::park(const std::string& subscriber, const RawEvent& event, const 
                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (subscriber, seq) DO UPDATE SET"
                  " error = excluded.error, attempts = excluded.attempts, parked_at = excluded.parked_at,"
                  " requeued_at = NULL, redelivered_at = NULL",
-                 subscriber, event.seq, event.id, event.subject, event.payload, error, attempts, now_ms());
+                 subscriber, event.seq, event.id, event.subject, event.payload, error, attempts, util::unix_now_ms());
         tx.commit();
     }
     db_.sync();
@@ -138,7 +136,7 @@ std::optional<DeadLetter> EventLog::next_requeued(const std::string& subscriber)
 
 void EventLog::mark_redelivered(std::int64_t id) {
     db::WriteTx tx(db_);
-    db::exec(tx, "UPDATE dead_letters SET redelivered_at = ? WHERE id = ?", now_ms(), id);
+    db::exec(tx, "UPDATE dead_letters SET redelivered_at = ? WHERE id = ?", util::unix_now_ms(), id);
     tx.commit();
 }
 
@@ -170,7 +168,7 @@ bool EventLog::requeue(std::int64_t id) {
     bool found = db::exec(tx,
                           "UPDATE dead_letters SET requeued_at = ?, redelivered_at = NULL WHERE id = ? AND"
                           " redelivered_at IS NULL",
-                          now_ms(), id) > 0;
+                          util::unix_now_ms(), id) > 0;
     tx.commit();
     return found;
 }

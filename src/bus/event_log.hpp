@@ -23,7 +23,6 @@ class EventLog {
 public:
     // `db` is bus.db with the "bus" schema applied; it must outlive this.
     explicit EventLog(db::Database& db) : db_(db) {}
-    db::Database& database() { return db_; }
 
     // One publishing database's rows, for append().
     struct Source {

@@ -10,6 +10,8 @@ using namespace std::chrono;
 
 std::int64_t to_unix_ms(TimePoint t) { return duration_cast<milliseconds>(t.time_since_epoch()).count(); }
 
+std::int64_t unix_now_ms() { return to_unix_ms(system_clock::now()); }
+
 TimePoint from_unix_ms(std::int64_t ms) { return TimePoint{duration_cast<system_clock::duration>(milliseconds{ms})}; }
 
 std::string format_rfc3339_ms(TimePoint t) {

@@ -17,5 +17,8 @@ std::optional<TimePoint> parse_rfc3339(std::string_view text);
 
 std::int64_t to_unix_ms(TimePoint t);
 TimePoint from_unix_ms(std::int64_t ms);
+// The system clock's time in Unix milliseconds, for bookkeeping columns that no test moves
+// (business rules take the injected Clock instead).
+std::int64_t unix_now_ms();
 
 }  // namespace ticketd::util

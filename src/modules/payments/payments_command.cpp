@@ -50,7 +50,7 @@ int payments_command(db::Database& db, const std::vector<std::string>& args, std
             << " amount_cents=" << p.amount_cents << " paid_at=" << format_ms(p.created_at_ms)
             << "\n    provider said: " << p.refund_error << "\n    settle by hand, then: ticketd payments settle "
             << p.id << " NOTE\n";
-    auto now = util::to_unix_ms(util::SystemClock{}.now());
+    auto now = util::unix_now_ms();
     for (const auto& a : unknown) {
         out << "charge unknown  order=" << a.order_id << " key=" << a.key << " amount_cents=" << a.amount_cents
             << " checks=" << a.checks << " since=" << format_ms(a.created_at_ms) << "\n";

@@ -71,6 +71,8 @@ struct Ledger {
     long lost_within_bound = 0;  // power cuts: acknowledged too recently to be kept
 };
 
+long long ms(Clock::duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
+
 std::string field(const std::string& body, const char* key) {
     boost::system::error_code ec;
     auto v = json::parse(body, ec);
@@ -159,9 +161,7 @@ int check_after_cut(const fs::path& dir, Ledger& ledger, Clock::time_point cut, 
             if (it->second < cut - bound) {
                 ++violations;
                 std::printf("VIOLATION: %s acknowledged %lld ms before the power cut is gone: %s\n", what,
-                            static_cast<long long>(
-                                std::chrono::duration_cast<std::chrono::milliseconds>(cut - it->second).count()),
-                            it->first.c_str());
+                            ms(cut - it->second), it->first.c_str());
             }
             ++ledger.lost_within_bound;
             it = acked.erase(it);
@@ -248,7 +248,15 @@ int run(const std::string& binary, const fs::path& dir, int kills, int power_cut
         cuts.writes += r.writes;
         cuts.undone += r.undone;
         cuts.torn += r.torn;
-        violations += check_after_cut(dir, ledger, cut, bound);
+        if (r.longest_unsynced > cuts.longest_unsynced) {
+            cuts.longest_unsynced = r.longest_unsynced;
+            cuts.longest_unsynced_file = r.longest_unsynced_file;
+        }
+        if (int found = check_after_cut(dir, ledger, cut, bound); found > 0) {
+            violations += found;
+            std::printf("this cut: %s had gone longest unsynced, %lld ms\n", r.longest_unsynced_file.c_str(),
+                        static_cast<long long>(ms(r.longest_unsynced)));
+        }
         server.start();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -370,9 +378,11 @@ int run(const std::string& binary, const fs::path& dir, int kills, int power_cut
     if (power_cuts > 0)
         std::printf(
             "power cuts: %d in %s mode; files with unsynced writes %d, such writes %lld, undone %lld, "
-            "torn %d; acknowledged writes lost within the bound %ld\n",
+            "torn %d; acknowledged writes lost within the bound %ld; longest a log went unsynced %lld ms "
+            "(%s)\n",
             power_cuts, durability.c_str(), cuts.files, static_cast<long long>(cuts.writes),
-            static_cast<long long>(cuts.undone), cuts.torn, ledger.lost_within_bound);
+            static_cast<long long>(cuts.undone), cuts.torn, ledger.lost_within_bound,
+            static_cast<long long>(ms(cuts.longest_unsynced)), cuts.longest_unsynced_file.c_str());
     return violations;
 }
 

@@ -7,6 +7,7 @@
 // disk at its last sync, or to that plus a prefix of the later writes, torn at a sector boundary:
 // what a power cut can leave. Directory entries are not simulated: a file created and never
 // synced survives here, as it would on a file system that orders metadata (ext4's default).
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <random>
@@ -23,6 +24,10 @@ struct PowerCutReport {
     std::int64_t writes = 0;  // such writes
     std::int64_t undone = 0;  // of which the cut took back (a torn one counts)
     int torn = 0;             // writes kept only up to a sector boundary
+    // Of the logs (-wal) with such writes, the one whose last sync (or opening) was longest before
+    // the cut, and how long: what the bound on lost commits rests on.
+    std::chrono::nanoseconds longest_unsynced{0};
+    std::string longest_unsynced_file;
 };
 
 // Applies every undo journal in `dir` (not recursively) and removes it, and removes the -shm

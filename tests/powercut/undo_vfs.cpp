@@ -60,8 +60,7 @@ void append(Journal& j, char tag, std::int64_t a, std::int64_t size_before, std:
 }
 
 void mark_synced(Journal& j) {
-    auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                   std::chrono::steady_clock::now().time_since_epoch())
+    auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
                    .count();
     append(j, 'S', now, 0, 0, {});
 }
@@ -294,8 +293,8 @@ PowerCutReport apply_power_cut(const std::filesystem::path& dir, std::mt19937& r
             // A log's unsynced writes are commits; a database file's are a checkpoint's copies of
             // frames the log still holds.
             if (!records.empty() && synced_at && target.string().ends_with("-wal")) {
-                auto unsynced = std::chrono::steady_clock::now().time_since_epoch() -
-                                std::chrono::nanoseconds(*synced_at);
+                auto unsynced =
+                    std::chrono::steady_clock::now().time_since_epoch() - std::chrono::nanoseconds(*synced_at);
                 if (unsynced > report.longest_unsynced) {
                     report.longest_unsynced = std::chrono::duration_cast<std::chrono::nanoseconds>(unsynced);
                     report.longest_unsynced_file = target.filename().string();

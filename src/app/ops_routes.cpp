@@ -25,7 +25,7 @@ std::string scrape_metrics(const OpsView& view) {
     bus::EventLog events(view.log);
     for (const auto& s : subs)
         metrics::write_sample(out, "ticketd_subscriber_lag_events", "subscriber=" + metrics::label_value(s.name),
-                              static_cast<double>(events.count_after(s.subject, s.position)));
+                              static_cast<double>(s.lag));
     metrics::write_help(out, "ticketd_dead_letters", "gauge", "Parked events not yet redelivered.");
     metrics::write_sample(out, "ticketd_dead_letters", "", static_cast<double>(events.dead_letter_count()));
     metrics::write_help(out, "ticketd_event_log_head", "gauge", "Sequence number of the newest logged event.");

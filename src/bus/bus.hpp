@@ -91,6 +91,7 @@ struct SubscriberStatus {
     std::string database;
     std::int64_t position = 0;  // last processed sequence
     std::int64_t head = 0;      // last logged sequence of its subject
+    std::int64_t lag = 0;       // events of its subject logged and not yet processed
 };
 
 class Bus {

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "bus/event_log.hpp"
+#include "bus/handling.hpp"
 #include "bus/outbox.hpp"
 #include "db/database.hpp"
 #include "util/clock.hpp"
@@ -141,6 +142,7 @@ std::vector<SubscriberStatus> Delivery::subscribers() const {
     for (std::size_t i = 0; i < out.size(); ++i) {
         out[i].position = position::read(*dbs[i], out[i].name);
         out[i].head = log_.head(out[i].subject);
+        out[i].lag = log_.count_after(out[i].subject, out[i].position);
     }
     return out;
 }
@@ -150,139 +152,30 @@ bool Delivery::deliver_batch(Subscriber& s) {
     s.caught_up = batch.size() < static_cast<std::size_t>(options_.delivery_batch);
     if (batch.empty()) return false;
 
-    // The whole batch runs in one transaction without a savepoint per event. If a handler asks
-    // for a retry (or throws) at event k, the transaction is rolled back, events before k are run
-    // again in a fresh one and committed, and k waits for its retry. Handlers act only through
-    // their transaction and on_commit callbacks, so the discarded try leaves nothing behind.
-    std::int64_t done_through = s.position;
-    bool failed = false;
-    std::size_t limit = batch.size();
-    while (limit > 0) {
-        db::WriteTx tx(*s.db);
-        std::size_t i = 0;
-        for (; i < limit; ++i) {
-            const RawEvent& event = batch[i];
-            // Record the event in the inbox first: one statement both detects a redelivery
-            // (nothing inserted) and marks this one as processed when the batch commits.
-            if (!inbox::record(tx, s.name, event.id, util::unix_now_ms()))
-                continue;  // redelivered after a crash: applied
-            Outcome outcome = Outcome::retry;
-            // Only the first event of a batch can have failed before (the position stops at it).
-            int attempt = i == 0 ? s.attempts + 1 : 1;
-            Envelope envelope{.id = event.id,
-                              .seq = event.seq,
-                              .logged_at_ms = event.logged_at_ms,
-                              .attempt = attempt,
-                              .last_attempt = attempt >= options_.retry.max_attempts};
-            try {
-                outcome = s.handler(tx, event, envelope);
-                if (outcome == Outcome::retry) s.last_error = "handler asked for a retry";
-            } catch (const std::exception& e) {
-                s.last_error = e.what();
-            }
-            if (outcome == Outcome::retry) break;
-        }
-        if (i == limit) {
-            // The position moves in the transaction of the effects: they are on disk together or
-            // not at all.
-            position::save(tx, s.name, batch[limit - 1].seq, util::unix_now_ms());
-            tx.commit();
-            done_through = batch[limit - 1].seq;
-            break;
-        }
-        failed = true;  // ~WriteTx rolls this try back; run what came before event i again
-        s.caught_up = false;
-        limit = i;
+    auto handled = apply_in_order(*s.db, s.name, batch, s.attempts, options_.retry, s.handler, s.last_error);
+    if (handled.applied > 0) {
+        s.position = batch[handled.applied - 1].seq;
+        s.attempts = 0;
     }
-    if (done_through != s.position) s.attempts = 0;
-
-    const RawEvent* parked = nullptr;
-    if (failed) {
-        const RawEvent& failing =
-            *std::find_if(batch.begin(), batch.end(), [&](auto& e) { return e.seq > done_through; });
-        ++s.attempts;
-        if (s.attempts >= options_.retry.max_attempts) {
-            parked = &failing;
-        } else {
-            s.not_before = Clock::now() + options_.retry.backoff(s.attempts);
-            log::debug("event retry scheduled", {{"subscriber", s.name},
-                                                 {"seq", std::to_string(failing.seq)},
-                                                 {"attempt", std::to_string(s.attempts)}});
-        }
-    }
-
-    if (parked) {
-        // The dead letter first (on disk when park() returns), then the position past it. A
-        // crash between the two parks the event again on restart: the same row, parked anew
-        // (also when it had been re-queued and marked redelivered, then lost by a power cut).
-        log_.park(s.name, *parked, s.last_error, s.attempts);
-        {
-            db::WriteTx tx(*s.db);
-            position::save(tx, s.name, parked->seq, util::unix_now_ms());
-            tx.commit();
-        }
-        done_through = parked->seq;
-        metrics::record_dead_letter(s.name);
-        log::error("event dead-lettered", {{"subscriber", s.name},
-                                           {"seq", std::to_string(parked->seq)},
-                                           {"subject", parked->subject},
-                                           {"event_id", parked->id},
-                                           {"attempts", std::to_string(s.attempts)},
-                                           {"error", s.last_error}});
+    if (!handled.failed) return true;
+    s.caught_up = false;
+    const RawEvent& failing = batch[handled.applied];
+    ++s.attempts;
+    if (s.attempts >= options_.retry.max_attempts) {
+        park(log_, *s.db, s.name, failing, s.last_error, s.attempts);
+        s.position = failing.seq;
         s.attempts = 0;
         s.not_before = {};
+    } else {
+        s.not_before = Clock::now() + options_.retry.backoff(s.attempts);
+        log::debug(
+            "event retry scheduled",
+            {{"subscriber", s.name}, {"seq", std::to_string(failing.seq)}, {"attempt", std::to_string(s.attempts)}});
     }
-    s.position = done_through;
     return true;
 }
 
-bool Delivery::deliver_requeued(Subscriber& s) {
-    auto letter = log_.next_requeued(s.name);
-    if (!letter) return false;
-    RawEvent event{.seq = letter->seq,
-                   .id = letter->event_id,
-                   .subject = letter->subject,
-                   .payload = letter->payload,
-                   .logged_at_ms = letter->parked_at_ms,
-                   .source = ""};
-    bool ok = false;
-    std::string error;
-    {
-        db::WriteTx tx(*s.db);
-        if (inbox::contains(tx, s.name, event.id)) {
-            ok = true;
-        } else {
-            try {
-                // Re-queued by a person: this one try is also its last.
-                Envelope envelope{.id = event.id,
-                                  .seq = event.seq,
-                                  .logged_at_ms = event.logged_at_ms,
-                                  .attempt = 1,
-                                  .last_attempt = true};
-                ok = s.handler(tx, event, envelope) == Outcome::ack;
-                if (!ok) error = "handler asked for a retry";
-            } catch (const std::exception& e) {
-                error = e.what();
-            }
-            if (ok) {
-                inbox::record(tx, s.name, event.id, util::unix_now_ms());
-                tx.commit();
-            }
-        }
-    }
-    if (ok) {
-        // The effects are on disk before the dead letter is marked redelivered: a power cut in
-        // between leaves it re-queued, to be tried again, never marked done with its effects lost.
-        s.db->sync();
-        log_.mark_redelivered(letter->id);
-        log::info("dead letter redelivered", {{"subscriber", s.name}, {"id", std::to_string(letter->id)}});
-    } else {
-        log_.park_again(letter->id, error);
-        log::error("dead letter failed again",
-                   {{"subscriber", s.name}, {"id", std::to_string(letter->id)}, {"error", error}});
-    }
-    return true;
-}
+bool Delivery::deliver_requeued(Subscriber& s) { return redeliver_requeued(log_, *s.db, s.name, s.handler); }
 
 std::size_t Delivery::prune_inbox(Subscriber& s) {
     // Event ids begin with their creation time in milliseconds as 12 hex digits, so one range of

@@ -163,6 +163,41 @@ const std::vector<Option>& options() {
          [](auto& c, auto& v) { c.tail_from = parse_int(v, 0, 2000000000); }},
         {"--follow", "", "", "events tail: keep printing new events", [](auto&) { return std::string("off"); },
          [](auto& c, auto&) { c.tail_follow = true; }},
+        {"--modules", "TICKETD_MODULES", "NAME[,NAME]",
+         "modules this process runs (auth tickets orders expiration payments); the routes of the others are 404",
+         [](auto& c) {
+             std::string out;
+             for (auto& m : c.modules) out += (out.empty() ? "" : ",") + m;
+             return out.empty() ? std::string("all") : out;
+         },
+         [](auto& c, auto& v) {
+             c.modules.clear();
+             if (v == "all") return;
+             std::stringstream in(v);
+             for (std::string m; std::getline(in, m, ',');) {
+                 one_of(m, {"auth", "tickets", "orders", "expiration", "payments"});
+                 if (std::find(c.modules.begin(), c.modules.end(), m) == c.modules.end()) c.modules.push_back(m);
+             }
+             if (c.modules.empty()) throw std::invalid_argument("expected at least one module");
+         }},
+        {"--bus", "TICKETD_BUS", "local|nats://HOST:PORT[,...]",
+         "the event bus: in this process (bus.db), or NATS JetStream servers shared by every process",
+         [](auto& c) { return c.bus; },
+         [](auto& c, auto& v) {
+             c.bus_servers.clear();
+             if (v == "local") {
+                 c.bus = v;
+                 return;
+             }
+             std::stringstream in(v);
+             for (std::string url; std::getline(in, url, ',');) {
+                 if (url.rfind("nats://", 0) != 0 || url.size() <= 7)
+                     throw std::invalid_argument("expected local or nats://HOST:PORT[,nats://HOST:PORT...]");
+                 c.bus_servers.push_back(url);
+             }
+             if (c.bus_servers.empty()) throw std::invalid_argument("expected local or nats://HOST:PORT");
+             c.bus = v;
+         }},
         {"--read-timeout-ms", "TICKETD_READ_TIMEOUT_MS", "MS",
          "time allowed to send a whole request; idle connections close after it too",
          [](auto& c) { return std::to_string(c.read_timeout_ms); },

@@ -1,6 +1,7 @@
 #pragma once
 // Everything a deployment can set, from flags and environment variables, with defaults that run
 // out of the box. `ticketd --help` prints the table this file defines.
+#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -36,6 +37,14 @@ struct Config {
     std::string metrics_host = "127.0.0.1";
     int metrics_port = 9464;  // -1: off
     int read_timeout_ms = 30000;
+    // The modules this process runs (empty: all five) and the bus between them: "local" (bus.db,
+    // in this process) or NATS JetStream servers, "nats://host:port[,nats://...]".
+    std::vector<std::string> modules;
+    std::string bus = "local";
+    std::vector<std::string> bus_servers;  // from --bus nats://...
+    bool runs(const std::string& module) const {
+        return modules.empty() || std::find(modules.begin(), modules.end(), module) != modules.end();
+    }
     // `ticketd events tail` only.
     std::string tail_subject;
     std::int64_t tail_from = 0;

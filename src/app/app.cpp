@@ -8,6 +8,7 @@
 #include "app/data_dir_lock.hpp"
 #include "app/ops_routes.hpp"
 #include "app/signing_key.hpp"
+#include "bus/nats_bus.hpp"
 #include "db/database.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
@@ -24,6 +25,9 @@
 
 namespace ticketd {
 
+// In the order of builtin_modules().
+constexpr const char* builtin_module_names[] = {"auth", "tickets", "orders", "expiration", "payments"};
+
 std::vector<ModuleFactory> builtin_modules() {
     return {auth::make_module, tickets::make_module, orders::make_module, expiration::make_module,
             [](const ModuleContext& ctx) { return payments::make_module(ctx); }};
@@ -35,7 +39,7 @@ struct App::Impl {
     const util::Clock* clock;
     std::unique_ptr<DataDirLock> data_dir_lock;
     std::unique_ptr<db::Database> log_db;
-    std::unique_ptr<bus::LocalBus> bus;
+    std::unique_ptr<bus::Bus> bus;
     http::Router router;
     std::unique_ptr<http::Server> server;
     http::Router metrics_router;
@@ -63,7 +67,14 @@ struct App::Impl {
         log_db = std::make_unique<db::Database>(
             "bus", in_memory ? std::string(":memory:") : db::database_path(config.data_dir, "bus"));
         log_db->migrate({"bus"});
-        bus = std::make_unique<bus::LocalBus>(*log_db, options.bus);
+        if (config.bus_servers.empty()) {
+            bus = std::make_unique<bus::LocalBus>(*log_db, options.bus);
+        } else {
+            // Split mode: bus.db keeps only this process's dead letters and subscriber names.
+            bus::NatsBusOptions nats{.servers = config.bus_servers};
+            nats.retry = options.bus.retry;
+            bus = std::make_unique<bus::NatsBus>(*log_db, nats);
+        }
 
         http::ServerOptions so;
         so.host = config.host;
@@ -106,7 +117,11 @@ struct App::Impl {
                           [this](std::function<void()> fn) { server->post(std::move(fn)); },
                           [this] { return server->make_timer(); }};
         std::vector<ModuleFactory> factories;
-        if (options.builtin_modules) factories = builtin_modules();
+        if (options.builtin_modules) {
+            auto all = builtin_modules();
+            for (std::size_t i = 0; i < all.size(); ++i)
+                if (config.runs(builtin_module_names[i])) factories.push_back(std::move(all[i]));
+        }
         for (auto& f : options.extra_modules) factories.push_back(std::move(f));
         for (auto& make : factories) modules.push_back(make(ctx));
 

@@ -64,6 +64,7 @@ struct NatsBus::Impl {
         std::thread thread;
         natsSubscription* sub = nullptr;
         // The delivery thread's own:
+        std::uint64_t last_delivery = 0;  // the consumer's number of the last delivery received
         std::int64_t position = 0;
         int attempts = 0;
         Clock::time_point not_before{};
@@ -91,6 +92,7 @@ struct NatsBus::Impl {
     bool stopping = false;
     std::thread relay_thread;
     std::vector<std::unique_ptr<Subscriber>> subs;
+    std::vector<natsSubscription*> retired;  // unsubscribed by rebind(), destroyed after closing (mutex)
 
     // The batch in flight: event id -> index, and each row's result (0 pending, 1 ok, 2 failed).
     std::mutex acks_mutex;
@@ -300,9 +302,16 @@ struct NatsBus::Impl {
             position::save(tx, s.name, last, util::unix_now_ms());
             tx.commit();
         }
+        // The consumer is made anew from the position on every start. A consumer kept from the
+        // last run would hand out the events after the last one it delivered, and those the last
+        // run had fetched but not acked only once their ack wait ran out: out of order.
+        st = js_DeleteConsumer(js, options.stream.c_str(), s.consumer.c_str(), nullptr, &code);
+        if (st != NATS_OK && code != JSConsumerNotFoundErr) {
+            log::warn("cannot reset the durable consumer", {{"subscriber", s.name}, {"error", status_text(st, code)}});
+            return false;
+        }
         jsConsumerInfo* ci = nullptr;
-        st = js_GetConsumerInfo(&ci, js, options.stream.c_str(), s.consumer.c_str(), nullptr, &code);
-        if (st != NATS_OK && code == JSConsumerNotFoundErr) {
+        {
             auto filter = nats_subject(s.subject);
             jsConsumerConfig cc;
             jsConsumerConfig_Init(&cc);  // sets the policies to -1: each is chosen below
@@ -328,6 +337,7 @@ struct NatsBus::Impl {
         so.Stream = options.stream.c_str();
         so.Consumer = s.consumer.c_str();
         auto filter = nats_subject(s.subject);
+        s.last_delivery = 0;
         st = js_PullSubscribe(&s.sub, js, filter.c_str(), s.consumer.c_str(), nullptr, &so, &code);
         if (st != NATS_OK) {
             log::warn("cannot bind the pull subscription", {{"subscriber", s.name}, {"error", status_text(st, code)}});
@@ -367,8 +377,28 @@ struct NatsBus::Impl {
                 continue;
             }
             auto seq = static_cast<std::int64_t>(meta->Sequence.Stream);
+            auto delivery = meta->Sequence.Consumer;
             auto logged_ms = meta->Timestamp / ns_per_ms;
             jsMsgMetaData_Destroy(meta);
+            // Deliveries are numbered without gaps. A gap is a delivery lost on the way (a node
+            // or the connection went down): JetStream would send it again only after its ack
+            // wait, behind later events. Nothing past the gap is applied; see rebind().
+            if (s.last_delivery != 0 && delivery != s.last_delivery + 1) {
+                log::warn("a delivery was lost on the way; reading again from the position",
+                          {{"subscriber", s.name},
+                           {"expected", std::to_string(s.last_delivery + 1)},
+                           {"got", std::to_string(delivery)}});
+                natsMsg_Destroy(msg);
+                for (int j = i + 1; j < list.Count; ++j) {
+                    natsMsg_Destroy(list.Msgs[j]);
+                    list.Msgs[j] = nullptr;
+                }
+                natsMsgList_Destroy(&list);
+                if (last_skipped) natsMsg_Destroy(last_skipped);
+                rebind(s);
+                return;
+            }
+            s.last_delivery = delivery;
             if (!s.held.empty() && seq <= s.events.back().seq) {  // a redelivery of one held here
                 natsMsg_Destroy(msg);
                 continue;
@@ -393,6 +423,22 @@ struct NatsBus::Impl {
             if (s.held.empty()) natsMsg_Ack(last_skipped, nullptr);
             natsMsg_Destroy(last_skipped);
         }
+    }
+
+    // Drops what is held, and makes the consumer anew from the position (as at start). The old
+    // subscription is only unsubscribed: nats.c before 3.6.1 can crash destroying one while the
+    // connection is open, so it is destroyed after the connection is closed.
+    void rebind(Subscriber& s) {
+        for (auto* m : s.held) natsMsg_Destroy(m);
+        s.held.clear();
+        s.events.clear();
+        if (s.sub) {
+            natsSubscription_Unsubscribe(s.sub);
+            std::lock_guard lock(mutex);
+            retired.push_back(s.sub);
+            s.sub = nullptr;
+        }
+        while (!is_stopping() && !bind(s)) sleep_unless_stopping(std::chrono::milliseconds(500));
     }
 
     // Applies what s.held holds, as LocalBus's delivery does, then acks what was applied.
@@ -479,6 +525,7 @@ NatsBus::~NatsBus() {
     // nats.c 3.4 can crash if a subscription is destroyed while its connection is open: close
     // the connection first.
     if (i.nc) natsConnection_Close(i.nc);
+    for (auto* sub : i.retired) natsSubscription_Destroy(sub);
     for (auto& s : i.subs) {
         if (s->sub) natsSubscription_Destroy(s->sub);
         for (auto* m : s->held) natsMsg_Destroy(m);

@@ -10,9 +10,14 @@
 // older than the documented bound (1 s) in normal. Younger ones may be gone; the ledger forgets
 // those, and the cross-database invariants must hold at the end regardless.
 //
+// With --split, the same load and checks run against scripts/run-split (one process per module
+// over a three-node NATS JetStream cluster behind nginx): module processes and NATS nodes are
+// killed with SIGKILL and the script starts them again.
+//
 // Usage: ticketd_chaos PATH/TO/ticketd [--kills N] [--power-cuts N] [--durability normal|full]
-//                      [--workers N]
+//                      [--workers N] [--split scripts/run-split [--nats-kills N]]
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -69,6 +74,74 @@ struct Ledger {
     Acked cancelled;    // DELETE answered 204
     std::atomic<long> requests{0}, acked{0}, failed{0};
     long lost_within_bound = 0;  // power cuts: acknowledged too recently to be kept
+};
+
+// The split deployment (scripts/run-split): NATS cluster, one ticketd per module, nginx. The
+// script restarts whatever dies, so a kill here is a SIGKILL of one of its pids.
+class SplitDeployment {
+public:
+    SplitDeployment(std::string script, std::string binary, fs::path dir)
+        : script_(std::move(script)), binary_(std::move(binary)), dir_(std::move(dir)), port_(test::pick_stable_port()) {}
+    ~SplitDeployment() {
+        if (pid_ > 0) terminate();
+    }
+    std::uint16_t port() const { return port_; }
+
+    void start() {
+        pid_ = fork();
+        if (pid_ == 0) {
+            setenv("TICKETD_BIN", binary_.c_str(), 1);
+            setenv("JWT_KEY", jwt_key.c_str(), 1);
+            setenv("EXPIRATION_WINDOW_SECONDS", std::to_string(window_seconds).c_str(), 1);
+            setenv("TICKETD_ACCESS_LOG", "false", 1);
+            auto out = (dir_ / "run-split.log").string();
+            std::freopen(out.c_str(), "a", stdout);
+            std::freopen(out.c_str(), "a", stderr);
+            auto port = std::to_string(port_);
+            execlp("bash", "bash", script_.c_str(), dir_.c_str(), port.c_str(), static_cast<char*>(nullptr));
+            _exit(127);
+        }
+        for (int i = 0; i < 600; ++i) {
+            try {
+                if (test::HttpClient(port_).get("/readyz").status == 200) return;
+            } catch (const std::exception&) {
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        throw std::runtime_error("the split deployment did not become ready in 60 s; see " +
+                                 (dir_ / "run-split.log").string());
+    }
+
+    // SIGKILL of one process by name (a module, or nats-1..3); the script starts it again.
+    void kill9(const std::string& name) {
+        std::ifstream in(dir_ / "run" / (name + ".pid"));
+        pid_t pid = 0;
+        if (in >> pid && pid > 0) ::kill(pid, SIGKILL);
+    }
+
+    std::vector<std::uint16_t> metrics_ports() const {
+        std::vector<std::uint16_t> out;
+        for (auto m : {"auth", "tickets", "orders", "expiration", "payments"}) {
+            std::ifstream in(dir_ / "run" / (std::string(m) + ".ports"));
+            int http = 0, metrics = 0;
+            if (in >> http >> metrics) out.push_back(static_cast<std::uint16_t>(metrics));
+        }
+        return out;
+    }
+
+    int terminate() {
+        ::kill(pid_, SIGTERM);
+        int status = 0;
+        waitpid(pid_, &status, 0);
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+
+private:
+    std::string script_, binary_;
+    fs::path dir_;
+    std::uint16_t port_;
+    pid_t pid_ = -1;
 };
 
 long long ms(Clock::duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
@@ -213,6 +286,141 @@ int check_quiet_writes_survive(test::ChildServer& server, const fs::path& dir, s
     return violations;
 }
 
+enum class Layout { one_process, split };
+
+// Waits (up to a minute) until no subscriber lags, no outbox holds rows and no reservation waits
+// to expire, as the processes' /metrics tell.
+void settle(const std::vector<std::uint16_t>& metrics_ports) {
+    for (int i = 0; i < 600; ++i) {
+        std::string m;
+        for (auto port : metrics_ports) {
+            try {
+                m += "\n" + test::HttpClient(port).get("/metrics").body;
+            } catch (const std::exception&) {
+                m += "\nticketd_outbox_pending{unreachable} 1";
+            }
+        }
+        bool busy = false;
+        std::size_t pos = 0;
+        // Sample lines only ("\nname"), not the HELP/TYPE lines that mention the name.
+        for (auto name :
+             {"\nticketd_subscriber_lag_events{", "\nticketd_outbox_pending{", "\nticketd_expiration_jobs_pending "}) {
+            pos = 0;
+            while ((pos = m.find(name, pos)) != std::string::npos) {
+                auto line_end = m.find('\n', pos + 1);
+                if (line_end == std::string::npos) line_end = m.size();
+                auto value = m.substr(m.rfind(' ', line_end) + 1, line_end - m.rfind(' ', line_end) - 1);
+                if (value != "0") busy = true;
+                pos = line_end;
+            }
+        }
+        if (!busy) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+}
+
+// With everything stopped: nothing acknowledged is missing and every cross-database invariant
+// holds. Returns the violations; `events` gets the number of logged events (in-process only).
+int check_at_rest(const fs::path& dir, Ledger& ledger, Layout layout, long& events) {
+    int violations = 0;
+    auto violation = [&](const std::string& what, long n) {
+        if (n == 0) return;
+        ++violations;
+        std::printf("VIOLATION: %s (%ld)\n", what.c_str(), n);
+    };
+    auto path = [&](const std::string& name) {
+        return (layout == Layout::split ? dir / name / (name + ".db") : dir / (name + ".db")).string();
+    };
+    SQLite::Database orders(path("orders"));
+    orders.exec("ATTACH '" + path("tickets") + "' AS t");
+    orders.exec("ATTACH '" + path("payments") + "' AS p");
+    orders.exec("ATTACH '" + path("expiration") + "' AS x");
+    violation("a ticket with two active or complete orders",
+              query(orders,
+                    "SELECT count(*) FROM (SELECT ticket_id FROM orders WHERE status != 'cancelled'"
+                    " GROUP BY ticket_id HAVING count(*) > 1)"));
+    auto missing = [&](const char* table, const std::vector<std::string>& ids) {
+        long n = 0;
+        for (const auto& id : ids) {
+            SQLite::Statement q(orders, std::string("SELECT 1 FROM ") + table + " WHERE id = ?");
+            q.bind(1, id);
+            if (!q.executeStep()) ++n;
+        }
+        return n;
+    };
+    violation("acknowledged tickets missing", missing("t.tickets", ledger.tickets));
+    std::vector<std::string> order_ids;
+    for (const auto& [o, at] : ledger.orders) order_ids.push_back(o);
+    violation("acknowledged orders missing", missing("orders", order_ids));
+    long unpaid = 0;
+    for (const auto& [o, at] : ledger.paid_orders) {
+        SQLite::Statement q(orders, "SELECT status = 'complete' OR refund_id IS NOT NULL FROM orders WHERE id = ?");
+        q.bind(1, o);
+        if (!q.executeStep() || q.getColumn(0).getInt() == 0) ++unpaid;
+        SQLite::Statement pq(orders, "SELECT count(*) FROM p.payments WHERE order_id = ?");
+        pq.bind(1, o);
+        if (!pq.executeStep() || pq.getColumn(0).getInt() != 1) ++unpaid;
+    }
+    violation("paid orders neither complete nor refunded", unpaid);
+    long not_cancelled = 0;
+    for (const auto& [o, at] : ledger.cancelled) {
+        SQLite::Statement q(orders, "SELECT status FROM orders WHERE id = ?");
+        q.bind(1, o);
+        if (!q.executeStep() || q.getColumn(0).getString() != "cancelled") ++not_cancelled;
+    }
+    violation("acknowledged cancellations not cancelled", not_cancelled);
+    auto now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    violation("due reservations not expired",
+              query(orders, "SELECT count(*) FROM orders WHERE status = 'created' AND expires_at < " +
+                                std::to_string(now_ms - 500)));
+    violation("money kept for a cancelled order",
+              query(orders,
+                    "SELECT count(*) FROM p.payments JOIN orders ON orders.id = p.payments.order_id"
+                    " WHERE orders.status = 'cancelled' AND p.payments.refund_status != 'done'"));
+    violation("tickets whose replica disagrees",
+              query(orders,
+                    "SELECT count(*) FROM t.tickets tt LEFT JOIN main.tickets r ON r.id = tt.id"
+                    " WHERE r.id IS NULL OR r.version != tt.version"
+                    " OR coalesce(r.order_id, '') != coalesce(tt.order_id, '')"));
+    long outbox = 0, inbox_gaps = 0, behind = 0, dead = 0;
+    for (std::string name : {"auth", "tickets", "orders", "expiration", "payments"}) {
+        SQLite::Database db(path(name));
+        outbox += query(db, "SELECT count(*) FROM outbox");
+        if (layout == Layout::split) {
+            // Each process keeps its own dead letters; the log is the JetStream stream.
+            SQLite::Database bus((dir / name / "bus.db").string());
+            dead += query(bus, "SELECT count(*) FROM dead_letters");
+            continue;
+        }
+        db.exec("ATTACH '" + (dir / "bus.db").string() + "' AS b");
+        dead += query(db, "SELECT count(*) FROM b.dead_letters");
+        behind +=
+            query(db,
+                  "SELECT count(*) FROM bus_positions p JOIN b.cursors c ON c.subscriber = p.subscriber"
+                  " WHERE p.position < (SELECT coalesce(max(seq), 0) FROM b.events e WHERE e.subject = c.subject)");
+        // Every logged event of a subscriber's subject is in its inbox, exactly once.
+        inbox_gaps +=
+            query(db,
+                  "SELECT count(*) FROM b.cursors c JOIN b.events e ON e.subject = c.subject"
+                  " WHERE c.subscriber LIKE '" +
+                      std::string(name) +
+                      ".%' AND NOT EXISTS"
+                      " (SELECT 1 FROM inbox i WHERE i.subscriber = c.subscriber AND i.event_id = e.event_id)");
+    }
+    violation("subscribers behind the log head", behind);
+    violation("outbox rows left", outbox);
+    violation("logged events missing from a subscriber's inbox", inbox_gaps);
+    violation("dead letters", dead);
+    if (layout == Layout::one_process) {
+        SQLite::Database bus((dir / "bus.db").string());
+        events = query(bus, "SELECT count(*) FROM events");
+    }
+    return violations;
+
+}
+
 // Runs the load with its kills (or power cuts), then checks; returns the number of violations.
 int run(const std::string& binary, const fs::path& dir, int kills, int power_cuts, const std::string& durability,
         int workers) {
@@ -265,110 +473,10 @@ int run(const std::string& binary, const fs::path& dir, int kills, int power_cut
 
     // Let every reservation fall due and the bus settle, then stop cleanly and look inside.
     std::this_thread::sleep_for(std::chrono::seconds(window_seconds + 1));
-    for (int i = 0; i < 600; ++i) {
-        test::HttpClient c(metrics_port);
-        auto m = c.get("/metrics").body;
-        bool busy = false;
-        std::size_t pos = 0;
-        // Sample lines only ("\nname"), not the HELP/TYPE lines that mention the name.
-        for (auto name :
-             {"\nticketd_subscriber_lag_events{", "\nticketd_outbox_pending{", "\nticketd_expiration_jobs_pending "}) {
-            pos = 0;
-            while ((pos = m.find(name, pos)) != std::string::npos) {
-                auto line_end = m.find('\n', pos + 1);
-                if (line_end == std::string::npos) line_end = m.size();
-                auto value = m.substr(m.rfind(' ', line_end) + 1, line_end - m.rfind(' ', line_end) - 1);
-                if (value != "0") busy = true;
-                pos = line_end;
-            }
-        }
-        if (!busy) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    settle({metrics_port});
     server.terminate();
-
-    auto violation = [&](const std::string& what, long n) {
-        if (n == 0) return;
-        ++violations;
-        std::printf("VIOLATION: %s (%ld)\n", what.c_str(), n);
-    };
-    SQLite::Database orders(dir / "orders.db");
-    orders.exec("ATTACH '" + (dir / "tickets.db").string() + "' AS t");
-    orders.exec("ATTACH '" + (dir / "payments.db").string() + "' AS p");
-    orders.exec("ATTACH '" + (dir / "bus.db").string() + "' AS b");
-    orders.exec("ATTACH '" + (dir / "expiration.db").string() + "' AS x");
-    violation("a ticket with two active or complete orders",
-              query(orders,
-                    "SELECT count(*) FROM (SELECT ticket_id FROM orders WHERE status != 'cancelled'"
-                    " GROUP BY ticket_id HAVING count(*) > 1)"));
-    auto missing = [&](const char* table, const std::vector<std::string>& ids) {
-        long n = 0;
-        for (const auto& id : ids) {
-            SQLite::Statement q(orders, std::string("SELECT 1 FROM ") + table + " WHERE id = ?");
-            q.bind(1, id);
-            if (!q.executeStep()) ++n;
-        }
-        return n;
-    };
-    violation("acknowledged tickets missing", missing("t.tickets", ledger.tickets));
-    std::vector<std::string> order_ids;
-    for (const auto& [o, at] : ledger.orders) order_ids.push_back(o);
-    violation("acknowledged orders missing", missing("orders", order_ids));
-    long unpaid = 0;
-    for (const auto& [o, at] : ledger.paid_orders) {
-        SQLite::Statement q(orders, "SELECT status = 'complete' OR refund_id IS NOT NULL FROM orders WHERE id = ?");
-        q.bind(1, o);
-        if (!q.executeStep() || q.getColumn(0).getInt() == 0) ++unpaid;
-        SQLite::Statement pq(orders, "SELECT count(*) FROM p.payments WHERE order_id = ?");
-        pq.bind(1, o);
-        if (!pq.executeStep() || pq.getColumn(0).getInt() != 1) ++unpaid;
-    }
-    violation("paid orders neither complete nor refunded", unpaid);
-    long not_cancelled = 0;
-    for (const auto& [o, at] : ledger.cancelled) {
-        SQLite::Statement q(orders, "SELECT status FROM orders WHERE id = ?");
-        q.bind(1, o);
-        if (!q.executeStep() || q.getColumn(0).getString() != "cancelled") ++not_cancelled;
-    }
-    violation("acknowledged cancellations not cancelled", not_cancelled);
-    auto now_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count();
-    violation("due reservations not expired",
-              query(orders, "SELECT count(*) FROM orders WHERE status = 'created' AND expires_at < " +
-                                std::to_string(now_ms - 500)));
-    violation("money kept for a cancelled order",
-              query(orders,
-                    "SELECT count(*) FROM p.payments JOIN orders ON orders.id = p.payments.order_id"
-                    " WHERE orders.status = 'cancelled' AND p.payments.refund_status != 'done'"));
-    violation("dead letters", query(orders, "SELECT count(*) FROM b.dead_letters"));
-    violation("tickets whose replica disagrees",
-              query(orders,
-                    "SELECT count(*) FROM t.tickets tt LEFT JOIN main.tickets r ON r.id = tt.id"
-                    " WHERE r.id IS NULL OR r.version != tt.version"
-                    " OR coalesce(r.order_id, '') != coalesce(tt.order_id, '')"));
-    long outbox = 0, inbox_gaps = 0, behind = 0;
-    for (auto name : {"auth", "tickets", "orders", "expiration", "payments"}) {
-        SQLite::Database db(dir / (std::string(name) + ".db"));
-        outbox += query(db, "SELECT count(*) FROM outbox");
-        db.exec("ATTACH '" + (dir / "bus.db").string() + "' AS b");
-        behind +=
-            query(db,
-                  "SELECT count(*) FROM bus_positions p JOIN b.cursors c ON c.subscriber = p.subscriber"
-                  " WHERE p.position < (SELECT coalesce(max(seq), 0) FROM b.events e WHERE e.subject = c.subject)");
-        // Every logged event of a subscriber's subject is in its inbox, exactly once.
-        inbox_gaps +=
-            query(db,
-                  "SELECT count(*) FROM b.cursors c JOIN b.events e ON e.subject = c.subject"
-                  " WHERE c.subscriber LIKE '" +
-                      std::string(name) +
-                      ".%' AND NOT EXISTS"
-                      " (SELECT 1 FROM inbox i WHERE i.subscriber = c.subscriber AND i.event_id = e.event_id)");
-    }
-    violation("subscribers behind the log head", behind);
-    violation("outbox rows left", outbox);
-    violation("logged events missing from a subscriber's inbox", inbox_gaps);
-    long events = query(orders, "SELECT count(*) FROM b.events");
+    long events = 0;
+    violations += check_at_rest(dir, ledger, Layout::one_process, events);
 
     std::printf(
         "chaos: kills=%d requests=%ld acknowledged=%ld refused-while-down=%ld tickets=%zu orders=%zu "
@@ -386,17 +494,64 @@ int run(const std::string& binary, const fs::path& dir, int kills, int power_cut
     return violations;
 }
 
+// The same load against the split deployment: SIGKILLs of random module processes and of NATS
+// nodes (one at a time, the cluster keeps a majority), then the same checks at rest.
+int run_split(const std::string& script, const std::string& binary, const fs::path& dir, int kills, int nats_kills,
+              int workers) {
+    SplitDeployment split(script, binary, dir);
+    split.start();
+    std::mt19937 rng(42);
+    Ledger ledger;
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> threads;
+    for (int w = 0; w < workers; ++w) threads.emplace_back(worker, w, split.port(), std::ref(ledger), std::ref(stop));
+    const std::vector<std::string> modules = {"auth", "tickets", "orders", "expiration", "payments"};
+    std::vector<std::string> plan;
+    for (int k = 0; k < kills; ++k) plan.push_back(modules[rng() % modules.size()]);
+    for (int k = 0; k < nats_kills; ++k)
+        plan.insert(plan.begin() + static_cast<std::ptrdiff_t>(rng() % (plan.size() + 1)),
+                    "nats-" + std::to_string(1 + rng() % 3));
+    for (const auto& name : plan) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 1200));
+        std::printf("chaos: SIGKILL %s\n", name.c_str());
+        std::fflush(stdout);
+        split.kill9(name);
+        // A NATS node comes back and catches up before the next kill, so that the cluster never
+        // loses its majority; a module process is back within a second.
+        if (name.starts_with("nats-")) std::this_thread::sleep_for(std::chrono::seconds(3));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    stop = true;
+    for (auto& t : threads) t.join();
+    std::this_thread::sleep_for(std::chrono::seconds(window_seconds + 1));
+    settle(split.metrics_ports());
+    int status = split.terminate();
+    int violations = 0;
+    if (status != 0) {
+        ++violations;
+        std::printf("VIOLATION: scripts/run-split exited %d on SIGTERM\n", status);
+    }
+    long events = 0;
+    violations += check_at_rest(dir, ledger, Layout::split, events);
+    std::printf(
+        "chaos split: module kills=%d nats kills=%d requests=%ld acknowledged=%ld refused-while-down=%ld "
+        "tickets=%zu orders=%zu paid=%zu cancelled=%zu violations=%d\n",
+        kills, nats_kills, ledger.requests.load(), ledger.acked.load(), ledger.failed.load(), ledger.tickets.size(),
+        ledger.orders.size(), ledger.paid_orders.size(), ledger.cancelled.size(), violations);
+    return violations;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     if (argc < 2) {
         std::fprintf(stderr,
                      "usage: ticketd_chaos PATH/TO/ticketd [--kills N] [--power-cuts N]"
-                     " [--durability normal|full] [--workers N]\n");
+                     " [--durability normal|full] [--workers N] [--split scripts/run-split [--nats-kills N]]\n");
         return 2;
     }
-    int kills = 0, power_cuts = 0, workers = 8;
-    std::string durability = "normal";
+    int kills = 0, power_cuts = 0, workers = 8, nats_kills = 0;
+    std::string durability = "normal", split_script;
     for (int i = 2; i + 1 < argc; i += 2) {
         std::string a = argv[i];
         if (a == "--kills")
@@ -407,6 +562,10 @@ int main(int argc, char** argv) {
             durability = argv[i + 1];
         else if (a == "--workers")
             workers = std::atoi(argv[i + 1]);
+        else if (a == "--split")
+            split_script = argv[i + 1];
+        else if (a == "--nats-kills")
+            nats_kills = std::atoi(argv[i + 1]);
     }
     if (kills == 0 && power_cuts == 0) kills = 5;
     signal(SIGPIPE, SIG_IGN);
@@ -414,7 +573,8 @@ int main(int argc, char** argv) {
     fs::create_directories(dir);
     int violations = 0;
     try {
-        violations = run(argv[1], dir, kills, power_cuts, durability, workers);
+        violations = split_script.empty() ? run(argv[1], dir, kills, power_cuts, durability, workers)
+                                          : run_split(split_script, argv[1], dir, kills, nats_kills, workers);
     } catch (const std::exception& e) {
         std::printf("chaos: error: %s\n", e.what());
         violations = -1;

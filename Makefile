@@ -5,7 +5,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps deps-test build run test test-sanitized fuzz bench chaos check-container check-format format clean
+.PHONY: all deps deps-test build run run-split test test-split test-sanitized fuzz bench chaos chaos-split check-container check-format format clean
 
 all: build
 
@@ -28,9 +28,23 @@ run: deps $(BUILD)/build.ninja
 	$(BUILD)/ticketd $(ARGS)
 
 test: deps-test check-format build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600 -E "^split:"
 	$(MAKE) test-sanitized
 	$(MAKE) fuzz FUZZ_SECONDS=5
+
+# Split mode: one process per module on a three-node NATS JetStream cluster behind nginx
+# (scripts/run-split). The HTTP flows and the crash test with module and NATS node kills.
+SPLIT_PORT ?= 8080
+SPLIT_DATA ?= ./data-split
+test-split: deps build
+	@bash scripts/install-deps --split
+	cd $(BUILD) && ctest --output-on-failure --timeout 3000 -R "^split:"
+run-split: deps build
+	@bash scripts/install-deps --split
+	bash scripts/run-split $(SPLIT_DATA) $(SPLIT_PORT)
+chaos-split: build
+	@bash scripts/install-deps --split
+	$(BUILD)/tests/ticketd_chaos $(BUILD)/ticketd --split scripts/run-split --kills 100 --nats-kills 10
 
 # Every C++ file formatted by .clang-format; `make format` reformats them.
 check-format:

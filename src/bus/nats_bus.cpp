@@ -1,7 +1,5 @@
 #include "bus/nats_bus.hpp"
 
-#include <nats/nats.h>
-
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -9,6 +7,8 @@
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
+
+#include <nats/nats.h>
 
 #include "bus/event_log.hpp"
 #include "bus/handling.hpp"
@@ -359,7 +359,8 @@ struct NatsBus::Impl {
         natsStatus st = natsSubscription_Fetch(&list, s.sub, leftover > 0 ? 1 : options.fetch_batch, 1000, &code);
         if (st == NATS_TIMEOUT) {
             // Nothing yet; before 3.6.1 a stale 408 can also end a Fetch at once: do not spin.
-            if (Clock::now() - began < std::chrono::milliseconds(20)) sleep_unless_stopping(std::chrono::milliseconds(50));
+            if (Clock::now() - began < std::chrono::milliseconds(20))
+                sleep_unless_stopping(std::chrono::milliseconds(50));
             return;
         }
         if (st != NATS_OK) {
@@ -408,13 +409,13 @@ struct NatsBus::Impl {
                 last_skipped = msg;
                 continue;
             }
-            s.events.push_back(RawEvent{.seq = seq,
-                                        .id = header(msg, "Nats-Msg-Id"),
-                                        .subject = header(msg, subject_header),
-                                        .payload = std::string(natsMsg_GetData(msg),
-                                                               static_cast<std::size_t>(natsMsg_GetDataLength(msg))),
-                                        .logged_at_ms = logged_ms,
-                                        .source = header(msg, source_header)});
+            s.events.push_back(RawEvent{
+                .seq = seq,
+                .id = header(msg, "Nats-Msg-Id"),
+                .subject = header(msg, subject_header),
+                .payload = std::string(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg))),
+                .logged_at_ms = logged_ms,
+                .source = header(msg, source_header)});
             s.held.push_back(msg);
         }
         natsMsgList_Destroy(&list);

@@ -44,6 +44,7 @@
 #include "powercut/undo_vfs.hpp"
 #include "support/child_server.hpp"
 #include "support/http_client.hpp"
+#include "support/split_deployment.hpp"
 #include "util/base64.hpp"
 #include "util/clock.hpp"
 
@@ -74,74 +75,6 @@ struct Ledger {
     Acked cancelled;    // DELETE answered 204
     std::atomic<long> requests{0}, acked{0}, failed{0};
     long lost_within_bound = 0;  // power cuts: acknowledged too recently to be kept
-};
-
-// The split deployment (scripts/run-split): NATS cluster, one ticketd per module, nginx. The
-// script restarts whatever dies, so a kill here is a SIGKILL of one of its pids.
-class SplitDeployment {
-public:
-    SplitDeployment(std::string script, std::string binary, fs::path dir)
-        : script_(std::move(script)), binary_(std::move(binary)), dir_(std::move(dir)), port_(test::pick_stable_port()) {}
-    ~SplitDeployment() {
-        if (pid_ > 0) terminate();
-    }
-    std::uint16_t port() const { return port_; }
-
-    void start() {
-        pid_ = fork();
-        if (pid_ == 0) {
-            setenv("TICKETD_BIN", binary_.c_str(), 1);
-            setenv("JWT_KEY", jwt_key.c_str(), 1);
-            setenv("EXPIRATION_WINDOW_SECONDS", std::to_string(window_seconds).c_str(), 1);
-            setenv("TICKETD_ACCESS_LOG", "false", 1);
-            auto out = (dir_ / "run-split.log").string();
-            std::freopen(out.c_str(), "a", stdout);
-            std::freopen(out.c_str(), "a", stderr);
-            auto port = std::to_string(port_);
-            execlp("bash", "bash", script_.c_str(), dir_.c_str(), port.c_str(), static_cast<char*>(nullptr));
-            _exit(127);
-        }
-        for (int i = 0; i < 600; ++i) {
-            try {
-                if (test::HttpClient(port_).get("/readyz").status == 200) return;
-            } catch (const std::exception&) {
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
-        throw std::runtime_error("the split deployment did not become ready in 60 s; see " +
-                                 (dir_ / "run-split.log").string());
-    }
-
-    // SIGKILL of one process by name (a module, or nats-1..3); the script starts it again.
-    void kill9(const std::string& name) {
-        std::ifstream in(dir_ / "run" / (name + ".pid"));
-        pid_t pid = 0;
-        if (in >> pid && pid > 0) ::kill(pid, SIGKILL);
-    }
-
-    std::vector<std::uint16_t> metrics_ports() const {
-        std::vector<std::uint16_t> out;
-        for (auto m : {"auth", "tickets", "orders", "expiration", "payments"}) {
-            std::ifstream in(dir_ / "run" / (std::string(m) + ".ports"));
-            int http = 0, metrics = 0;
-            if (in >> http >> metrics) out.push_back(static_cast<std::uint16_t>(metrics));
-        }
-        return out;
-    }
-
-    int terminate() {
-        ::kill(pid_, SIGTERM);
-        int status = 0;
-        waitpid(pid_, &status, 0);
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    }
-
-private:
-    std::string script_, binary_;
-    fs::path dir_;
-    std::uint16_t port_;
-    pid_t pid_ = -1;
 };
 
 long long ms(Clock::duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
@@ -418,7 +351,6 @@ int check_at_rest(const fs::path& dir, Ledger& ledger, Layout layout, long& even
         events = query(bus, "SELECT count(*) FROM events");
     }
     return violations;
-
 }
 
 // Runs the load with its kills (or power cuts), then checks; returns the number of violations.
@@ -498,7 +430,10 @@ int run(const std::string& binary, const fs::path& dir, int kills, int power_cut
 // nodes (one at a time, the cluster keeps a majority), then the same checks at rest.
 int run_split(const std::string& script, const std::string& binary, const fs::path& dir, int kills, int nats_kills,
               int workers) {
-    SplitDeployment split(script, binary, dir);
+    test::SplitDeployment split(script, binary, dir,
+                                {{"JWT_KEY", jwt_key},
+                                 {"EXPIRATION_WINDOW_SECONDS", std::to_string(window_seconds)},
+                                 {"TICKETD_ACCESS_LOG", "false"}});
     split.start();
     std::mt19937 rng(42);
     Ledger ledger;

@@ -14,6 +14,7 @@
 #include "app/event_catalog.hpp"
 #include "bus/event_log.hpp"
 #include "bus/local_bus.hpp"
+#include "bus/nats_bus.hpp"
 #include "config.hpp"
 #include "db/database.hpp"
 #include "modules/payments/payments_module.hpp"
@@ -106,16 +107,24 @@ int events_command(const Config& config, const std::vector<std::string>& args) {
         std::cerr << "ticketd: usage: ticketd events catalog|graph|doc|tail\n";
         return 2;
     }
+    auto print = [](const bus::RawEvent& e) {
+        std::cout << e.seq << " " << util::format_rfc3339_ms(util::from_unix_ms(e.logged_at_ms)) << " " << e.subject
+                  << " from=" << e.source << " id=" << e.id << " " << e.payload << "\n";
+        std::cout.flush();
+    };
+    if (!config.bus_servers.empty()) {  // split mode: the log is the JetStream stream
+        bus::NatsBus::tail({.servers = config.bus_servers}, config.tail_from, config.tail_subject, config.tail_follow,
+                           print);
+        return 0;
+    }
     auto log = open_log(config);
     bus::EventLog events(*log);
     std::int64_t after = config.tail_from;
     for (;;) {
         for (const auto& e : events.read_all(after, config.tail_subject, 1000)) {
             after = e.seq;
-            std::cout << e.seq << " " << util::format_rfc3339_ms(util::from_unix_ms(e.logged_at_ms)) << " " << e.subject
-                      << " from=" << e.source << " id=" << e.id << " " << e.payload << "\n";
+            print(e);
         }
-        std::cout.flush();
         if (!config.tail_follow) return 0;
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }

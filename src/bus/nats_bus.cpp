@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
@@ -77,9 +78,8 @@ struct NatsBus::Impl {
         std::atomic<std::int64_t> seen_position{0};
     };
 
-    db::Database& local;
     NatsBusOptions options;
-    EventLog dead;
+    std::optional<EventLog> dead;  // none for the read-only tail()
     natsConnection* nc = nullptr;
     jsCtx* js = nullptr;  // the relay's publishes and every JetStream API call
     std::atomic<bool> stream_ready{false};
@@ -99,7 +99,8 @@ struct NatsBus::Impl {
     std::unordered_map<std::string, std::size_t> in_flight;
     std::vector<int> results;
 
-    Impl(db::Database& l, NatsBusOptions o) : local(l), options(std::move(o)), dead(l) {
+    Impl(db::Database* local, NatsBusOptions o) : options(std::move(o)) {
+        if (local) dead.emplace(*local);
         if (options.servers.empty()) throw std::invalid_argument("--bus nats: no server given");
         if (options.replicas == 0) options.replicas = options.servers.size() >= 3 ? 3 : 1;
     }
@@ -450,7 +451,7 @@ struct NatsBus::Impl {
         if (handled.failed) {
             ++s.attempts;
             if (s.attempts >= options.retry.max_attempts) {
-                park(dead, *s.db, s.name, s.events[done], s.last_error, s.attempts);
+                park(*dead, *s.db, s.name, s.events[done], s.last_error, s.attempts);
                 ++done;
                 s.attempts = 0;
                 s.not_before = {};
@@ -479,7 +480,7 @@ struct NatsBus::Impl {
             try {
                 if (Clock::now() >= next_requeue_check) {
                     next_requeue_check = Clock::now() + std::chrono::seconds(1);
-                    while (redeliver_requeued(dead, *s.db, s.name, s.handler)) {
+                    while (redeliver_requeued(*dead, *s.db, s.name, s.handler)) {
                     }
                 }
                 if (s.held.empty()) {
@@ -517,8 +518,55 @@ struct NatsBus::Impl {
     }
 };
 
+void NatsBus::tail(const NatsBusOptions& options, std::int64_t after, const std::string& subject, bool follow,
+                   const std::function<void(const RawEvent&)>& print) {
+    Impl impl(nullptr, options);
+    impl.connect();
+    struct Closer {
+        Impl& i;
+        ~Closer() {
+            natsConnection_Close(i.nc);
+            jsCtx_Destroy(i.js);
+            natsConnection_Destroy(i.nc);
+            i.js = nullptr;
+            i.nc = nullptr;
+        }
+    } closer{impl};
+    for (int i = 0; i < 50 && !impl.connected(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!impl.connected()) throw std::runtime_error("cannot reach NATS at " + options.servers.front());
+    auto seq = static_cast<uint64_t>(after);
+    for (;;) {
+        jsStreamInfo* si = nullptr;
+        jsErrCode code = static_cast<jsErrCode>(0);
+        natsStatus st = js_GetStreamInfo(&si, impl.js, options.stream.c_str(), nullptr, &code);
+        if (st != NATS_OK)
+            throw std::runtime_error("cannot read stream " + options.stream + ": " + status_text(st, code));
+        auto last = si->State.LastSeq;
+        jsStreamInfo_Destroy(si);
+        for (; seq < last; ++seq) {
+            natsMsg* msg = nullptr;
+            st = js_GetMsg(&msg, impl.js, options.stream.c_str(), seq + 1, nullptr, &code);
+            if (st != NATS_OK) {
+                if (code == JSNoMessageFoundErr) continue;  // removed (by a limit): a gap
+                throw std::runtime_error("cannot read event " + std::to_string(seq + 1) + ": " + status_text(st, code));
+            }
+            RawEvent e{
+                .seq = static_cast<std::int64_t>(natsMsg_GetSequence(msg)),
+                .id = header(msg, "Nats-Msg-Id"),
+                .subject = header(msg, subject_header),
+                .payload = std::string(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg))),
+                .logged_at_ms = natsMsg_GetTime(msg) / ns_per_ms,
+                .source = header(msg, source_header)};
+            natsMsg_Destroy(msg);
+            if (subject.empty() || subject == e.subject) print(e);
+        }
+        if (!follow) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+}
+
 NatsBus::NatsBus(db::Database& local, NatsBusOptions options)
-    : impl_(std::make_unique<Impl>(local, std::move(options))) {}
+    : impl_(std::make_unique<Impl>(&local, std::move(options))) {}
 
 NatsBus::~NatsBus() {
     stop();
@@ -550,7 +598,7 @@ void NatsBus::outbox_committed(db::Database&) {
 
 void NatsBus::subscribe_raw(std::string name, std::string subject, db::Database& db, RawHandler handler) {
     auto& i = *impl_;
-    i.dead.register_subscriber(name, subject);  // one name, one subject, as in-process
+    i.dead->register_subscriber(name, subject);  // one name, one subject, as in-process
     std::lock_guard lock(i.mutex);
     if (i.started) throw std::logic_error("subscribe before start(): " + name);
     auto s = std::make_unique<Impl::Subscriber>();

@@ -18,6 +18,7 @@
 //     in-process.
 // nats.h stays in nats_bus.cpp.
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -58,6 +59,12 @@ public:
 
     // The NATS subject an event subject travels on ("ticket:created" -> "ticketd.ticket.created").
     static std::string nats_subject(std::string_view subject);
+
+    // `ticketd events tail` in split mode: calls `print` for each event of the stream after
+    // sequence `after` (of `subject`, or every subject when empty), in order; with `follow`, keeps
+    // waiting for new ones. Throws std::runtime_error when the stream cannot be read.
+    static void tail(const NatsBusOptions& options, std::int64_t after, const std::string& subject, bool follow,
+                     const std::function<void(const RawEvent&)>& print);
 
 protected:
     void outbox_committed(db::Database& db) override;

@@ -2,10 +2,14 @@
 // three-node NATS JetStream cluster, nginx in front), as a client sees them through the front
 // door: auth, tickets, orders, payments, expiry, the 200-buyer dogpile, and a restart that keeps
 // everything. One deployment serves every test case (starting it takes seconds); `make test-split`.
+#include <sys/wait.h>
+
 #include <atomic>
 #include <barrier>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <thread>
@@ -30,7 +34,9 @@ constexpr int window_seconds = 3;
 
 struct Deployment {
     test::TempDir dir;
-    test::SplitDeployment split{TICKETD_SOURCE_DIR "/scripts/run-split", TICKETD_BINARY, dir.path(),
+    test::SplitDeployment split{TICKETD_SOURCE_DIR "/scripts/run-split",
+                                TICKETD_BINARY,
+                                dir.path(),
                                 {{"JWT_KEY", jwt_key},
                                  {"EXPIRATION_WINDOW_SECONDS", std::to_string(window_seconds)},
                                  {"TICKETD_ACCESS_LOG", "false"}}};
@@ -153,8 +159,7 @@ TEST_CASE("split: a purchase crosses four processes and completes") {
     auto paid = buyer->post("/api/payments", R"({"token":"tok_visa","orderId":")" + order_id + R"("})");
     REQUIRE(paid.status == 201);
     CHECK(eventually([&] { return order_status(*buyer, order_id) == "complete"; }));
-    CHECK(eventually(
-        [&] { return seller->get("/api/tickets/" + ticket).body.find(order_id) != std::string::npos; }));
+    CHECK(eventually([&] { return seller->get("/api/tickets/" + ticket).body.find(order_id) != std::string::npos; }));
     // Paid once: a second payment is refused.
     CHECK(buyer->post("/api/payments", R"({"token":"tok_visa","orderId":")" + order_id + R"("})").status == 400);
 }
@@ -217,9 +222,41 @@ TEST_CASE("split: a module process killed with SIGKILL comes back with everythin
     // nginx answers in the API's error shape while it is down, and the script starts it again.
     CHECK(eventually([&] { return seller->get("/api/tickets/" + ticket).status == 200; }));
     auto buyer = signed_in("buyer-8");
-    CHECK(eventually([&] {
-        return buyer->post("/api/orders", R"({"ticketId":")" + ticket + R"("})").status == 201;
-    }));
+    CHECK(eventually([&] { return buyer->post("/api/orders", R"({"ticketId":")" + ticket + R"("})").status == 201; }));
+}
+
+// Runs `command` and returns what it printed, and its exit status.
+std::pair<std::string, int> run(const std::string& command) {
+    std::string out;
+    FILE* p = popen(command.c_str(), "r");
+    REQUIRE(p);
+    char buf[4096];
+    for (std::size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+    int status = pclose(p);
+    return {out, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
+}
+
+TEST_CASE("split: the operations tools read the split deployment") {
+    auto seller = signed_in("seller-10");
+    auto ticket = sell(*seller);
+    REQUIRE(settled());
+    const auto& dir = deployment().split.dir();
+    std::ifstream urls_file(dir / "run" / "nats.urls");
+    std::string urls;
+    urls_file >> urls;
+    // events tail reads the JetStream stream, with where each event came from.
+    auto [events, status] = run(std::string(TICKETD_BINARY) + " events tail --subject ticket:created --bus " + urls);
+    CHECK(status == 0);
+    CHECK(events.find(ticket) != std::string::npos);
+    CHECK(events.find("ticket:created from=tickets") != std::string::npos);
+    CHECK(events.find("order:created") == std::string::npos);
+    // Each process keeps its own dead letters (none here) beside its module's database.
+    auto [letters, letters_status] =
+        run(std::string(TICKETD_BINARY) + " dead-letters --data-dir " + (dir / "orders").string());
+    CHECK(letters_status == 0);
+    // /metrics of a module process shows its subscribers' lag.
+    auto metrics = test::HttpClient(deployment().split.ports_of("orders").second).get("/metrics").body;
+    CHECK(metrics.find("ticketd_subscriber_lag_events{subscriber=\"orders.ticket-created\"} 0") != std::string::npos);
 }
 
 TEST_CASE("split: stopped and started again on the same data directory, everything is kept") {

@@ -39,6 +39,7 @@
 #include "http/session.hpp"
 #include "support/child_server.hpp"
 #include "support/http_client.hpp"
+#include "support/split_deployment.hpp"
 #include "ticketd/events/ticket_events.hpp"
 #include "util/base64.hpp"
 #include "util/clock.hpp"
@@ -492,13 +493,11 @@ int main(int argc, char** argv) {
             }
         }
         // Complete purchases (reserve + pay) with 16 concurrent buyers, each on tickets of its own.
-        if (want("purchase")) {
-            auto stock = create_tickets(port, seller, 40000, 100000);
+        auto purchase_flows = [&](std::uint16_t at, int tickets) {
+            auto stock = create_tickets(at, seller, tickets, 100000);
             std::this_thread::sleep_for(std::chrono::seconds(2));  // the orders replica catches up
             const std::string buyer = cookie_for("flow-buyer");
-            auto server_cpu0 = server.thread_cpu();
-            auto client_cpu0 = cpu_seconds();
-            auto flows = bench::run_closed_loop(port, 16, seconds, [&](long n, int step, std::string_view previous) {
+            return bench::run_closed_loop(at, 16, seconds, [&, stock](long n, int step, std::string_view previous) {
                 if (step == 0)
                     return bench::http_request(
                         "POST", "/api/orders", buyer,
@@ -508,17 +507,39 @@ int main(int argc, char** argv) {
                                                R"({"token":"tok_visa","orderId":")" + id_of(previous) + R"("})");
                 return std::string();
             });
+        };
+        auto step_note = [](bench::LoadResult& flows) {
+            if (flows.step_latency_ms.size() != 2) return std::string();
+            char note[96];
+            std::snprintf(note, sizeof note, "p50 order %.1f ms, payment %.1f ms",
+                          percentile(flows.step_latency_ms[0], 0.5), percentile(flows.step_latency_ms[1], 0.5));
+            return std::string(note);
+        };
+        if (want("purchase")) {
+            auto server_cpu0 = server.thread_cpu();
+            auto client_cpu0 = cpu_seconds();
+            auto flows = purchase_flows(port, 40000);
             auto r = measure("purchase flow (reserve + pay), 16 buyers", flows);
             r.rss_kib = server.rss_kib();
             describe_cpu(r, server_cpu0, server.thread_cpu(), cpu_seconds() - client_cpu0, r.rps * seconds);
-            r.note += "; " + memory_note(metrics_port);
-            if (flows.step_latency_ms.size() == 2) {
-                char note[96];
-                std::snprintf(note, sizeof note, "; p50 order %.1f ms, payment %.1f ms",
-                              percentile(flows.step_latency_ms[0], 0.5), percentile(flows.step_latency_ms[1], 0.5));
-                r.note += note;
-            }
+            r.note += "; " + memory_note(metrics_port) + "; " + step_note(flows);
             rows.push_back(r);
+        }
+        // BENCH_SPLIT=1: the same flow through nginx against scripts/run-split (five processes, a
+        // three-node NATS cluster with R3), in the same run.
+        if (want("purchase") && std::getenv("BENCH_SPLIT") && std::string(std::getenv("BENCH_SPLIT")) == "1") {
+            test::SplitDeployment split(std::string(TICKETD_SOURCE_DIR) + "/scripts/run-split", build + "/ticketd",
+                                        tmp / "split",
+                                        {{"JWT_KEY", jwt_key},
+                                         {"TICKETD_ACCESS_LOG", "false"},
+                                         {"TICKETD_LOG_LEVEL", "warn"},
+                                         {"EXPIRATION_WINDOW_SECONDS", "900"}});
+            split.start();
+            auto flows = purchase_flows(split.port(), 20000);
+            auto r = measure("split: purchase flow via nginx + NATS R3, 16 buyers", flows);
+            r.note = step_note(flows);
+            rows.push_back(r);
+            split.terminate();
         }
         server.stop();
         hello.stop();

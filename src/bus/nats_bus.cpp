@@ -200,13 +200,14 @@ struct NatsBus::Impl {
             bool more = false;
             for (auto* db : dbs) {
                 try {
-                    auto rows = outbox::read(*db, 0, one_at_a_time ? 1 : options.publish_batch);
+                    auto limit = static_cast<std::size_t>(one_at_a_time ? 1 : options.publish_batch);
+                    auto rows = outbox::read(*db, 0, static_cast<int>(limit));
                     if (rows.empty()) continue;
                     auto acked = publish(*db, rows);
                     if (acked > 0) outbox::remove_through(*db, rows[acked - 1].id);
                     one_at_a_time = acked < rows.size();
                     if (one_at_a_time) break;  // back off: the next pass is in 100 ms
-                    more = more || rows.size() == static_cast<std::size_t>(options.publish_batch);
+                    more = more || rows.size() == limit;  // a full batch: there may be more at once
                 } catch (const std::exception& e) {
                     log::error("relaying to NATS failed", {{"db", db->name()}, {"error", e.what()}});
                     one_at_a_time = true;

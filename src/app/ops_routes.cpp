@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include <SQLiteCpp/Statement.h>
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
 #include "bus/bus.hpp"
@@ -87,7 +88,12 @@ void add_ops_routes(http::Router& router, const OpsView& view) {
         };
         check(view.log);
         for (auto& m : view.modules) check(m->database());
-        return http::json(ready ? 200 : 503, boost::json::object{{"status", ready ? "ready" : "not ready"}});
+        if (ready) return http::json(200, boost::json::object{{"status", "ready"}});
+        // Also in the API's error shape, like every other answer of 400 and above.
+        return http::json(503,
+                          boost::json::object{{"status", "not ready"},
+                                              {"errors", boost::json::array{boost::json::object{
+                                                             {"message", "Not ready; the server log says why"}}}}});
     });
 }
 

@@ -206,7 +206,7 @@ struct NatsBus::Impl {
                     auto acked = publish(*db, rows);
                     if (acked > 0) outbox::remove_through(*db, rows[acked - 1].id);
                     one_at_a_time = acked < rows.size();
-                    if (one_at_a_time) break;  // back off: the next pass is in 100 ms
+                    if (one_at_a_time) break;             // back off: the next pass is in 100 ms
                     more = more || rows.size() == limit;  // a full batch: there may be more at once
                 } catch (const std::exception& e) {
                     log::error("relaying to NATS failed", {{"db", db->name()}, {"error", e.what()}});

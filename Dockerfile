@@ -20,7 +20,7 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DTICKETD_TESTS=OFF
 
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libsqlite3-0 libssl3 ca-certificates curl \
+ && apt-get install -y --no-install-recommends libsqlite3-0 libssl3 libnats3.4 ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin ticketd \
  && mkdir -p /data && chown ticketd:ticketd /data

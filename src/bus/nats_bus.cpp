@@ -74,6 +74,7 @@ struct NatsBus::Impl {
         std::vector<RawEvent> events;
         // Read by wait_idle() and subscribers():
         std::atomic<bool> busy{false};
+        std::atomic<bool> bound{false};  // its consumer exists and a subscription is bound to it
         std::atomic<std::int64_t> lag{0};
         std::atomic<std::int64_t> seen_position{0};
     };
@@ -453,7 +454,9 @@ struct NatsBus::Impl {
             retired.push_back(s.sub);
             s.sub = nullptr;
         }
+        s.bound = false;
         while (!is_stopping() && !bind(s)) sleep_unless_stopping(std::chrono::milliseconds(500));
+        s.bound = s.sub != nullptr;
     }
 
     // Applies what s.held holds, as LocalBus's delivery does, then acks what was applied.
@@ -488,6 +491,7 @@ struct NatsBus::Impl {
         s.position = position::load(*s.db, s.name, 0, util::unix_now_ms());
         s.seen_position = s.position;
         while (!is_stopping() && !bind(s)) sleep_unless_stopping(std::chrono::milliseconds(500));
+        s.bound = s.sub != nullptr;
         auto next_requeue_check = Clock::now();
         while (!is_stopping()) {
             try {
@@ -663,7 +667,10 @@ void NatsBus::stop() {
 bool NatsBus::running() const {
     auto& i = *impl_;
     std::lock_guard lock(i.mutex);
-    return i.started && !i.stopping && i.stream_ready && i.connected();
+    if (!(i.started && !i.stopping && i.stream_ready && i.connected())) return false;
+    // Ready once every subscriber's consumer is set up (on a cluster just formed that takes a
+    // moment): an event published from now on reaches its subscribers without waiting on that.
+    return std::all_of(i.subs.begin(), i.subs.end(), [](auto& s) { return s->bound.load(); });
 }
 
 bool NatsBus::wait_idle(std::chrono::milliseconds timeout) {

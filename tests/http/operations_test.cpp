@@ -169,3 +169,30 @@ TEST_CASE("the command line refuses bad values with status 2 and one line naming
     CHECK_THROWS_WITH(parse_command_line(1, std::vector<const char*>{"ticketd"}.data(), {"PORT=x"}),
                       Catch::Contains("PORT"));
 }
+
+TEST_CASE("--modules and --bus choose what a process runs and what carries its events", "[config]") {
+    auto parse = [](std::vector<const char*> args) {
+        args.insert(args.begin(), "ticketd");
+        return parse_command_line(static_cast<int>(args.size()), args.data(), {}).config;
+    };
+    auto all = parse({});
+    CHECK(all.runs("orders"));
+    CHECK(all.bus_servers.empty());
+    auto some = parse({"--modules", "orders,payments,orders", "--bus", "nats://10.0.0.5:4222,nats://10.0.0.6:4222"});
+    CHECK(some.modules == std::vector<std::string>{"orders", "payments"});
+    CHECK(some.runs("payments"));
+    CHECK_FALSE(some.runs("tickets"));
+    CHECK(some.bus_servers == std::vector<std::string>{"nats://10.0.0.5:4222", "nats://10.0.0.6:4222"});
+    CHECK_THROWS_WITH(parse({"--modules", "orders,shipping"}), Catch::Contains("--modules"));
+    CHECK_THROWS_WITH(parse({"--bus", "kafka://x:1"}), Catch::Contains("--bus"));
+    CHECK_THROWS_WITH(parse({"--bus", "nats://"}), Catch::Contains("--bus"));
+}
+
+TEST_CASE("a process runs only its modules: the routes of the others are 404 there", "[config]") {
+    test::TestServer app([](Config& c) { c.modules = {"tickets"}; });
+    test::HttpClient c(app.port());
+    CHECK(c.get("/api/tickets").status == 200);
+    CHECK(c.get("/api/orders").status == 404);
+    CHECK(c.post("/api/users/signup", R"({"email":"a@b.c","password":"secret12"})").status == 404);
+    CHECK_THROWS(app.app().database("orders"));
+}

@@ -170,7 +170,7 @@ TEST_CASE("the command line refuses bad values with status 2 and one line naming
                       Catch::Contains("PORT"));
 }
 
-TEST_CASE("--modules and --bus choose what a process runs and what carries its events", "[config]") {
+TEST_CASE("the flags --modules and --bus choose what a process runs and what carries its events", "[config]") {
     auto parse = [](std::vector<const char*> args) {
         args.insert(args.begin(), "ticketd");
         return parse_command_line(static_cast<int>(args.size()), args.data(), {}).config;

@@ -11,7 +11,6 @@
 #include "db/database.hpp"
 #include "util/clock.hpp"
 #include "util/log.hpp"
-#include "util/metrics.hpp"
 #include "util/thread_name.hpp"
 #include "util/time_format.hpp"
 

@@ -47,6 +47,16 @@ std::string header(natsMsg* msg, const char* key) {
     return value;
 }
 
+// An event as the relay published it: its id, subject and source travel in headers.
+RawEvent to_event(natsMsg* msg, std::int64_t seq, std::int64_t logged_at_ms) {
+    return RawEvent{.seq = seq,
+                    .id = header(msg, "Nats-Msg-Id"),
+                    .subject = header(msg, subject_header),
+                    .payload = std::string(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg))),
+                    .logged_at_ms = logged_at_ms,
+                    .source = header(msg, source_header)};
+}
+
 }  // namespace
 
 std::string NatsBus::nats_subject(std::string_view subject) {
@@ -76,7 +86,6 @@ struct NatsBus::Impl {
         std::atomic<bool> busy{false};
         std::atomic<bool> bound{false};  // its consumer exists and a subscription is bound to it
         std::atomic<std::int64_t> lag{0};
-        std::atomic<std::int64_t> seen_position{0};
     };
 
     NatsBusOptions options;
@@ -423,13 +432,7 @@ struct NatsBus::Impl {
                 last_skipped = msg;
                 continue;
             }
-            s.events.push_back(RawEvent{
-                .seq = seq,
-                .id = header(msg, "Nats-Msg-Id"),
-                .subject = header(msg, subject_header),
-                .payload = std::string(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg))),
-                .logged_at_ms = logged_ms,
-                .source = header(msg, source_header)});
+            s.events.push_back(to_event(msg, seq, logged_ms));
             s.held.push_back(msg);
         }
         natsMsgList_Destroy(&list);
@@ -477,7 +480,6 @@ struct NatsBus::Impl {
         }
         if (done == 0) return;
         s.position = s.events[done - 1].seq;
-        s.seen_position = s.position;
         // The ack tells JetStream not to deliver these again: the effects must be on disk first.
         s.db->sync();
         natsMsg_Ack(s.held[done - 1], nullptr);  // AckAll: also every earlier one
@@ -489,7 +491,6 @@ struct NatsBus::Impl {
     void deliver_loop(Subscriber& s) {
         util::name_this_thread("nats-" + s.consumer, util::ThreadKind::background);
         s.position = position::load(*s.db, s.name, 0, util::unix_now_ms());
-        s.seen_position = s.position;
         while (!is_stopping() && !bind(s)) sleep_unless_stopping(std::chrono::milliseconds(500));
         s.bound = s.sub != nullptr;
         auto next_requeue_check = Clock::now();
@@ -567,13 +568,8 @@ void NatsBus::tail(const NatsBusOptions& options, std::int64_t after, const std:
                 if (code == JSNoMessageFoundErr) continue;  // removed (by a limit): a gap
                 throw std::runtime_error("cannot read event " + std::to_string(seq + 1) + ": " + status_text(st, code));
             }
-            RawEvent e{
-                .seq = static_cast<std::int64_t>(natsMsg_GetSequence(msg)),
-                .id = header(msg, "Nats-Msg-Id"),
-                .subject = header(msg, subject_header),
-                .payload = std::string(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg))),
-                .logged_at_ms = natsMsg_GetTime(msg) / ns_per_ms,
-                .source = header(msg, source_header)};
+            auto e =
+                to_event(msg, static_cast<std::int64_t>(natsMsg_GetSequence(msg)), natsMsg_GetTime(msg) / ns_per_ms);
             natsMsg_Destroy(msg);
             if (subject.empty() || subject == e.subject) print(e);
         }

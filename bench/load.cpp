@@ -34,6 +34,7 @@
 #include <boost/json.hpp>
 
 #include "bus/local_bus.hpp"
+#include "bus/nats_bus.hpp"
 #include "db/database.hpp"
 #include "event_loop_client.hpp"
 #include "http/session.hpp"
@@ -44,6 +45,7 @@
 #include "util/base64.hpp"
 #include "util/clock.hpp"
 #include "util/ids.hpp"
+#include "util/log.hpp"
 
 using namespace ticketd;
 using Clock = std::chrono::steady_clock;
@@ -220,7 +222,9 @@ enum class BusMode {
 // handler decodes the event. Events/s counts events (each delivered three times) from the first
 // publish to the moment every subscriber has processed the last one; p50/p99 are the delay from
 // the publisher's commit to the first subscriber's handler.
-Result bus_run(const fs::path& dir, BusMode mode) {
+// In-process (LocalBus, bus.db) or, given `nats` (the split deployment's cluster), through a
+// JetStream stream of its own with three replicas (NatsBus), with fewer events.
+Result bus_run(const fs::path& dir, BusMode mode, const std::vector<std::string>& nats = {}) {
     fs::create_directories(dir);
     db::Database log("bus", (dir / "bus.db").string());
     log.migrate({"bus"});
@@ -231,7 +235,17 @@ Result bus_run(const fs::path& dir, BusMode mode) {
         subs.push_back(std::make_unique<db::Database>("probe", (dir / ("sub" + std::to_string(i) + ".db")).string()));
         subs.back()->migrate({"probe", "outbox"});
     }
-    bus::LocalBus bus(log);
+    std::unique_ptr<bus::Bus> owned;
+    if (nats.empty()) {
+        owned = std::make_unique<bus::LocalBus>(log);
+    } else {
+        bus::NatsBusOptions options;
+        options.servers = nats;
+        options.stream = "BENCH" + std::to_string(static_cast<int>(mode));
+        options.subject_prefix = "bench" + std::to_string(static_cast<int>(mode));
+        owned = std::make_unique<bus::NatsBus>(log, options);
+    }
+    auto& bus = *owned;
     bus.attach_outbox(pub);
     std::mutex m;
     std::vector<double> delays;
@@ -245,7 +259,7 @@ Result bus_run(const fs::path& dir, BusMode mode) {
                                                  }
                                                  return bus::Outcome::ack;
                                              });
-    const int events = mode == BusMode::paced ? 25000 : 200000;
+    const int events = mode == BusMode::paced ? 25000 : nats.empty() ? 200000 : 50000;
     const int per_tx = mode == BusMode::concurrent ? 100 : 10;
     auto publish = [&](int n) {
         db::WriteTx tx(pub);
@@ -274,7 +288,10 @@ Result bus_run(const fs::path& dir, BusMode mode) {
     bus.stop();
     const char* names[] = {"bus: 200k events from outbox -> 3 subscribers", "bus: publish + deliver 200k concurrently",
                            "bus: 5,000 events/s, commit -> delivery"};
-    Result r{names[static_cast<int>(mode)],
+    const char* split_names[] = {"split bus: 50k events from outbox -> 3 subscribers",
+                                 "split bus: publish + deliver 50k concurrently",
+                                 "split bus: 5,000 events/s, commit -> delivery"};
+    Result r{(nats.empty() ? names : split_names)[static_cast<int>(mode)],
              events / elapsed,
              percentile(delays, 0.5),
              percentile(delays, 0.99),
@@ -336,6 +353,30 @@ void print(const std::vector<Result>& rows) {
 
 }  // namespace
 
+// Complete purchases (reserve + pay) with 16 concurrent buyers, each on tickets of its own.
+bench::LoadResult purchase_flows(std::uint16_t at, const std::string& seller, int tickets, double seconds) {
+    auto stock = create_tickets(at, seller, tickets, 100000);
+    std::this_thread::sleep_for(std::chrono::seconds(2));  // the orders replica catches up
+    const std::string buyer = cookie_for("flow-buyer");
+    return bench::run_closed_loop(at, 16, seconds, [&, stock](long n, int step, std::string_view previous) {
+        if (step == 0)
+            return bench::http_request("POST", "/api/orders", buyer,
+                                       R"({"ticketId":")" + stock[static_cast<std::size_t>(n) % stock.size()] + R"("})");
+        if (step == 1)  // paid at once: payments waits for an order:created it has not seen yet
+            return bench::http_request("POST", "/api/payments", buyer,
+                                       R"({"token":"tok_visa","orderId":")" + id_of(previous) + R"("})");
+        return std::string();
+    });
+}
+
+std::string step_note(bench::LoadResult& flows) {
+    if (flows.step_latency_ms.size() != 2) return std::string();
+    char note[96];
+    std::snprintf(note, sizeof note, "p50 order %.1f ms, payment %.1f ms", percentile(flows.step_latency_ms[0], 0.5),
+                  percentile(flows.step_latency_ms[1], 0.5));
+    return std::string(note);
+}
+
 int main(int argc, char** argv) {
     if (argc < 2) {
         std::fprintf(
@@ -346,6 +387,7 @@ int main(int argc, char** argv) {
     std::string build = argv[1];
     double seconds = argc > 2 ? std::atof(argv[2]) : 5.0;
     signal(SIGPIPE, SIG_IGN);
+    log::configure(log::Level::warn, log::Format::text);  // the figures, not the migrations
     auto tmp = fs::temp_directory_path() / ("ticketd-bench-" + std::to_string(getpid()));
     fs::create_directories(tmp);
     std::vector<Result> rows;
@@ -492,54 +534,15 @@ int main(int argc, char** argv) {
                 rows.push_back(r);
             }
         }
-        // Complete purchases (reserve + pay) with 16 concurrent buyers, each on tickets of its own.
-        auto purchase_flows = [&](std::uint16_t at, int tickets) {
-            auto stock = create_tickets(at, seller, tickets, 100000);
-            std::this_thread::sleep_for(std::chrono::seconds(2));  // the orders replica catches up
-            const std::string buyer = cookie_for("flow-buyer");
-            return bench::run_closed_loop(at, 16, seconds, [&, stock](long n, int step, std::string_view previous) {
-                if (step == 0)
-                    return bench::http_request(
-                        "POST", "/api/orders", buyer,
-                        R"({"ticketId":")" + stock[static_cast<std::size_t>(n) % stock.size()] + R"("})");
-                if (step == 1)  // paid at once: payments waits for an order:created it has not seen yet
-                    return bench::http_request("POST", "/api/payments", buyer,
-                                               R"({"token":"tok_visa","orderId":")" + id_of(previous) + R"("})");
-                return std::string();
-            });
-        };
-        auto step_note = [](bench::LoadResult& flows) {
-            if (flows.step_latency_ms.size() != 2) return std::string();
-            char note[96];
-            std::snprintf(note, sizeof note, "p50 order %.1f ms, payment %.1f ms",
-                          percentile(flows.step_latency_ms[0], 0.5), percentile(flows.step_latency_ms[1], 0.5));
-            return std::string(note);
-        };
         if (want("purchase")) {
             auto server_cpu0 = server.thread_cpu();
             auto client_cpu0 = cpu_seconds();
-            auto flows = purchase_flows(port, 40000);
+            auto flows = purchase_flows(port, seller, 40000, seconds);
             auto r = measure("purchase flow (reserve + pay), 16 buyers", flows);
             r.rss_kib = server.rss_kib();
             describe_cpu(r, server_cpu0, server.thread_cpu(), cpu_seconds() - client_cpu0, r.rps * seconds);
             r.note += "; " + memory_note(metrics_port) + "; " + step_note(flows);
             rows.push_back(r);
-        }
-        // BENCH_SPLIT=1: the same flow through nginx against scripts/run-split (five processes, a
-        // three-node NATS cluster with R3), in the same run.
-        if (want("purchase") && std::getenv("BENCH_SPLIT") && std::string(std::getenv("BENCH_SPLIT")) == "1") {
-            test::SplitDeployment split(std::string(TICKETD_SOURCE_DIR) + "/scripts/run-split", build + "/ticketd",
-                                        tmp / "split",
-                                        {{"JWT_KEY", jwt_key},
-                                         {"TICKETD_ACCESS_LOG", "false"},
-                                         {"TICKETD_LOG_LEVEL", "warn"},
-                                         {"EXPIRATION_WINDOW_SECONDS", "900"}});
-            split.start();
-            auto flows = purchase_flows(split.port(), 20000);
-            auto r = measure("split: purchase flow via nginx + NATS R3, 16 buyers", flows);
-            r.note = step_note(flows);
-            rows.push_back(r);
-            split.terminate();
         }
         server.stop();
         hello.stop();
@@ -570,6 +573,41 @@ int main(int argc, char** argv) {
         bus_rows.push_back(bus_run(tmp / "bus-drain", BusMode::drain));
         bus_rows.push_back(bus_run(tmp / "bus-live", BusMode::concurrent));
         bus_rows.push_back(bus_run(tmp / "bus-paced", BusMode::paced));
+    }
+    // BENCH_SPLIT=1: the purchase flow through nginx against scripts/run-split (five processes, a
+    // three-node NATS cluster, R3), and the bus scenarios through its cluster, in the same run.
+    if (std::getenv("BENCH_SPLIT") && std::string(std::getenv("BENCH_SPLIT")) == "1" &&
+        (want("purchase") || want("bus"))) {
+        test::SplitDeployment split(std::string(TICKETD_SOURCE_DIR) + "/scripts/run-split", build + "/ticketd",
+                                    tmp / "split",
+                                    {{"JWT_KEY", jwt_key},
+                                     {"TICKETD_ACCESS_LOG", "false"},
+                                     {"TICKETD_LOG_LEVEL", "warn"},
+                                     {"EXPIRATION_WINDOW_SECONDS", "900"}});
+        split.start();
+        std::vector<Result> split_rows;
+        if (want("purchase")) {
+            auto flows = purchase_flows(split.port(), cookie_for("seller"), 20000, seconds);
+            auto r = measure("split: purchase flow via nginx + NATS R3, 16 buyers", flows);
+            r.note = step_note(flows);
+            split_rows.push_back(r);
+        }
+        if (want("bus")) {
+            std::vector<std::string> nats;
+            std::ifstream urls(split.dir() / "run" / "nats.urls");
+            std::string line;
+            std::getline(urls, line);
+            for (std::size_t at = 0; at <= line.size();) {
+                auto end = std::min(line.find(',', at), line.size());
+                nats.push_back(line.substr(at, end - at));
+                at = end + 1;
+            }
+            split_rows.push_back(bus_run(tmp / "split-bus-drain", BusMode::drain, nats));
+            split_rows.push_back(bus_run(tmp / "split-bus-live", BusMode::concurrent, nats));
+            split_rows.push_back(bus_run(tmp / "split-bus-paced", BusMode::paced, nats));
+        }
+        split.terminate();
+        print(split_rows);
     }
     // Catch-up: a new subscriber replays 1,000,000 logged events.
     if (want("replay")) {

@@ -59,8 +59,8 @@ RawEvent to_event(natsMsg* msg, std::int64_t seq, std::int64_t logged_at_ms) {
 
 }  // namespace
 
-std::string NatsBus::nats_subject(std::string_view subject) {
-    std::string out = "ticketd.";
+std::string NatsBus::nats_subject(std::string_view subject, std::string_view prefix) {
+    std::string out = std::string(prefix) + ".";
     for (char c : subject) out += c == ':' ? '.' : c;
     return out;
 }
@@ -76,6 +76,7 @@ struct NatsBus::Impl {
         natsSubscription* sub = nullptr;
         // The delivery thread's own:
         std::uint64_t last_delivery = 0;  // the consumer's number of the last delivery received
+        std::optional<Clock::time_point> silent_since;  // fetches have had no answer since
         std::int64_t position = 0;
         int attempts = 0;
         Clock::time_point not_before{};
@@ -166,7 +167,8 @@ struct NatsBus::Impl {
     bool ensure_stream() {
         jsStreamConfig cfg;
         jsStreamConfig_Init(&cfg);
-        const char* subjects[] = {"ticketd.>"};
+        auto all = options.subject_prefix + ".>";
+        const char* subjects[] = {all.c_str()};
         cfg.Name = options.stream.c_str();
         cfg.Description = "ticketd's events, one subject per event type";
         cfg.Subjects = subjects;
@@ -244,7 +246,7 @@ struct NatsBus::Impl {
         for (std::size_t i = 0; i < rows.size(); ++i) {
             const auto& row = rows[i];
             natsMsg* msg = nullptr;
-            auto subject = nats_subject(row.subject);
+            auto subject = nats_subject(row.subject, options.subject_prefix);
             natsStatus s = natsMsg_Create(&msg, subject.c_str(), nullptr, row.payload.data(),
                                           static_cast<int>(row.payload.size()));
             if (s == NATS_OK) s = natsMsgHeader_Set(msg, source_header, db.name().c_str());
@@ -324,7 +326,7 @@ struct NatsBus::Impl {
         }
         jsConsumerInfo* ci = nullptr;
         {
-            auto filter = nats_subject(s.subject);
+            auto filter = nats_subject(s.subject, options.subject_prefix);
             jsConsumerConfig cc;
             jsConsumerConfig_Init(&cc);  // sets the policies to -1: each is chosen below
             cc.Durable = s.consumer.c_str();
@@ -336,7 +338,10 @@ struct NatsBus::Impl {
             cc.AckWait = 30 * 1000 * ns_per_ms;  // renewed (InProgress) while a retry is waited out
             cc.MaxDeliver = -1;                  // our RetryPolicy parks, not JetStream
             cc.MaxAckPending = 4 * options.fetch_batch;
-            cc.Replicas = 0;  // as the stream
+            // As the stream's. One replica would save the servers a third of their CPU (a
+            // consumer's state is only a hint here), but a consumer whose node is down cannot be
+            // deleted or made anew until it is back: its subscriber would stop with the node.
+            cc.Replicas = 0;
             st = js_AddConsumer(&ci, js, options.stream.c_str(), &cc, nullptr, &code);
         }
         if (ci) jsConsumerInfo_Destroy(ci);
@@ -348,7 +353,7 @@ struct NatsBus::Impl {
         jsSubOptions_Init(&so);
         so.Stream = options.stream.c_str();
         so.Consumer = s.consumer.c_str();
-        auto filter = nats_subject(s.subject);
+        auto filter = nats_subject(s.subject, options.subject_prefix);
         s.last_delivery = 0;
         st = js_PullSubscribe(&s.sub, js, filter.c_str(), s.consumer.c_str(), nullptr, &so, &code);
         if (st != NATS_OK) {
@@ -359,33 +364,69 @@ struct NatsBus::Impl {
         return true;
     }
 
-    // Fetches the next events into s.held (one Fetch at a time per subscription). nats.c's Fetch
-    // first takes what the consumer has, without waiting; only when it has nothing does it wait,
-    // and then until `batch` events or its timeout: so the timeout is short, the longest a lone
-    // event waits (an idle subscriber asks 20 times a second).
+    // Fetches the next events into s.held (one Fetch at a time per subscription), in two steps.
+    // First what the consumer has now, up to a batch, without waiting. Only when it has nothing,
+    // a wait for the next event alone: nats.c's wait ends at its batch or its timeout, so a wait
+    // for a whole batch would hold a lone event until the timeout (50 ms on every hop of a
+    // purchase). The timeout bounds how long a stop waits for this thread.
     void fetch(Subscriber& s) {
         // nats.c before 3.9 overflows a buffer when a fetch finds messages left over from an
         // earlier timed-out request in the queue: take those one at a time.
         int leftover = 0, bytes = 0;
         natsSubscription_GetPending(s.sub, &leftover, &bytes);
         natsMsgList list{};
-        jsErrCode code = static_cast<jsErrCode>(0);
+        jsFetchRequest req;
+        jsFetchRequest_Init(&req);
+        req.Batch = leftover > 0 ? 1 : options.fetch_batch;
+        req.NoWait = true;
+        req.Expires = 50 * ns_per_ms;
         auto began = Clock::now();
-        natsStatus st = natsSubscription_Fetch(&list, s.sub, leftover > 0 ? 1 : options.fetch_batch, 50, &code);
-        if (st == NATS_TIMEOUT || st == NATS_NOT_FOUND) {
+        natsStatus st = natsSubscription_FetchRequest(&list, s.sub, &req);
+        if (st == NATS_NOT_FOUND) {  // the consumer answered that it has nothing now
             natsMsgList_Destroy(&list);
-            // Nothing yet; before 3.6.1 a stale 408 can also end a fetch at once: do not spin.
-            if (Clock::now() - began < std::chrono::milliseconds(5))
-                sleep_unless_stopping(std::chrono::milliseconds(20));
+            list = natsMsgList{};
+            s.silent_since.reset();
+            jsFetchRequest_Init(&req);
+            req.Batch = 1;
+            req.Expires = 50 * ns_per_ms;
+            began = Clock::now();
+            st = natsSubscription_FetchRequest(&list, s.sub, &req);
+            if (st == NATS_TIMEOUT || st == NATS_NOT_FOUND) {
+                natsMsgList_Destroy(&list);
+                // Nothing yet; before 3.6.1 a stale 408 can also end a wait at once: do not spin.
+                if (Clock::now() - began < std::chrono::milliseconds(5))
+                    sleep_unless_stopping(std::chrono::milliseconds(20));
+                return;
+            }
+        }
+        if (st == NATS_OK) {
+            s.silent_since.reset();
+            take(s, list);
             return;
         }
-        if (st != NATS_OK) {
-            natsMsgList_Destroy(&list);
-            log::warn("fetching events failed", {{"subscriber", s.name}, {"error", status_text(st, code)}});
-            sleep_unless_stopping(std::chrono::milliseconds(250));
-            return;
+        natsMsgList_Destroy(&list);
+        // A stale 408 (a wait that timed out here just before the server said so) ends a fetch
+        // at once: the next one is answered.
+        if (st == NATS_TIMEOUT && Clock::now() - began < std::chrono::milliseconds(5)) return;
+        // No answer: a leader election (seconds), or the consumer was deleted (by hand, or with
+        // the stream). After two seconds of silence, a consumer the server says it does not
+        // know is made anew; while the cluster elects, it is only waited for (remaking consumers
+        // then would only add to the election's load).
+        if (st != NATS_TIMEOUT) log::warn("fetching events failed", {{"subscriber", s.name}, {"error", status_text(st)}});
+        if (!s.silent_since) s.silent_since = Clock::now();
+        if (Clock::now() - *s.silent_since > std::chrono::seconds(2)) {
+            s.silent_since.reset();
+            jsConsumerInfo* ci = nullptr;
+            jsErrCode code = static_cast<jsErrCode>(0);
+            st = js_GetConsumerInfo(&ci, js, options.stream.c_str(), s.consumer.c_str(), nullptr, &code);
+            if (ci) jsConsumerInfo_Destroy(ci);
+            if (code == JSConsumerNotFoundErr) {
+                log::warn("the durable consumer is gone; making it anew", {{"subscriber", s.name}});
+                rebind(s);
+                return;
+            }
         }
-        take(s, list);
+        sleep_unless_stopping(std::chrono::milliseconds(st == NATS_TIMEOUT ? 20 : 250));
     }
 
     // Moves the fetched messages into s.held, in order, skipping what was processed already.
@@ -673,15 +714,16 @@ bool NatsBus::wait_idle(std::chrono::milliseconds timeout) {
     auto& i = *impl_;
     auto deadline = Clock::now() + timeout;
     for (;;) {
-        if (!running()) return false;
-        bool idle = true;
+        // Not connected yet (start() connects in the background), or the connection is down:
+        // waited for like the events, within the same timeout.
+        bool idle = running();
         std::vector<db::Database*> dbs;
         {
             std::lock_guard lock(i.mutex);
             dbs = i.outboxes;
         }
         for (auto* db : dbs)
-            if (outbox::count(*db) > 0) idle = false;
+            if (idle && outbox::count(*db) > 0) idle = false;
         for (auto& s : i.subs)
             if (idle && (s->busy || i.lag_of(*s) != 0)) idle = false;
         if (idle) return true;

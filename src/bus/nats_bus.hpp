@@ -30,12 +30,13 @@ namespace ticketd::bus {
 struct NatsBusOptions {
     std::vector<std::string> servers;  // nats://host:port, one per cluster node
     std::string stream = "TICKETD";
+    std::string subject_prefix = "ticketd";  // the stream holds <prefix>.>; another stream, another prefix
     int replicas = 0;  // 0: 3 when 3 or more servers are given, else 1
     // How long JetStream remembers an event id to drop a repeat. A relay repeats a row only when
     // it did not learn of the ack (a crash between ack and delete, a lost reply), and repeats it
     // within seconds of restarting; the subscribers' inboxes (an hour) cover the rest.
     std::chrono::minutes duplicate_window{10};
-    RetryPolicy retry;
+    RetryPolicy retry{};
     int publish_batch = 256;  // rows in flight at most
     int fetch_batch = 256;    // events fetched (and applied in one transaction) at most
 };
@@ -58,7 +59,7 @@ public:
     std::vector<SubscriberStatus> subscribers() const override;
 
     // The NATS subject an event subject travels on ("ticket:created" -> "ticketd.ticket.created").
-    static std::string nats_subject(std::string_view subject);
+    static std::string nats_subject(std::string_view subject, std::string_view prefix = "ticketd");
 
     // `ticketd events tail` in split mode: calls `print` for each event of the stream after
     // sequence `after` (of `subject`, or every subject when empty), in order; with `follow`, keeps

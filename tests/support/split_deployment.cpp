@@ -55,10 +55,27 @@ void SplitDeployment::start() {
     throw std::runtime_error("the split deployment was not ready in 60 s; see " + (dir_ / "run-split.log").string());
 }
 
-void SplitDeployment::kill9(const std::string& name) const {
+pid_t SplitDeployment::pid_of(const std::string& name) const {
     std::ifstream in(dir_ / "run" / (name + ".pid"));
     pid_t pid = 0;
-    if (in >> pid && pid > 0) ::kill(pid, SIGKILL);
+    return in >> pid && pid > 0 ? pid : 0;
+}
+
+bool SplitDeployment::running(const std::string& name) const {
+    auto pid = pid_of(name);
+    return pid > 0 && ::kill(pid, 0) == 0;
+}
+
+void SplitDeployment::kill9(const std::string& name) const {
+    if (auto pid = pid_of(name)) ::kill(pid, SIGKILL);
+}
+
+void SplitDeployment::hold(const std::string& name, bool held) const {
+    auto file = dir_ / "run" / (name + ".hold");
+    if (held)
+        std::ofstream{file};
+    else
+        std::filesystem::remove(file);
 }
 
 std::pair<std::uint16_t, std::uint16_t> SplitDeployment::ports_of(const std::string& module) const {

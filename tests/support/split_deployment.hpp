@@ -27,6 +27,11 @@ public:
     void start();
     // SIGKILL of one process: a module ("orders") or a NATS node ("nats-1".."nats-3").
     void kill9(const std::string& name) const;
+    // While held, a process that ends is not started again (DATA_DIR/run/NAME.hold).
+    void hold(const std::string& name, bool held) const;
+    // The pid of a process, as recorded by the script (0 if none), and whether it runs.
+    pid_t pid_of(const std::string& name) const;
+    bool running(const std::string& name) const;
     // The HTTP and metrics ports of a module's process.
     std::pair<std::uint16_t, std::uint16_t> ports_of(const std::string& module) const;
     std::vector<std::uint16_t> metrics_ports() const;

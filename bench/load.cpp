@@ -360,8 +360,9 @@ bench::LoadResult purchase_flows(std::uint16_t at, const std::string& seller, in
     const std::string buyer = cookie_for("flow-buyer");
     return bench::run_closed_loop(at, 16, seconds, [&, stock](long n, int step, std::string_view previous) {
         if (step == 0)
-            return bench::http_request("POST", "/api/orders", buyer,
-                                       R"({"ticketId":")" + stock[static_cast<std::size_t>(n) % stock.size()] + R"("})");
+            return bench::http_request(
+                "POST", "/api/orders", buyer,
+                R"({"ticketId":")" + stock[static_cast<std::size_t>(n) % stock.size()] + R"("})");
         if (step == 1)  // paid at once: payments waits for an order:created it has not seen yet
             return bench::http_request("POST", "/api/payments", buyer,
                                        R"({"token":"tok_visa","orderId":")" + id_of(previous) + R"("})");

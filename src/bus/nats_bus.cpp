@@ -75,7 +75,7 @@ struct NatsBus::Impl {
         std::thread thread;
         natsSubscription* sub = nullptr;
         // The delivery thread's own:
-        std::uint64_t last_delivery = 0;  // the consumer's number of the last delivery received
+        std::uint64_t last_delivery = 0;                // the consumer's number of the last delivery received
         std::optional<Clock::time_point> silent_since;  // fetches have had no answer since
         std::int64_t position = 0;
         int attempts = 0;
@@ -412,7 +412,8 @@ struct NatsBus::Impl {
         // the stream). After two seconds of silence, a consumer the server says it does not
         // know is made anew; while the cluster elects, it is only waited for (remaking consumers
         // then would only add to the election's load).
-        if (st != NATS_TIMEOUT) log::warn("fetching events failed", {{"subscriber", s.name}, {"error", status_text(st)}});
+        if (st != NATS_TIMEOUT)
+            log::warn("fetching events failed", {{"subscriber", s.name}, {"error", status_text(st)}});
         if (!s.silent_since) s.silent_since = Clock::now();
         if (Clock::now() - *s.silent_since > std::chrono::seconds(2)) {
             s.silent_since.reset();

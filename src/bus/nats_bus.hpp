@@ -31,7 +31,7 @@ struct NatsBusOptions {
     std::vector<std::string> servers;  // nats://host:port, one per cluster node
     std::string stream = "TICKETD";
     std::string subject_prefix = "ticketd";  // the stream holds <prefix>.>; another stream, another prefix
-    int replicas = 0;  // 0: 3 when 3 or more servers are given, else 1
+    int replicas = 0;                        // 0: 3 when 3 or more servers are given, else 1
     // How long JetStream remembers an event id to drop a repeat. A relay repeats a row only when
     // it did not learn of the ack (a crash between ack and delete, a lost reply), and repeats it
     // within seconds of restarting; the subscribers' inboxes (an hour) cover the rest.

@@ -250,7 +250,8 @@ TEST_CASE("split: purchases go on while any one NATS node is kept down") {
                    201;
         }));
         CHECK(eventually([&] { return order_status(*buyer, order_id) == "complete"; }));
-        CHECK(eventually([&] { return seller->get("/api/tickets/" + ticket).body.find(order_id) != std::string::npos; }));
+        CHECK(
+            eventually([&] { return seller->get("/api/tickets/" + ticket).body.find(order_id) != std::string::npos; }));
         split.hold(node, false);
         REQUIRE(eventually([&] { return split.pid_of(node) != old_pid && split.running(node); }));
         std::this_thread::sleep_for(std::chrono::seconds(3));  // it catches up before the next one goes

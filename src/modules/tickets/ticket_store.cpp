@@ -36,13 +36,40 @@ std::optional<Ticket> TicketStore::find(db::ReadLock& read, const std::string& i
 
 std::optional<Ticket> TicketStore::find(db::WriteTx& tx, const std::string& id) { return find_in(tx, id); }
 
-std::vector<Ticket> TicketStore::list_available(db::ReadLock& read, std::int64_t limit, std::int64_t offset) {
-    auto& q = db::query(read,
-                        "SELECT id, title, price_cents, user_id, version, order_id FROM tickets"
-                        " WHERE order_id IS NULL ORDER BY n DESC LIMIT ? OFFSET ?",
-                        limit, offset);
-    std::vector<Ticket> out;
-    while (q.executeStep()) out.push_back(read_row(q));
+SearchResult TicketStore::search(db::ReadLock& read, const SearchQuery& q) {
+    // One statement text per combination of filters (a dozen, each prepared once and cached).
+    // With words, the title index drives and the few matches are sorted; without, the partial
+    // indexes on listed tickets give the order.
+    std::string from = q.match.empty() ? " FROM tickets t"
+                                       : " FROM tickets_fts JOIN tickets t ON t.n = tickets_fts.rowid";
+    std::string where = " WHERE t.order_id IS NULL";
+    if (!q.match.empty()) where += " AND tickets_fts MATCH ?";
+    if (q.min_cents) where += " AND t.price_cents >= ?";
+    if (q.max_cents) where += " AND t.price_cents <= ?";
+    auto bind = [&](SQLite::Statement& s) {
+        int i = 0;
+        if (!q.match.empty()) s.bind(++i, q.match);
+        if (q.min_cents) s.bind(++i, *q.min_cents);
+        if (q.max_cents) s.bind(++i, *q.max_cents);
+        return i;
+    };
+    const char* order = q.sort == SearchSort::price_ascending    ? " ORDER BY t.price_cents ASC, t.n DESC"
+                        : q.sort == SearchSort::price_descending ? " ORDER BY t.price_cents DESC, t.n DESC"
+                                                                 : " ORDER BY t.n DESC";
+    SearchResult out;
+    auto& page = read.statement("SELECT t.id, t.title, t.price_cents, t.user_id, t.version, t.order_id" + from +
+                                where + order + " LIMIT ? OFFSET ?");
+    int i = bind(page);
+    page.bind(i + 1, q.limit);
+    page.bind(i + 2, q.offset);
+    while (page.executeStep()) out.tickets.push_back(read_row(page));
+    page.reset();
+    bool filtered = !q.match.empty() || q.min_cents || q.max_cents;
+    auto& count = filtered ? read.statement("SELECT count(*)" + from + where)
+                           : read.statement("SELECT count FROM tickets_listed_count");
+    if (filtered) bind(count);
+    if (count.executeStep()) out.total = count.getColumn(0).getInt64();
+    count.reset();
     return out;
 }
 
@@ -55,6 +82,13 @@ std::vector<Ticket> TicketStore::list_by_seller(db::ReadLock& read, const std::s
     std::vector<Ticket> out;
     while (q.executeStep()) out.push_back(read_row(q));
     return out;
+}
+
+std::int64_t TicketStore::count_by_seller(db::ReadLock& read, const std::string& user_id) {
+    auto& q = db::query(read, "SELECT count(*) FROM tickets WHERE user_id = ?", user_id);
+    std::int64_t n = q.executeStep() ? q.getColumn(0).getInt64() : 0;
+    q.reset();
+    return n;
 }
 
 void TicketStore::insert(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms) {

@@ -6,6 +6,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "search.hpp"
+
 namespace ticketd::db {
 class Database;
 class ReadLock;
@@ -23,15 +25,21 @@ struct Ticket {
     std::optional<std::string> order_id;  // set while reserved, and for good once sold
 };
 
+struct SearchResult {
+    std::vector<Ticket> tickets;  // the page asked for
+    std::int64_t total = 0;       // every match, before paging
+};
+
 class TicketStore {
 public:
     std::optional<Ticket> find(db::ReadLock& read, const std::string& id);
     std::optional<Ticket> find(db::WriteTx& tx, const std::string& id);
-    // Tickets that are not reserved, newest first.
-    std::vector<Ticket> list_available(db::ReadLock& read, std::int64_t limit, std::int64_t offset);
+    // Listed tickets (not reserved, not sold) matching `q`, in its order, and how many match.
+    SearchResult search(db::ReadLock& read, const SearchQuery& q);
     // Every ticket of one seller, reserved or not, newest first.
     std::vector<Ticket> list_by_seller(db::ReadLock& read, const std::string& user_id, std::int64_t limit,
                                        std::int64_t offset);
+    std::int64_t count_by_seller(db::ReadLock& read, const std::string& user_id);
     void insert(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms);
     // Writes title, price, seller, version and order id of `t`.
     void update(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms);

@@ -55,7 +55,8 @@ std::optional<std::int64_t> price_param(const http::Request& req, const std::str
     // 0 is a valid bound (a price is not): "0", "0.0", ".00", with at most two decimals.
     auto dot = trimmed.find('.');
     std::string_view whole = std::string_view(trimmed).substr(0, dot);
-    std::string_view fraction = dot == std::string::npos ? std::string_view{} : std::string_view(trimmed).substr(dot + 1);
+    std::string_view fraction =
+        dot == std::string::npos ? std::string_view{} : std::string_view(trimmed).substr(dot + 1);
     bool zero = !(whole.empty() && fraction.empty()) && whole.find_first_not_of('0') == std::string_view::npos &&
                 fraction.find_first_not_of('0') == std::string_view::npos && fraction.size() <= 2;
     if (zero) return 0;

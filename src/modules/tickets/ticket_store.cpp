@@ -40,8 +40,8 @@ SearchResult TicketStore::search(db::ReadLock& read, const SearchQuery& q) {
     // One statement text per combination of filters (a dozen, each prepared once and cached).
     // With words, the title index drives and the few matches are sorted; without, the partial
     // indexes on listed tickets give the order.
-    std::string from = q.match.empty() ? " FROM tickets t"
-                                       : " FROM tickets_fts JOIN tickets t ON t.n = tickets_fts.rowid";
+    std::string from =
+        q.match.empty() ? " FROM tickets t" : " FROM tickets_fts JOIN tickets t ON t.n = tickets_fts.rowid";
     std::string where = " WHERE t.order_id IS NULL";
     if (!q.match.empty()) where += " AND tickets_fts MATCH ?";
     if (q.min_cents) where += " AND t.price_cents >= ?";
@@ -57,8 +57,8 @@ SearchResult TicketStore::search(db::ReadLock& read, const SearchQuery& q) {
                         : q.sort == SearchSort::price_descending ? " ORDER BY t.price_cents DESC, t.n DESC"
                                                                  : " ORDER BY t.n DESC";
     SearchResult out;
-    auto& page = read.statement("SELECT t.id, t.title, t.price_cents, t.user_id, t.version, t.order_id" + from +
-                                where + order + " LIMIT ? OFFSET ?");
+    auto& page = read.statement("SELECT t.id, t.title, t.price_cents, t.user_id, t.version, t.order_id" + from + where +
+                                order + " LIMIT ? OFFSET ?");
     int i = bind(page);
     page.bind(i + 1, q.limit);
     page.bind(i + 2, q.offset);

@@ -187,13 +187,16 @@ std::string id_of(std::string_view body) {
     }
 }
 
-// Creates `n` tickets as `seller` (50 connections) and returns their ids in order.
-std::vector<std::string> create_tickets(std::uint16_t port, const std::string& seller, long n, long first) {
+// Creates `n` tickets as `seller` (50 connections) and returns their ids in order: titled
+// "Bench <first + i>" at 10, or as `body` makes them.
+std::vector<std::string> create_tickets(std::uint16_t port, const std::string& seller, long n, long first,
+                                        const std::function<std::string(long)>& body = {}) {
     std::vector<std::string> ids(static_cast<std::size_t>(n));
     auto res = bench::run_units(port, std::min<long>(50, n), n, [&](long i, int step, std::string_view previous) {
         if (step == 0)
-            return bench::http_request("POST", "/api/tickets", seller,
-                                       R"({"title":"Bench )" + std::to_string(first + i) + R"(","price":10})");
+            return bench::http_request(
+                "POST", "/api/tickets", seller,
+                body ? body(first + i) : R"({"title":"Bench )" + std::to_string(first + i) + R"(","price":10})");
         ids[static_cast<std::size_t>(i)] = id_of(previous);
         return std::string();
     });
@@ -393,13 +396,14 @@ int main(int argc, char** argv) {
     fs::create_directories(tmp);
     std::vector<Result> rows;
     // Optional third argument: run only the scenarios whose key it names (comma-separated):
-    // hello, health, get, list, post, dogpile, refuse (with dogpile), purchase, bus, replay.
+    // hello, health, get, list, search, post, dogpile, refuse (with dogpile), purchase, bus, replay.
     std::string only = argc > 3 ? std::string(",") + argv[3] + "," : "";
     auto want = [&](const char* key) {
         return only.empty() || only.find(std::string(",") + key + ",") != std::string::npos;
     };
     bool http_scenarios = false;
-    for (auto key : {"hello", "health", "get", "list", "post", "dogpile", "purchase"}) http_scenarios |= want(key);
+    for (auto key : {"hello", "health", "get", "list", "search", "post", "dogpile", "purchase"})
+        http_scenarios |= want(key);
 
     if (http_scenarios) {
         // The ceiling: a bare Beast hello-world, one thread, like ticketd --threads 1 below. It keeps
@@ -480,6 +484,94 @@ int main(int argc, char** argv) {
             vs_hello(r, get("/api/tickets"));
             r.rss_kib = server.rss_kib();
             rows.push_back(r);
+        }
+        // Search over 100,000 listed tickets, in a server of its own (the rows above and below keep
+        // their 10,000): titles "<artist> - <city> <year>" from 40 artists and 25 cities, so a
+        // query for an artist and a city matches 100 tickets and one for an artist alone 2,500.
+        if (want("search")) {
+            static const char* artists[] = {
+                "Radiohead",   "Beyoncé",   "Coldplay",  "Adele",      "Metallica",  "Björk",          "Muse",
+                "Oasis",       "Blur",      "Queen",     "Pixies",     "Portishead", "Massive Attack", "Daft Punk",
+                "Arcade Fire", "Kraftwerk", "Sigur Rós", "Röyksopp",   "Air",        "Justice",        "Phoenix",
+                "Rosalía",     "Stromae",   "Christine", "Angèle",     "Zaz",        "Indochine",      "Dua Lipa",
+                "Lorde",       "Florence",  "Hozier",    "Interpol",   "Yeah Yeahs", "Vampire",        "Strokes",
+                "Wilco",       "Beck",      "Moby",      "Underworld", "Orbital"};
+            static const char* cities[] = {"London",  "Paris",   "Berlin", "Madrid", "Roma",   "Lisboa", "Dublin",
+                                           "Wien",    "Praha",   "Oslo",   "Köln",   "Zürich", "Genève", "Lyon",
+                                           "Nantes",  "Sevilla", "Porto",  "Milano", "Napoli", "Krakow", "Gdansk",
+                                           "Tallinn", "Riga",    "Malmö",  "Aarhus"};
+            auto search_port = free_port();
+            auto search_server =
+                spawn({build + "/ticketd", "--port", std::to_string(search_port), "--host", "127.0.0.1", "--data-dir",
+                       (tmp / "search").string(), "--access-log", "false", "--log-level", "warn"},
+                      search_port);
+            auto t0 = Clock::now();
+            create_tickets(search_port, seller, 100000, 0, [](long i) {
+                auto artist = artists[i % 40], city = cities[(i / 40) % 25];
+                return json::serialize(
+                    json::object{{"title", std::string(artist) + " - " + city + " " + std::to_string(2027 + i % 3)},
+                                 {"price", 10 + i % 190}});
+            });
+            double create_s = std::chrono::duration<double>(Clock::now() - t0).count();
+            // Prefixes as people type them, one query after another across the vocabulary.
+            auto prefix = [](const char* word, std::size_t n) {
+                std::string w(word);
+                return w.substr(0, std::min(n, w.find(' ')));
+            };
+            std::vector<std::string> narrow, broad;
+            for (int a = 0; a < 40; ++a) {
+                broad.push_back(bench::http_request(
+                    "GET", "/api/tickets?q=" + test::percent_encode(prefix(artists[a], 5)) + "&sort=price"));
+                for (int c = 0; c < 25; ++c)
+                    narrow.push_back(bench::http_request(
+                        "GET",
+                        "/api/tickets?q=" + test::percent_encode(prefix(artists[a], 5) + " " + prefix(cities[c], 4)) +
+                            "&maxPrice=150&sort=price"));
+            }
+            auto rotate = [](const std::vector<std::string>& requests) -> bench::Flow {
+                return [&requests](long n, int step, std::string_view) {
+                    return step ? std::string() : requests[static_cast<std::size_t>(n) % requests.size()];
+                };
+            };
+            auto r = measure("search: artist + city, price sort (100 of 100,000)",
+                             bench::run_closed_loop(search_port, 50, seconds, rotate(narrow)));
+            char note[96];
+            std::snprintf(note, sizeof note, "100,000 created via POST in %.1f s (%.0f/s)", create_s,
+                          100000 / create_s);
+            r.note = note;
+            r.rss_kib = search_server.rss_kib();
+            rows.push_back(r);
+            {
+                // The same searches while a seller lists tickets nonstop: each listing empties the
+                // page cache, so nearly every search is computed.
+                std::atomic<long> listed{0};
+                std::thread writer([&] {
+                    auto res = bench::run_closed_loop(search_port, 1, seconds, [&](long n, int step, std::string_view) {
+                        return step ? std::string()
+                                    : bench::http_request("POST", "/api/tickets", seller,
+                                                          R"({"title":"Radiohead - London 2030 )" + std::to_string(n) +
+                                                              R"(","price":20})");
+                    });
+                    listed = res.units;
+                });
+                auto busy = measure("search: artist + city, while tickets are listed nonstop",
+                                    bench::run_closed_loop(search_port, 50, seconds, rotate(narrow)));
+                writer.join();
+                char busy_note[96];
+                std::snprintf(busy_note, sizeof busy_note, "%.0f tickets listed/s meanwhile", listed / seconds);
+                busy.note = busy_note;
+                busy.rss_kib = search_server.rss_kib();
+                rows.push_back(busy);
+            }
+            r = measure("search: one word, price sort (2,500 of 100,000)",
+                        bench::run_closed_loop(search_port, 50, seconds, rotate(broad)));
+            r.rss_kib = search_server.rss_kib();
+            rows.push_back(r);
+            r = measure("GET /api/tickets (first page of 100,000)",
+                        bench::run_closed_loop(search_port, 50, seconds, get("/api/tickets")));
+            r.rss_kib = search_server.rss_kib();
+            rows.push_back(r);
+            search_server.stop();
         }
         if (want("post")) {
             const std::string poster = cookie_for("poster");

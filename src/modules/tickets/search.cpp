@@ -90,6 +90,12 @@ std::string fts_match(std::string_view q) {
     return out;
 }
 
+std::string SearchQuery::key() const {
+    auto bound = [](const std::optional<std::int64_t>& v) { return v ? std::to_string(*v) : std::string("-"); };
+    return match + '\n' + bound(min_cents) + '\n' + bound(max_cents) + '\n' + std::to_string(static_cast<int>(sort)) +
+           '\n' + std::to_string(limit) + '\n' + std::to_string(offset);
+}
+
 SearchQuery parse_search(const http::Request& req, http::Validation& v) {
     SearchQuery s;
     if (auto q = req.query_param("q")) {

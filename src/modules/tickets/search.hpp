@@ -23,6 +23,9 @@ struct SearchQuery {
     SearchSort sort = SearchSort::newest;
     std::int64_t limit = 50;
     std::int64_t offset = 0;
+
+    // The same text for the same search, whatever the query string's spelling.
+    std::string key() const;
 };
 
 // Each invalid parameter is reported to `v` (the caller throws, with its own parameters' errors).

@@ -38,36 +38,51 @@ std::optional<Ticket> TicketStore::find(db::WriteTx& tx, const std::string& id) 
 
 SearchResult TicketStore::search(db::ReadLock& read, const SearchQuery& q) {
     // One statement text per combination of filters (a dozen, each prepared once and cached).
-    // With words, the title index drives and the few matches are sorted; without, the partial
-    // indexes on listed tickets give the order.
-    std::string from =
-        q.match.empty() ? " FROM tickets t" : " FROM tickets_fts JOIN tickets t ON t.n = tickets_fts.rowid";
-    std::string where = " WHERE t.order_id IS NULL";
-    if (!q.match.empty()) where += " AND tickets_fts MATCH ?";
+    // With words, the title index (listed tickets only) drives: newest first is its own order,
+    // and without a price filter it counts the matches alone. Without words, the partial indexes
+    // on listed tickets give the order.
+    bool words = !q.match.empty();
+    std::string from = words ? " FROM tickets_fts JOIN tickets t ON t.n = tickets_fts.rowid" : " FROM tickets t";
+    std::string where = words ? " WHERE tickets_fts MATCH ?" : " WHERE t.order_id IS NULL";
     if (q.min_cents) where += " AND t.price_cents >= ?";
     if (q.max_cents) where += " AND t.price_cents <= ?";
-    auto bind = [&](SQLite::Statement& s) {
+    auto bind = [&](SQLite::Statement& s, bool prices) {
         int i = 0;
-        if (!q.match.empty()) s.bind(++i, q.match);
-        if (q.min_cents) s.bind(++i, *q.min_cents);
-        if (q.max_cents) s.bind(++i, *q.max_cents);
+        if (words) s.bind(++i, q.match);
+        if (prices && q.min_cents) s.bind(++i, *q.min_cents);
+        if (prices && q.max_cents) s.bind(++i, *q.max_cents);
         return i;
     };
     const char* order = q.sort == SearchSort::price_ascending    ? " ORDER BY t.price_cents ASC, t.n DESC"
                         : q.sort == SearchSort::price_descending ? " ORDER BY t.price_cents DESC, t.n DESC"
+                        : words                                  ? " ORDER BY tickets_fts.rowid DESC"
                                                                  : " ORDER BY t.n DESC";
     SearchResult out;
+    bool prices = q.min_cents || q.max_cents;
+    if (words && (prices || q.sort != SearchSort::newest)) {
+        // Every match has to be read (to filter or sort by price) and counted: in one pass, which
+        // evaluates the MATCH once, reading columns only for the rows of the page.
+        auto& all = read.statement("SELECT t.id, t.title, t.price_cents, t.user_id, t.version, t.order_id" + from +
+                                   where + order);
+        bind(all, true);
+        while (all.executeStep()) {
+            if (out.total >= q.offset && out.total < q.offset + q.limit) out.tickets.push_back(read_row(all));
+            ++out.total;
+        }
+        all.reset();
+        return out;
+    }
     auto& page = read.statement("SELECT t.id, t.title, t.price_cents, t.user_id, t.version, t.order_id" + from + where +
                                 order + " LIMIT ? OFFSET ?");
-    int i = bind(page);
+    int i = bind(page, true);
     page.bind(i + 1, q.limit);
     page.bind(i + 2, q.offset);
     while (page.executeStep()) out.tickets.push_back(read_row(page));
     page.reset();
-    bool filtered = !q.match.empty() || q.min_cents || q.max_cents;
-    auto& count = filtered ? read.statement("SELECT count(*)" + from + where)
-                           : read.statement("SELECT count FROM tickets_listed_count");
-    if (filtered) bind(count);
+    auto& count = prices  ? read.statement("SELECT count(*)" + from + where)
+                  : words ? read.statement("SELECT count(*) FROM tickets_fts WHERE tickets_fts MATCH ?")
+                          : read.statement("SELECT count FROM tickets_listed_count");
+    bind(count, prices);
     if (count.executeStep()) out.total = count.getColumn(0).getInt64();
     count.reset();
     return out;
@@ -96,6 +111,7 @@ void TicketStore::insert(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms) 
              "INSERT INTO tickets (id, title, price_cents, user_id, version, order_id, created_at, updated_at)"
              " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
              t.id, t.title, t.price_cents, t.user_id, t.version, t.order_id, now_ms, now_ms);
+    tx.on_commit_locked([this] { pages_.clear(); });
 }
 
 void TicketStore::update(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms) {
@@ -103,7 +119,10 @@ void TicketStore::update(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms) 
              "UPDATE tickets SET title = ?, price_cents = ?, user_id = ?, version = ?, order_id = ?, updated_at = ?"
              " WHERE id = ?",
              t.title, t.price_cents, t.user_id, t.version, t.order_id, now_ms, t.id);
-    tx.on_commit_locked([this, id = t.id] { bodies_.erase(id); });
+    tx.on_commit_locked([this, id = t.id] {
+        bodies_.erase(id);
+        pages_.clear();
+    });
 }
 
 const std::string* TicketStore::cached_body(db::ReadLock&, const std::string& id) const {
@@ -114,6 +133,16 @@ const std::string* TicketStore::cached_body(db::ReadLock&, const std::string& id
 const std::string& TicketStore::remember_body(db::ReadLock&, const std::string& id, std::string body) {
     if (bodies_.size() >= max_cached_bodies) bodies_.clear();  // simple bound: start over
     return bodies_.insert_or_assign(id, std::move(body)).first->second;
+}
+
+const TicketStore::Page* TicketStore::cached_page(db::ReadLock&, const std::string& key) const {
+    auto it = pages_.find(key);
+    return it == pages_.end() ? nullptr : &it->second;
+}
+
+const TicketStore::Page& TicketStore::remember_page(db::ReadLock&, const std::string& key, Page page) {
+    if (pages_.size() >= max_cached_pages) pages_.clear();  // simple bound: start over
+    return pages_.insert_or_assign(key, std::move(page)).first->second;
 }
 
 void TicketStore::mark_released(db::WriteTx& tx, const std::string& order_id) {

@@ -55,9 +55,22 @@ public:
     const std::string* cached_body(db::ReadLock& read, const std::string& id) const;
     const std::string& remember_body(db::ReadLock& read, const std::string& id, std::string body);
 
+    // Rendered listing and search pages by SearchQuery::key(), for GET /api/tickets: a market is
+    // searched far more often than its listing changes. Guarded like the bodies above; every
+    // insert() and update() empties it in the critical section of its COMMIT, so no search can be
+    // served a page from before a change it could otherwise see.
+    struct Page {
+        std::string body;
+        std::int64_t total = 0;
+    };
+    const Page* cached_page(db::ReadLock& read, const std::string& key) const;
+    const Page& remember_page(db::ReadLock& read, const std::string& key, Page page);
+
 private:
     static constexpr std::size_t max_cached_bodies = 10000;
+    static constexpr std::size_t max_cached_pages = 1000;
     std::unordered_map<std::string, std::string> bodies_;
+    std::unordered_map<std::string, Page> pages_;
 };
 
 }  // namespace ticketd::tickets

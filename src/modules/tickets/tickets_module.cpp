@@ -95,22 +95,25 @@ public:
             if (seller && *seller != "me") v.fail("seller must be \"me\"", "seller");
             v.throw_if_failed();
             const http::User* user = seller ? &req.require_user() : nullptr;
-            boost::json::array list;
-            std::int64_t total = 0;
-            {
-                db::ReadLock read(*db_);
-                if (user) {
-                    auto tickets = store_.list_by_seller(read, user->id, query.limit, query.offset);
-                    for (const auto& t : tickets) list.push_back(to_json(t));
-                    total = store_.count_by_seller(read, user->id);
-                } else {
-                    auto found = store_.search(read, query);
-                    for (const auto& t : found.tickets) list.push_back(to_json(t));
-                    total = found.total;
-                }
+            db::ReadLock read(*db_);
+            if (user) {
+                boost::json::array list;
+                for (const auto& t : store_.list_by_seller(read, user->id, query.limit, query.offset))
+                    list.push_back(to_json(t));
+                auto res = http::json(200, list);
+                res.set_header("X-Total-Count", std::to_string(store_.count_by_seller(read, user->id)));
+                return res;
             }
-            auto res = http::json(200, list);
-            res.set_header("X-Total-Count", std::to_string(total));
+            auto key = query.key();
+            const TicketStore::Page* page = store_.cached_page(read, key);
+            if (!page) {
+                auto found = store_.search(read, query);
+                boost::json::array list;
+                for (const auto& t : found.tickets) list.push_back(to_json(t));
+                page = &store_.remember_page(read, key, {.body = http::to_json_text(list), .total = found.total});
+            }
+            auto res = http::text_response(200, page->body, "application/json; charset=utf-8");
+            res.set_header("X-Total-Count", std::to_string(page->total));
             return res;
         });
         router.get("/api/tickets/:id", [this](const http::Request& req) {

@@ -111,7 +111,10 @@ void TicketStore::insert(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms) 
              "INSERT INTO tickets (id, title, price_cents, user_id, version, order_id, created_at, updated_at)"
              " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
              t.id, t.title, t.price_cents, t.user_id, t.version, t.order_id, now_ms, now_ms);
-    tx.on_commit_locked([this] { pages_.clear(); });
+    tx.on_commit_locked([this] {
+        pages_.clear();
+        pages_bytes_ = 0;
+    });
 }
 
 void TicketStore::update(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms) {
@@ -122,6 +125,7 @@ void TicketStore::update(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms) 
     tx.on_commit_locked([this, id = t.id] {
         bodies_.erase(id);
         pages_.clear();
+        pages_bytes_ = 0;
     });
 }
 
@@ -141,7 +145,11 @@ const TicketStore::Page* TicketStore::cached_page(db::ReadLock&, const std::stri
 }
 
 const TicketStore::Page& TicketStore::remember_page(db::ReadLock&, const std::string& key, Page page) {
-    if (pages_.size() >= max_cached_pages) pages_.clear();  // simple bound: start over
+    if (pages_bytes_ + page.body.size() > max_cached_page_bytes) {  // simple bound: start over
+        pages_.clear();
+        pages_bytes_ = 0;
+    }
+    pages_bytes_ += key.size() + page.body.size();
     return pages_.insert_or_assign(key, std::move(page)).first->second;
 }
 

@@ -68,9 +68,10 @@ public:
 
 private:
     static constexpr std::size_t max_cached_bodies = 10000;
-    static constexpr std::size_t max_cached_pages = 1000;
+    static constexpr std::size_t max_cached_page_bytes = 16 << 20;  // ~2,000 pages of 50 tickets
     std::unordered_map<std::string, std::string> bodies_;
     std::unordered_map<std::string, Page> pages_;
+    std::size_t pages_bytes_ = 0;
 };
 
 }  // namespace ticketd::tickets

@@ -9,7 +9,8 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(method, path, body) {
+// The parsed body and the response's headers.
+async function send(method, path, body) {
   const options = { method, credentials: 'same-origin', headers: {} };
   if (body !== undefined) {
     options.headers['Content-Type'] = 'application/json';
@@ -21,7 +22,7 @@ export async function api(method, path, body) {
   } catch {
     throw new ApiError(0, [{ message: 'Cannot reach the server. Check your connection and try again.' }]);
   }
-  if (res.status === 204) return null;
+  if (res.status === 204) return { data: null, headers: res.headers };
   let data = null;
   try {
     data = await res.json();
@@ -32,7 +33,17 @@ export async function api(method, path, body) {
     const errors = data && Array.isArray(data.errors) ? data.errors : [{ message: 'Something went wrong' }];
     throw new ApiError(res.status, errors);
   }
-  return data;
+  return { data, headers: res.headers };
+}
+
+export async function api(method, path, body) {
+  return (await send(method, path, body)).data;
+}
+
+// A listing page and the number of matches before paging (X-Total-Count).
+export async function getPage(path) {
+  const { data, headers } = await send('GET', path);
+  return { items: data, total: Number(headers.get('X-Total-Count') ?? data.length) };
 }
 
 export const get = (path) => api('GET', path);

@@ -37,6 +37,7 @@
 #include "bus/nats_bus.hpp"
 #include "db/database.hpp"
 #include "event_loop_client.hpp"
+#include "http/message.hpp"
 #include "http/session.hpp"
 #include "support/child_server.hpp"
 #include "support/http_client.hpp"
@@ -521,11 +522,11 @@ int main(int argc, char** argv) {
             std::vector<std::string> narrow, broad;
             for (int a = 0; a < 40; ++a) {
                 broad.push_back(bench::http_request(
-                    "GET", "/api/tickets?q=" + test::percent_encode(prefix(artists[a], 5)) + "&sort=price"));
+                    "GET", "/api/tickets?q=" + http::percent_encode(prefix(artists[a], 5)) + "&sort=price"));
                 for (int c = 0; c < 25; ++c)
                     narrow.push_back(bench::http_request(
                         "GET",
-                        "/api/tickets?q=" + test::percent_encode(prefix(artists[a], 5) + " " + prefix(cities[c], 4)) +
+                        "/api/tickets?q=" + http::percent_encode(prefix(artists[a], 5) + " " + prefix(cities[c], 4)) +
                             "&maxPrice=150&sort=price"));
             }
             auto rotate = [](const std::vector<std::string>& requests) -> bench::Flow {

@@ -406,8 +406,11 @@ struct NatsBus::Impl {
         }
         natsMsgList_Destroy(&list);
         // A stale 408 (a wait that timed out here just before the server said so) ends a fetch
-        // at once: the next one is answered.
-        if (st == NATS_TIMEOUT && Clock::now() - began < std::chrono::milliseconds(5)) return;
+        // at once: the next one is answered (the pause only keeps anything else from spinning).
+        if (st == NATS_TIMEOUT && Clock::now() - began < std::chrono::milliseconds(5)) {
+            sleep_unless_stopping(std::chrono::milliseconds(1));
+            return;
+        }
         // No answer: a leader election (seconds), or the consumer was deleted (by hand, or with
         // the stream). After two seconds of silence, a consumer the server says it does not
         // know is made anew; while the cluster elects, it is only waited for (remaking consumers

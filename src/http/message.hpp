@@ -68,5 +68,8 @@ Response no_content();
 bool iequals(std::string_view a, std::string_view b);
 // Percent-decodes `s`; '+' becomes a space when `plus_is_space`. Invalid escapes stay as they are.
 std::string percent_decode(std::string_view s, bool plus_is_space);
+// Percent-encodes every byte but the unreserved characters (letters, digits, "-_.~"): for a
+// query or form value.
+std::string percent_encode(std::string_view s);
 
 }  // namespace ticketd::http

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include "http/message.hpp"
 #include "support/http_client.hpp"
 #include "support/recording_bus.hpp"
 #include "support/test_server.hpp"
@@ -18,7 +19,7 @@ std::string create_ticket(test::HttpClient& c, const std::string& title, const s
     return std::string(json::parse(res.body).at("id").as_string());
 }
 
-std::string encode(std::string_view s) { return test::percent_encode(s); }
+std::string encode(std::string_view s) { return http::percent_encode(s); }
 
 struct Listing {
     int status = 0;

@@ -58,7 +58,4 @@ private:
     std::string buffer_;
 };
 
-// Percent-encodes a query value (everything but unreserved characters).
-std::string percent_encode(std::string_view s);
-
 }  // namespace ticketd::test

@@ -22,6 +22,7 @@
 #include <openssl/ssl.h>
 
 #include "config.hpp"
+#include "http/message.hpp"
 #include "payment_provider.hpp"
 #include "util/log.hpp"
 #include "util/thread_name.hpp"
@@ -68,21 +69,6 @@ BaseUrl parse_base(const std::string& url) {
     }
     if (b.host.empty()) throw std::invalid_argument("STRIPE_API_BASE has no host");
     return b;
-}
-
-std::string form_escape(std::string_view s) {
-    static constexpr char hex[] = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
 }
 
 struct HttpAnswer {
@@ -145,13 +131,15 @@ public:
     }
 
     void charge(ChargeRequest r, std::function<void(ProviderResult)> done) override {
-        std::string form = "amount=" + std::to_string(r.amount_cents) + "&currency=" + form_escape(r.currency) +
-                           "&source=" + form_escape(r.source) + "&description=" + form_escape(r.description);
+        std::string form =
+            "amount=" + std::to_string(r.amount_cents) + "&currency=" + http::percent_encode(r.currency) +
+            "&source=" + http::percent_encode(r.source) + "&description=" + http::percent_encode(r.description);
         start("/v1/charges", std::move(form), std::move(r.idempotency_key), std::move(done));
     }
 
     void refund(RefundRequest r, std::function<void(ProviderResult)> done) override {
-        start("/v1/refunds", "charge=" + form_escape(r.charge_id), std::move(r.idempotency_key), std::move(done));
+        start("/v1/refunds", "charge=" + http::percent_encode(r.charge_id), std::move(r.idempotency_key),
+              std::move(done));
     }
 
 private:

@@ -23,6 +23,12 @@ inline void bind_one(SQLite::Statement& s, int i, const std::optional<std::strin
     else
         s.bind(i);  // NULL
 }
+inline void bind_one(SQLite::Statement& s, int i, const std::optional<std::int64_t>& v) {
+    if (v)
+        s.bind(i, *v);
+    else
+        s.bind(i);  // NULL
+}
 template <class T>
 requires std::is_integral_v<T> &&(!std::is_same_v<T, bool>)void bind_one(SQLite::Statement& s, int i, T v) {
     s.bind(i, static_cast<std::int64_t>(v));

@@ -18,6 +18,8 @@ test('a seller lists a ticket and a buyer in another browser buys and pays for i
     await signUp(buyer.page, server.url, 'buyer@example.com');
     await buyer.page.getByRole('link', { name: 'Tickets', exact: true }).click();
     await buyer.page.getByRole('link', { name: 'Jazz Night' }).click();
+    await buyer.page.getByRole('heading', { name: 'History' }).waitFor();
+    const ticketUrl = buyer.page.url();
     await buyer.page.getByRole('button', { name: 'Purchase' }).click();
     await buyer.page.waitForURL(/\/orders\/[0-9a-f]+$/);
     const countdown = buyer.page.locator('.countdown');
@@ -33,18 +35,34 @@ test('a seller lists a ticket and a buyer in another browser buys and pays for i
     await buyer.page.getByRole('cell', { name: 'complete' }).waitFor();
     await shot(buyer.page, 'my-orders');
 
+    // The ticket is the buyer's now, and its history says it was sold.
+    // (The ticket learns of the completed order by an event: look again until it has.)
+    for (let i = 0; i < 20; i += 1) {
+      await buyer.page.goto(ticketUrl);
+      await buyer.page.getByRole('heading', { name: 'History' }).waitFor();
+      if (await buyer.page.getByText('This ticket is yours.').count()) break;
+      await buyer.page.waitForTimeout(250);
+    }
+    await buyer.page.getByText('This ticket is yours.').waitFor();
+    assert.deepEqual(await buyer.page.locator('.history .history-event').allTextContents(), ['Listed', 'Sold']);
+    await shot(buyer.page, 'ticket-history');
+
     await buyer.page.getByRole('link', { name: 'Tickets', exact: true }).click();
     await buyer.page.getByRole('heading', { name: 'Tickets for sale' }).waitFor();
     assert.equal(await buyer.page.getByRole('link', { name: 'Jazz Night' }).count(), 0);
     await shot(buyer.page, 'listing-after-sale');
 
-    // The seller sees the sold ticket as reserved and cannot change its price.
+    // The sold ticket changed hands: off the seller's listings, on the buyer's, held by the sale
+    // (its price cannot be changed).
     await seller.page.getByRole('link', { name: 'My listings', exact: true }).click();
-    await seller.page.locator('.badge.reserved').waitFor();
-    await seller.page.getByLabel('Price (USD)').fill('99');
-    await seller.page.getByRole('button', { name: 'Save' }).click();
-    await seller.page.getByText('Cannot edit a reserved ticket').waitFor();
-    await shot(seller.page, 'listing-edit-refused');
+    await seller.page.getByRole('heading', { name: 'My listings' }).waitFor();
+    await seller.page.getByText('You are not selling anything.').waitFor();
+    await buyer.page.getByRole('link', { name: 'My listings', exact: true }).click();
+    await buyer.page.locator('.badge.reserved').waitFor();
+    await buyer.page.getByLabel('Price (USD)').fill('99');
+    await buyer.page.getByRole('button', { name: 'Save' }).click();
+    await buyer.page.getByText('Cannot edit a reserved ticket').waitFor();
+    await shot(buyer.page, 'listing-edit-refused');
     assert.deepEqual([...seller.consoleErrors, ...buyer.consoleErrors], []);
   } finally {
     await seller.close();

@@ -315,8 +315,17 @@ int check_at_rest(const fs::path& dir, Ledger& ledger, Layout layout, long& even
     violation("tickets whose replica disagrees",
               query(orders,
                     "SELECT count(*) FROM t.tickets tt LEFT JOIN main.tickets r ON r.id = tt.id"
-                    " WHERE r.id IS NULL OR r.version != tt.version"
+                    " WHERE r.id IS NULL OR r.version != tt.version OR r.user_id != tt.user_id"
                     " OR coalesce(r.order_id, '') != coalesce(tt.order_id, '')"));
+    // A completed order passes its ticket to the buyer, with one "sold" entry in its history.
+    violation("completed orders whose ticket is not the buyer's",
+              query(orders,
+                    "SELECT count(*) FROM orders o JOIN t.tickets tt ON tt.id = o.ticket_id"
+                    " WHERE o.status = 'complete' AND (tt.user_id != o.user_id OR tt.order_id IS NOT o.id)"));
+    violation("sales without exactly one history entry",
+              query(orders,
+                    "SELECT count(*) FROM t.tickets tt WHERE tt.sold_at IS NOT NULL AND (SELECT count(*)"
+                    " FROM t.ticket_history h WHERE h.ticket_id = tt.id AND h.event = 'sold') != 1"));
     long outbox = 0, inbox_gaps = 0, behind = 0, dead = 0;
     for (std::string name : {"auth", "tickets", "orders", "expiration", "payments"}) {
         SQLite::Database db(path(name));

@@ -99,10 +99,12 @@ TEST_CASE("a paid order is recorded as a sale and drops its expiry", "[payments]
     CHECK(test::query_text(tickets, "SELECT sold_to FROM tickets") == buyer_id);
     CHECK(test::query_int(tickets, "SELECT sold_at IS NOT NULL FROM tickets") == 1);
     CHECK(test::query_int(expiration, "SELECT count(*) FROM jobs") == 0);
-    // What clients see is unchanged: still the seller's, held by the order, not listed.
+    // The ticket passed to the buyer (one version more than reserved), held by the order, not
+    // listed.
     auto ticket = json::parse(seller->get("/api/tickets/" + ticket_id).body).as_object();
     CHECK(ticket.at("orderId").as_string() == order_id);
-    CHECK(ticket.at("version").as_int64() == 1);
+    CHECK(ticket.at("userId").as_string() == buyer_id);
+    CHECK(ticket.at("version").as_int64() == 2);
     CHECK(!listed(*seller, ticket_id));
 }
 

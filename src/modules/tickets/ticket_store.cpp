@@ -10,7 +10,7 @@ namespace ticketd::tickets {
 namespace {
 
 constexpr const char* select_one =
-    "SELECT id, title, price_cents, user_id, version, order_id FROM tickets WHERE id = ?";
+    "SELECT id, title, price_cents, user_id, version, order_id, face_value_cents FROM tickets WHERE id = ?";
 
 Ticket read_row(SQLite::Statement& q) {
     Ticket t{.id = q.getColumn(0).getString(),
@@ -20,6 +20,7 @@ Ticket read_row(SQLite::Statement& q) {
              .version = q.getColumn(4).getInt64(),
              .order_id = std::nullopt};
     if (!q.getColumn(5).isNull()) t.order_id = q.getColumn(5).getString();
+    if (!q.getColumn(6).isNull()) t.face_value_cents = q.getColumn(6).getInt64();
     return t;
 }
 
@@ -62,8 +63,9 @@ SearchResult TicketStore::search(db::ReadLock& read, const SearchQuery& q) {
     if (words && (prices || q.sort != SearchSort::newest)) {
         // Every match has to be read (to filter or sort by price) and counted: in one pass, which
         // evaluates the MATCH once, reading columns only for the rows of the page.
-        auto& all = read.statement("SELECT t.id, t.title, t.price_cents, t.user_id, t.version, t.order_id" + from +
-                                   where + order);
+        auto& all =
+            read.statement("SELECT t.id, t.title, t.price_cents, t.user_id, t.version, t.order_id, t.face_value_cents" +
+                           from + where + order);
         bind(all, true);
         while (all.executeStep()) {
             if (out.total >= q.offset && out.total < q.offset + q.limit) out.tickets.push_back(read_row(all));
@@ -72,8 +74,9 @@ SearchResult TicketStore::search(db::ReadLock& read, const SearchQuery& q) {
         all.reset();
         return out;
     }
-    auto& page = read.statement("SELECT t.id, t.title, t.price_cents, t.user_id, t.version, t.order_id" + from + where +
-                                order + " LIMIT ? OFFSET ?");
+    auto& page =
+        read.statement("SELECT t.id, t.title, t.price_cents, t.user_id, t.version, t.order_id, t.face_value_cents" +
+                       from + where + order + " LIMIT ? OFFSET ?");
     int i = bind(page, true);
     page.bind(i + 1, q.limit);
     page.bind(i + 2, q.offset);
@@ -91,7 +94,7 @@ SearchResult TicketStore::search(db::ReadLock& read, const SearchQuery& q) {
 std::vector<Ticket> TicketStore::list_by_seller(db::ReadLock& read, const std::string& user_id, std::int64_t limit,
                                                 std::int64_t offset) {
     auto& q = db::query(read,
-                        "SELECT id, title, price_cents, user_id, version, order_id FROM tickets"
+                        "SELECT id, title, price_cents, user_id, version, order_id, face_value_cents FROM tickets"
                         " WHERE user_id = ? ORDER BY n DESC LIMIT ? OFFSET ?",
                         user_id, limit, offset);
     std::vector<Ticket> out;
@@ -118,10 +121,11 @@ void TicketStore::insert(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms) 
 }
 
 void TicketStore::update(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms) {
-    db::exec(tx,
-             "UPDATE tickets SET title = ?, price_cents = ?, user_id = ?, version = ?, order_id = ?, updated_at = ?"
-             " WHERE id = ?",
-             t.title, t.price_cents, t.user_id, t.version, t.order_id, now_ms, t.id);
+    db::exec(
+        tx,
+        "UPDATE tickets SET title = ?, price_cents = ?, user_id = ?, version = ?, order_id = ?, face_value_cents = ?,"
+        " updated_at = ? WHERE id = ?",
+        t.title, t.price_cents, t.user_id, t.version, t.order_id, t.face_value_cents, now_ms, t.id);
     tx.on_commit_locked([this, id = t.id] {
         bodies_.erase(id);
         pages_.clear();
@@ -160,6 +164,23 @@ void TicketStore::mark_released(db::WriteTx& tx, const std::string& order_id) {
 void TicketStore::record_sale(db::WriteTx& tx, const std::string& id, const std::string& buyer_id,
                               std::int64_t now_ms) {
     db::exec(tx, "UPDATE tickets SET sold_to = ?, sold_at = ? WHERE id = ?", buyer_id, now_ms, id);
+}
+
+void TicketStore::add_history(db::WriteTx& tx, const std::string& id, std::int64_t at_ms, std::string_view event,
+                              std::int64_t price_cents) {
+    db::exec(tx, "INSERT INTO ticket_history (ticket_id, at, event, price_cents) VALUES (?, ?, ?, ?)", id, at_ms, event,
+             price_cents);
+}
+
+std::vector<HistoryEntry> TicketStore::history(db::ReadLock& read, const std::string& id) {
+    auto& q = db::query(read, "SELECT at, event, price_cents FROM ticket_history WHERE ticket_id = ? ORDER BY n", id);
+    std::vector<HistoryEntry> out;
+    while (q.executeStep())
+        out.push_back({.at_ms = q.getColumn(0).getInt64(),
+                       .event = q.getColumn(1).getString(),
+                       .price_cents = q.getColumn(2).getInt64()});
+    q.reset();
+    return out;
 }
 
 bool TicketStore::is_released(db::WriteTx& tx, const std::string& order_id) {

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -20,9 +21,21 @@ struct Ticket {
     std::string id;
     std::string title;
     std::int64_t price_cents = 0;
-    std::string user_id;  // the seller
+    std::string user_id;  // the owner: the seller until the first sale, then its buyer
     std::int64_t version = 0;
     std::optional<std::string> order_id;  // set while reserved, and for good once sold
+    // The price the first buyer paid, for good; none before the first sale (then the face value
+    // is the price).
+    std::optional<std::int64_t> face_value_cents;
+
+    std::int64_t face_value() const { return face_value_cents.value_or(price_cents); }
+};
+
+// One entry of a ticket's public history.
+struct HistoryEntry {
+    std::int64_t at_ms = 0;
+    std::string event;  // "listed", "price-changed", "sold", "relisted"
+    std::int64_t price_cents = 0;
 };
 
 struct SearchResult {
@@ -41,10 +54,13 @@ public:
                                        std::int64_t offset);
     std::int64_t count_by_seller(db::ReadLock& read, const std::string& user_id);
     void insert(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms);
-    // Writes title, price, seller, version and order id of `t`.
+    // Writes title, price, owner, version, order id and face value of `t`.
     void update(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms);
+    void add_history(db::WriteTx& tx, const std::string& id, std::int64_t at_ms, std::string_view event,
+                     std::int64_t price_cents);
+    std::vector<HistoryEntry> history(db::ReadLock& read, const std::string& id);
     void mark_released(db::WriteTx& tx, const std::string& order_id);
-    // Records that ticket `id` was sold to `buyer_id` (its order completed).
+    // Records that ticket `id` was sold to `buyer_id` (its order completed): who and when.
     void record_sale(db::WriteTx& tx, const std::string& id, const std::string& buyer_id, std::int64_t now_ms);
     bool is_released(db::WriteTx& tx, const std::string& order_id);
 

@@ -26,11 +26,9 @@ namespace {
 constexpr std::size_t max_title = 200;
 
 boost::json::object to_json(const Ticket& t) {
-    boost::json::object o{{"id", t.id},
-                          {"title", t.title},
-                          {"price", util::cents_to_json(t.price_cents)},
-                          {"userId", t.user_id},
-                          {"version", t.version}};
+    boost::json::object o{
+        {"id", t.id},          {"title", t.title},     {"price", util::cents_to_json(t.price_cents)},
+        {"userId", t.user_id}, {"version", t.version}, {"faceValue", util::cents_to_json(t.face_value())}};
     if (t.order_id) o["orderId"] = *t.order_id;
     return o;
 }
@@ -127,6 +125,18 @@ public:
             }
             return http::text_response(200, *body, "application/json; charset=utf-8");
         });
+        // The public history, oldest first: no user ids.
+        router.get("/api/tickets/:id/history", [this](const http::Request& req) {
+            std::string id(req.param("id"));
+            db::ReadLock read(*db_);
+            if (!store_.find(read, id)) throw http::ApiError::not_found();
+            boost::json::array out;
+            for (const auto& h : store_.history(read, id))
+                out.push_back({{"at", util::format_rfc3339_ms(util::from_unix_ms(h.at_ms))},
+                               {"event", h.event},
+                               {"price", util::cents_to_json(h.price_cents)}});
+            return http::json(200, out);
+        });
         router.put("/api/tickets/:id", [this](const http::Request& req) {
             const auto& user = req.require_user();
             auto in = ticket_input(req);
@@ -159,9 +169,11 @@ private:
                  .price_cents = in.price_cents,
                  .user_id = user_id,
                  .version = 0,
-                 .order_id = std::nullopt};
+                 .order_id = std::nullopt,
+                 .face_value_cents = std::nullopt};
         db::WriteTx tx(*db_);
         store_.insert(tx, t, now_ms());
+        store_.add_history(tx, t.id, now_ms(), "listed", t.price_cents);
         bus_.publish(tx, events::TicketCreated{.id = t.id,
                                                .version = t.version,
                                                .title = t.title,
@@ -178,6 +190,7 @@ private:
         if (!t) throw http::ApiError::not_found();
         if (t->user_id != user_id) throw http::ApiError::unauthorized();
         if (t->order_id) throw http::ApiError::bad_request("Cannot edit a reserved ticket");
+        if (in.price_cents != t->price_cents) store_.add_history(tx, t->id, now_ms(), "price-changed", in.price_cents);
         t->title = in.title;
         t->price_cents = in.price_cents;
         t->version += 1;
@@ -213,21 +226,23 @@ private:
         return bus::Outcome::ack;
     }
 
-    // The sale is final: it is recorded, and the ticket stays held by the completed order, so it
-    // is never listed or edited again. Its order:created comes first in the log; until that is
+    // The sale is final: the ticket passes to its buyer and stays held by the completed order
+    // (not listed, not editable) until its owner relists it. Its face value is fixed at the
+    // price paid, the first time. Its order:created comes first in the log; until that is
     // applied here, wait, except on the last try (it was parked): this event alone says which
     // order holds the ticket.
     bus::Outcome on_order_completed(db::WriteTx& tx, const events::OrderCompleted& e, const bus::Envelope& env) {
         auto t = store_.find(tx, e.ticket.id);
         if (!t) return bus::Outcome::retry;
-        if (t->order_id != e.id) {
-            if (!env.last_attempt) return bus::Outcome::retry;
-            t->order_id = e.id;
-            t->version += 1;
-            store_.update(tx, *t, now_ms());
-            bus_.publish(tx, updated_event(*t));
-        }
+        if (t->order_id != e.id && !env.last_attempt) return bus::Outcome::retry;
+        t->order_id = e.id;
+        t->user_id = e.user_id;
+        if (!t->face_value_cents) t->face_value_cents = t->price_cents;
+        t->version += 1;
+        store_.update(tx, *t, now_ms());
         store_.record_sale(tx, t->id, e.user_id, now_ms());
+        store_.add_history(tx, t->id, now_ms(), "sold", t->price_cents);
+        bus_.publish(tx, updated_event(*t));
         return bus::Outcome::ack;
     }
 

@@ -37,16 +37,20 @@ const events::OrderCompleted completed{.id = "o1", .version = 1, .user_id = "buy
 
 }  // namespace
 
-TEST_CASE("tickets: a completed order is recorded as a sale, and the ticket stays held", "[tickets][sale]") {
+TEST_CASE("tickets: a completed order passes the ticket to its buyer, held, with its face value fixed",
+          "[tickets][sale]") {
     Tickets t;
     CHECK(t.h.bus.deliver("tickets.order-created", created, "e1") == bus::Outcome::ack);
     CHECK(t.order() == "o1");
+    CHECK(t.owner() == "seller");
     CHECK(t.h.bus.deliver("tickets.order-completed", completed, "e2") == bus::Outcome::ack);
     CHECK(t.sold_to() == "buyer");
-    CHECK(t.owner() == "seller");
+    CHECK(t.owner() == "buyer");
     CHECK(t.order() == "o1");
-    CHECK(t.version() == 1);  // nothing a replica needs to hear of
-    CHECK(t.h.bus.published == std::vector<std::string>{"ticket:updated"});
+    CHECK(t.version() == 2);  // a change like any other: the replicas hear of the new owner
+    CHECK(t.h.bus.published == std::vector<std::string>{"ticket:updated", "ticket:updated"});
+    CHECK(test::query_int(t.module->database(), "SELECT face_value_cents FROM tickets") == 1000);
+    CHECK(test::query_text(t.module->database(), "SELECT group_concat(event) FROM ticket_history") == "sold");
 }
 
 TEST_CASE("tickets: a completion seen before its reservation waits, unless it is the last try",
@@ -58,6 +62,7 @@ TEST_CASE("tickets: a completion seen before its reservation waits, unless it is
     t.h.bus.last_attempt = true;
     CHECK(t.h.bus.deliver("tickets.order-completed", completed, "e2") == bus::Outcome::ack);
     CHECK(t.sold_to() == "buyer");
+    CHECK(t.owner() == "buyer");
     CHECK(t.order() == "o1");
     CHECK(t.version() == 1);
     CHECK(t.h.bus.published == std::vector<std::string>{"ticket:updated"});

@@ -38,7 +38,7 @@ test('a buyer searches the listing by words, price and sort, and the search stay
 
     // A price range and a sort.
     await search.getByLabel('Search').fill('');
-    await search.getByLabel('Max price (USD)').fill('100');
+    await search.getByLabel('Price to (USD)').fill('100');
     await search.getByLabel('Sort').selectOption({ label: 'Price: high to low' });
     await search.getByRole('button', { name: 'Search' }).click();
     await buyer.page.getByText('3 tickets').waitFor();
@@ -55,8 +55,8 @@ test('a buyer searches the listing by words, price and sort, and the search stay
     await search.getByRole('button', { name: 'Search' }).click();
     await buyer.page.getByText('No tickets match your search.').waitFor();
     await search.getByLabel('Search').fill('');
-    await search.getByLabel('Min price (USD)').fill('90');
-    await search.getByLabel('Max price (USD)').fill('10');
+    await search.getByLabel('Price from (USD)').fill('90');
+    await search.getByLabel('Price to (USD)').fill('10');
     await search.getByRole('button', { name: 'Search' }).click();
     await buyer.page.getByText('maxPrice must be at least minPrice').waitFor();
     await shot(buyer.page, 'search-refused-range');

@@ -23,8 +23,8 @@ function searchForm(params, navigate) {
   const form = h('form', { class: 'search', role: 'search', 'aria-label': 'Search tickets' },
     errorBox(),
     input('q', 'Search', { type: 'search', maxlength: 100, placeholder: 'Artist, show, city…' }),
-    input('minPrice', 'Min price (USD)', { type: 'number', min: 0, step: '0.01', inputmode: 'decimal' }),
-    input('maxPrice', 'Max price (USD)', { type: 'number', min: 0, step: '0.01', inputmode: 'decimal' }),
+    input('minPrice', 'Price from (USD)', { type: 'number', min: 0, step: '0.01', inputmode: 'decimal' }),
+    input('maxPrice', 'Price to (USD)', { type: 'number', min: 0, step: '0.01', inputmode: 'decimal' }),
     h('div', { class: 'field' }, h('label', { for: 'search-sort' }, 'Sort'), sort,
       h('p', { class: 'field-error', 'data-error-for': 'sort' })),
     h('button', { type: 'submit' }, 'Search'));

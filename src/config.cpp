@@ -80,6 +80,11 @@ const std::vector<Option>& options() {
          " moment ago, to arrive through the bus before answering 404 (0: not at all)",
          [](auto& c) { return std::to_string(c.order_wait_ms); },
          [](auto& c, auto& v) { c.order_wait_ms = parse_int(v, 0, 60000); }},
+        {"--resale-cap-percent", "TICKETD_RESALE_CAP_PERCENT", "PERCENT",
+         "a ticket sold once is resold (or repriced) for at most its face value times this (100: at face value;"
+         " 0: no cap)",
+         [](auto& c) { return std::to_string(c.resale_cap_percent); },
+         [](auto& c, auto& v) { c.resale_cap_percent = parse_int(v, 0, 100000); }},
         {"--production", "", "", "production mode (same as TICKETD_ENV=production): JWT_KEY required, Secure cookies",
          [](auto& c) { return std::string(c.production ? "on" : "off"); }, [](auto& c, auto&) { c.production = true; }},
         {"", "TICKETD_ENV", "development|production", "deployment mode",

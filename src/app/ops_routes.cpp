@@ -69,7 +69,8 @@ void add_ops_routes(http::Router& router, const OpsView& view) {
     // What the web UI needs to know about this server.
     router.get("/api/config", [view](const http::Request&) {
         boost::json::object o{{"payments", view.config.payments},
-                              {"reservationWindowSeconds", view.config.reservation_window_seconds}};
+                              {"reservationWindowSeconds", view.config.reservation_window_seconds},
+                              {"resaleCapPercent", view.config.resale_cap_percent}};
         if (!view.config.stripe_publishable_key.empty()) o["stripePublishableKey"] = view.config.stripe_publishable_key;
         return http::json(200, o);
     });

@@ -35,17 +35,7 @@ bool listed(test::HttpClient& c, const std::string& ticket_id) {
     return c.get("/api/tickets").body.find(ticket_id) != std::string::npos;
 }
 
-// A test-controlled clock shared by the app's modules.
-struct ClockedApp {
-    util::ManualClock clock{std::chrono::system_clock::now()};
-    std::unique_ptr<test::TestServer> app;
-    explicit ClockedApp(AppOptions options = test::TestServer::default_options(), std::string dir = {}) {
-        options.clock = &clock;
-        auto tweak = [](Config& c) { c.reservation_window_seconds = 60; };
-        app = dir.empty() ? std::make_unique<test::TestServer>(tweak, options)
-                          : std::make_unique<test::TestServer>(dir, tweak, options);
-    }
-};
+using test::ClockedApp;
 
 using test::GatedProvider;
 

@@ -1,5 +1,6 @@
 #pragma once
 // The steps of a purchase as a buyer and a seller take them over HTTP, for tests.
+#include <memory>
 #include <string>
 
 #include <boost/json/parse.hpp>
@@ -7,6 +8,7 @@
 
 #include "support/http_client.hpp"
 #include "support/test_server.hpp"
+#include "util/clock.hpp"
 
 namespace ticketd::test {
 
@@ -30,5 +32,17 @@ inline HttpResponse pay(HttpClient& buyer, const std::string& order_id, const st
 inline std::string status_of(HttpClient& buyer, const std::string& order_id) {
     return std::string(boost::json::parse(buyer.get("/api/orders/" + order_id).body).at("status").as_string());
 }
+
+// A server whose modules share a test-controlled clock, with a 60 s reservation window.
+struct ClockedApp {
+    util::ManualClock clock{std::chrono::system_clock::now()};
+    std::unique_ptr<TestServer> app;
+    explicit ClockedApp(AppOptions options = TestServer::default_options(), std::string dir = {}) {
+        options.clock = &clock;
+        auto tweak = [](Config& c) { c.reservation_window_seconds = 60; };
+        app = dir.empty() ? std::make_unique<TestServer>(tweak, options)
+                          : std::make_unique<TestServer>(dir, tweak, options);
+    }
+};
 
 }  // namespace ticketd::test

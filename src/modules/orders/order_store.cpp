@@ -39,7 +39,7 @@ std::optional<TicketReplica> find_ticket_in(Tx& tx, const std::string& id) {
 // A SELECT of the columns read_order() reads, in its order, then `rest`.
 std::string select_orders(std::string_view rest) {
     return "SELECT id, user_id, status, expires_at, ticket_id, ticket_title, price_cents, ticket_version,"
-           " version, payment_id, stripe_id, refund_id FROM orders " +
+           " version, payment_id, stripe_id, refund_id, released FROM orders " +
            std::string(rest);
 }
 
@@ -55,7 +55,26 @@ Order read_order(SQLite::Statement& q) {
             .version = q.getColumn(8).getInt64(),
             .payment_id = optional_text(q, 9),
             .stripe_id = optional_text(q, 10),
-            .refund_id = optional_text(q, 11)};
+            .refund_id = optional_text(q, 11),
+            .released = q.getColumn(12).getInt() != 0};
+}
+
+template <class Tx>
+Place place_in(Tx& tx, const std::string& ticket_id, const std::string& user_id) {
+    // The caller's position is the number of places up to theirs: one pass over the ticket's line.
+    auto& q = db::query(tx,
+                        "SELECT count(*), (SELECT count(*) FROM waitlist w WHERE w.ticket_id = ?1 AND w.n <="
+                        " (SELECT n FROM waitlist WHERE ticket_id = ?1 AND user_id = ?2)),"
+                        " EXISTS (SELECT 1 FROM waitlist WHERE ticket_id = ?1 AND user_id = ?2)"
+                        " FROM waitlist WHERE ticket_id = ?1",
+                        ticket_id, user_id);
+    Place out;
+    if (q.executeStep()) {
+        out.length = q.getColumn(0).getInt64();
+        if (q.getColumn(2).getInt() != 0) out.position = q.getColumn(1).getInt64();
+    }
+    q.reset();
+    return out;
 }
 
 template <class Tx>
@@ -110,11 +129,18 @@ std::vector<Order> OrderStore::list_for_user(db::ReadLock& read, const std::stri
 
 bool OrderStore::has_active_order(db::ReadLock& read, const std::string& ticket_id) {
     // The WHERE matches orders_one_active_per_ticket, so this is one lookup in that index.
-    return db::query(
-               read,
-               "SELECT 1 FROM orders WHERE ticket_id = ? AND status IN ('created', 'awaiting:payment', 'complete')",
-               ticket_id)
+    return db::query(read, "SELECT 1 FROM orders WHERE ticket_id = ? AND status <> 'cancelled' AND released = 0",
+                     ticket_id)
         .executeStep();
+}
+
+std::optional<Order> OrderStore::active_order(db::WriteTx& tx, const std::string& ticket_id) {
+    static const std::string sql = select_orders("WHERE ticket_id = ? AND status <> 'cancelled' AND released = 0");
+    auto& q = db::query(tx, sql, ticket_id);
+    std::optional<Order> out;
+    if (q.executeStep()) out = read_order(q);
+    q.reset();
+    return out;
 }
 
 bool OrderStore::insert(db::WriteTx& tx, const Order& o, std::int64_t now_ms) {
@@ -133,9 +159,52 @@ bool OrderStore::insert(db::WriteTx& tx, const Order& o, std::int64_t now_ms) {
 
 void OrderStore::update(db::WriteTx& tx, const Order& o, std::int64_t now_ms) {
     db::exec(tx,
-             "UPDATE orders SET status = ?, version = ?, payment_id = ?, stripe_id = ?, refund_id = ?, updated_at = ?"
-             " WHERE id = ?",
-             to_text(o.status), o.version, o.payment_id, o.stripe_id, o.refund_id, now_ms, o.id);
+             "UPDATE orders SET status = ?, version = ?, payment_id = ?, stripe_id = ?, refund_id = ?, released = ?,"
+             " updated_at = ? WHERE id = ?",
+             to_text(o.status), o.version, o.payment_id, o.stripe_id, o.refund_id, o.released ? 1 : 0, now_ms, o.id);
+}
+
+Place OrderStore::place(db::ReadLock& read, const std::string& ticket_id, const std::string& user_id) {
+    return place_in(read, ticket_id, user_id);
+}
+
+Place OrderStore::place(db::WriteTx& tx, const std::string& ticket_id, const std::string& user_id) {
+    return place_in(tx, ticket_id, user_id);
+}
+
+std::int64_t OrderStore::waiting(db::WriteTx& tx, const std::string& ticket_id) {
+    auto& q = db::query(tx, "SELECT count(*) FROM waitlist WHERE ticket_id = ?", ticket_id);
+    std::int64_t n = q.executeStep() ? q.getColumn(0).getInt64() : 0;
+    q.reset();
+    return n;
+}
+
+bool OrderStore::join(db::WriteTx& tx, const std::string& ticket_id, const std::string& user_id, std::int64_t now_ms) {
+    return db::exec(tx,
+                    "INSERT INTO waitlist (ticket_id, user_id, joined_at) VALUES (?, ?, ?)"
+                    " ON CONFLICT (ticket_id, user_id) DO NOTHING",
+                    ticket_id, user_id, now_ms) > 0;
+}
+
+void OrderStore::leave(db::WriteTx& tx, const std::string& ticket_id, const std::string& user_id) {
+    db::exec(tx, "DELETE FROM waitlist WHERE ticket_id = ? AND user_id = ?", ticket_id, user_id);
+}
+
+std::optional<std::string> OrderStore::pop_first(db::WriteTx& tx, const std::string& ticket_id) {
+    auto& q = db::query(tx, "SELECT n, user_id FROM waitlist WHERE ticket_id = ? ORDER BY n LIMIT 1", ticket_id);
+    if (!q.executeStep()) {
+        q.reset();
+        return std::nullopt;
+    }
+    std::int64_t n = q.getColumn(0).getInt64();
+    std::string user_id = q.getColumn(1).getString();
+    q.reset();
+    db::exec(tx, "DELETE FROM waitlist WHERE n = ?", n);
+    return user_id;
+}
+
+void OrderStore::clear_line(db::WriteTx& tx, const std::string& ticket_id) {
+    db::exec(tx, "DELETE FROM waitlist WHERE ticket_id = ?", ticket_id);
 }
 
 }  // namespace ticketd::orders

@@ -47,16 +47,28 @@ struct Order {
     std::int64_t ticket_version = 0;
     std::int64_t version = 0;
     std::optional<std::string> payment_id = std::nullopt, stripe_id = std::nullopt, refund_id = std::nullopt;
+    // A complete order whose ticket its buyer relisted: it no longer holds the ticket.
+    bool released = false;
 
-    bool active() const { return status != OrderStatus::cancelled; }
+    // Holds its ticket: created, awaiting payment, or complete and not relisted.
+    bool active() const { return status != OrderStatus::cancelled && !released; }
+};
+
+// A user's place in a ticket's waiting list.
+struct Place {
+    std::optional<std::int64_t> position;  // 1-based; none when not in line
+    std::int64_t length = 0;
 };
 
 class OrderStore {
 public:
     std::optional<TicketReplica> find_ticket(db::WriteTx& tx, const std::string& id);
     std::optional<TicketReplica> find_ticket(db::ReadLock& read, const std::string& id);
-    // True if the ticket has an order that holds it (created, awaiting payment or complete).
+    // True if the ticket has an order that holds it (created, awaiting payment, or complete and
+    // not relisted).
     bool has_active_order(db::ReadLock& read, const std::string& ticket_id);
+    // The order that holds the ticket, if any.
+    std::optional<Order> active_order(db::WriteTx& tx, const std::string& ticket_id);
     void insert_ticket(db::WriteTx& tx, const TicketReplica& t);
     void update_ticket(db::WriteTx& tx, const TicketReplica& t);
 
@@ -66,8 +78,19 @@ public:
     // Inserts the order; false when the ticket already has an active order (the partial unique
     // index refused it).
     bool insert(db::WriteTx& tx, const Order& order, std::int64_t now_ms);
-    // Writes status, version and payment fields of `order`.
+    // Writes status, version, payment fields and `released` of `order`.
     void update(db::WriteTx& tx, const Order& order, std::int64_t now_ms);
+
+    // The waiting list of a ticket.
+    Place place(db::ReadLock& read, const std::string& ticket_id, const std::string& user_id);
+    Place place(db::WriteTx& tx, const std::string& ticket_id, const std::string& user_id);
+    std::int64_t waiting(db::WriteTx& tx, const std::string& ticket_id);
+    // Puts the user at the end of the line; false when already in it.
+    bool join(db::WriteTx& tx, const std::string& ticket_id, const std::string& user_id, std::int64_t now_ms);
+    void leave(db::WriteTx& tx, const std::string& ticket_id, const std::string& user_id);
+    // Takes the first in line out of it: their user id, or none when nobody waits.
+    std::optional<std::string> pop_first(db::WriteTx& tx, const std::string& ticket_id);
+    void clear_line(db::WriteTx& tx, const std::string& ticket_id);
 };
 
 }  // namespace ticketd::orders

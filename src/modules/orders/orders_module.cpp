@@ -1,5 +1,8 @@
 #include "orders_module.hpp"
 
+#include <stdexcept>
+#include <utility>
+
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
@@ -33,6 +36,15 @@ boost::json::object to_json(const Order& o) {
                                            {"price", util::cents_to_json(o.price_cents)},
                                            {"version", o.ticket_version}}},
             {"version", o.version}};
+}
+
+boost::json::object place_json(const std::string& ticket_id, const Place& p) {
+    boost::json::object o{{"ticketId", ticket_id}, {"length", p.length}};
+    if (p.position)
+        o["position"] = *p.position;
+    else
+        o["position"] = nullptr;
+    return o;
 }
 
 class OrdersModule final : public Module {
@@ -76,6 +88,30 @@ public:
         router.del("/api/orders/:id", [this](const http::Request& req) {
             const auto& user = req.require_user();
             cancel_by_buyer(user.id, std::string(req.param("id")));
+            return http::no_content();
+        });
+        // The waiting list of a reserved ticket (API.md, "Waiting list"). Under /api/tickets, but
+        // orders owns it: it lives beside the reservations it hands the ticket over between.
+        router.post("/api/tickets/:id/waitlist", [this](const http::Request& req) {
+            const auto& user = req.require_user();
+            std::string ticket_id(req.param("id"));
+            auto [place, joined] = join_line(user.id, ticket_id);
+            return http::json(joined ? 201 : 200, place_json(ticket_id, place));
+        });
+        router.get("/api/tickets/:id/waitlist", [this](const http::Request& req) {
+            const auto& user = req.require_user();
+            std::string ticket_id(req.param("id"));
+            db::ReadLock read(*db_);
+            if (!store_.find_ticket(read, ticket_id)) throw http::ApiError::not_found();
+            return http::json(200, place_json(ticket_id, store_.place(read, ticket_id, user.id)));
+        });
+        router.del("/api/tickets/:id/waitlist", [this](const http::Request& req) {
+            const auto& user = req.require_user();
+            std::string ticket_id(req.param("id"));
+            db::WriteTx tx(*db_);
+            if (!store_.find_ticket(tx, ticket_id)) throw http::ApiError::not_found();
+            store_.leave(tx, ticket_id, user.id);
+            tx.commit();
             return http::no_content();
         });
     }
@@ -143,18 +179,30 @@ private:
         db::WriteTx tx(*db_);  // BEGIN IMMEDIATE: concurrent buyers queue here
         auto ticket = store_.find_ticket(tx, ticket_id);
         if (!ticket) return std::nullopt;
+        // The unique index refuses a second order beside the one holding the ticket; while anyone
+        // waits, one always holds it, but say it here too: the line goes first.
+        if (store_.waiting(tx, ticket_id) > 0) throw http::ApiError::bad_request("Ticket is already reserved");
+        auto order = open_order(tx, user_id, *ticket);
+        if (!order) throw http::ApiError::bad_request("Ticket is already reserved");
+        tx.commit();
+        return order;
+    }
+
+    // A new order for `ticket`, at its current price, with a full reservation window, and its
+    // order:created, in `tx`; none when an order already holds the ticket (the partial unique
+    // index refused it).
+    std::optional<Order> open_order(db::WriteTx& tx, const std::string& user_id, const TicketReplica& ticket) {
         auto now = clock_.now();
         Order order{.id = util::random_id(),
                     .user_id = user_id,
                     .status = OrderStatus::created,
                     .expires_at_ms = util::to_unix_ms(now + window_),
-                    .ticket_id = ticket->id,
-                    .ticket_title = ticket->title,
-                    .price_cents = ticket->price_cents,
-                    .ticket_version = ticket->version,
+                    .ticket_id = ticket.id,
+                    .ticket_title = ticket.title,
+                    .price_cents = ticket.price_cents,
+                    .ticket_version = ticket.version,
                     .version = 0};
-        if (!store_.insert(tx, order, util::to_unix_ms(now)))  // the partial unique index refused it
-            throw http::ApiError::bad_request("Ticket is already reserved");
+        if (!store_.insert(tx, order, util::to_unix_ms(now))) return std::nullopt;
         bus_.publish(
             tx, events::OrderCreated{.id = order.id,
                                      .version = order.version,
@@ -162,8 +210,28 @@ private:
                                      .user_id = order.user_id,
                                      .expires_at = util::format_rfc3339_ms(util::from_unix_ms(order.expires_at_ms)),
                                      .ticket = {.id = order.ticket_id, .price_cents = order.price_cents}});
-        tx.commit();
         return order;
+    }
+
+    // Checks in the API's order: the ticket is known (404), not the caller's own (400), then a
+    // place already taken is answered as it is (200); a ticket no order holds, or a sold one, has
+    // no line (400), nor does the caller's own reservation. Joins and handovers take the write
+    // lock in turn, so a place is given in the order the joins commit.
+    std::pair<Place, bool> join_line(const std::string& user_id, const std::string& ticket_id) {
+        db::WriteTx tx(*db_);
+        auto ticket = store_.find_ticket(tx, ticket_id);
+        if (!ticket) throw http::ApiError::not_found();
+        if (ticket->user_id == user_id) throw http::ApiError::bad_request("You own this ticket");
+        auto place = store_.place(tx, ticket_id, user_id);
+        if (place.position) return {place, false};
+        auto holder = store_.active_order(tx, ticket_id);
+        if (!holder || holder->status == OrderStatus::complete)
+            throw http::ApiError::bad_request("Ticket is not reserved");
+        if (holder->user_id == user_id) throw http::ApiError::bad_request("You already hold this ticket");
+        store_.join(tx, ticket_id, user_id, now_ms());
+        place = store_.place(tx, ticket_id, user_id);
+        tx.commit();
+        return {place, true};
     }
 
     void cancel_by_buyer(const std::string& user_id, const std::string& order_id) {
@@ -183,6 +251,20 @@ private:
         store_.update(tx, order, now_ms());
         bus_.publish(
             tx, events::OrderCancelled{.id = order.id, .version = order.version, .ticket = {.id = order.ticket_id}});
+        hand_over(tx, order.ticket_id);
+    }
+
+    // The reservation of `ticket_id` has just ended in `tx`: the first in line gets the next order
+    // in the same transaction, so no direct buyer can slip in between and no two orders hold the
+    // ticket. Nobody in line: the ticket is listed again, as before.
+    void hand_over(db::WriteTx& tx, const std::string& ticket_id) {
+        auto next = store_.pop_first(tx, ticket_id);
+        if (!next) return;
+        auto ticket = store_.find_ticket(tx, ticket_id);
+        auto order = ticket ? open_order(tx, *next, *ticket) : std::nullopt;
+        // Only a ticket orders knows, and whose order just ended, can have a line.
+        if (!order) throw std::logic_error("the waiting list's handover found its ticket held: " + ticket_id);
+        log::info("waiting list handed the ticket over", {{"ticket_id", ticket_id}, {"order_id", order->id}});
     }
 
     bus::Outcome on_ticket_created(db::WriteTx& tx, const events::TicketCreated& e) {
@@ -212,6 +294,7 @@ private:
                               .order_id = e.order_id};
         if (!stored || e.version > stored->version + 1) {
             if (!env.last_attempt) return bus::Outcome::retry;
+            if (stored) release_if_relisted(tx, *stored, replica);
             log::warn("ticket update applied over a gap (an earlier event was parked)",
                       {{"ticket_id", e.id},
                        {"version", std::to_string(e.version)},
@@ -223,8 +306,21 @@ private:
             return bus::Outcome::ack;
         }
         if (e.version <= stored->version) return bus::Outcome::ack;
+        release_if_relisted(tx, *stored, replica);
         store_.update_ticket(tx, replica);
         return bus::Outcome::ack;
+    }
+
+    // A ticket held by a complete order that comes back with no order was relisted by its owner:
+    // that order no longer holds it, and it can be bought (and waited for) again. Only the order
+    // this replica last saw holding the ticket: a change from before tickets saw a reservation
+    // (a price edit) also has no order, and must not release an order it never knew of.
+    void release_if_relisted(db::WriteTx& tx, const TicketReplica& before, const TicketReplica& after) {
+        if (!before.order_id || after.order_id) return;
+        auto order = store_.find(tx, *before.order_id);
+        if (!order || order->status != OrderStatus::complete || order->released) return;
+        order->released = true;
+        store_.update(tx, *order, now_ms());
     }
 
     bus::Outcome on_expiration_complete(db::WriteTx& tx, const events::ExpirationComplete& e) {
@@ -252,6 +348,7 @@ private:
         order->status = OrderStatus::complete;
         order->version += 1;
         store_.update(tx, *order, now_ms());
+        store_.clear_line(tx, order->ticket_id);  // sold: nothing left to wait for
         bus_.publish(tx, events::OrderCompleted{.id = order->id,
                                                 .version = order->version,
                                                 .user_id = order->user_id,

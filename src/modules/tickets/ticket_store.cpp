@@ -9,8 +9,11 @@
 namespace ticketd::tickets {
 namespace {
 
-constexpr const char* select_one =
-    "SELECT id, title, price_cents, user_id, version, order_id, face_value_cents FROM tickets WHERE id = ?";
+// The columns read_row() reads, in its order, of tickets `t`.
+#define TICKET_COLUMNS \
+    "t.id, t.title, t.price_cents, t.user_id, t.version, t.order_id, t.face_value_cents, t.sold_order_id"
+
+constexpr const char* select_one = "SELECT " TICKET_COLUMNS " FROM tickets t WHERE id = ?";
 
 Ticket read_row(SQLite::Statement& q) {
     Ticket t{.id = q.getColumn(0).getString(),
@@ -21,6 +24,7 @@ Ticket read_row(SQLite::Statement& q) {
              .order_id = std::nullopt};
     if (!q.getColumn(5).isNull()) t.order_id = q.getColumn(5).getString();
     if (!q.getColumn(6).isNull()) t.face_value_cents = q.getColumn(6).getInt64();
+    if (!q.getColumn(7).isNull()) t.sold_order_id = q.getColumn(7).getString();
     return t;
 }
 
@@ -63,9 +67,7 @@ SearchResult TicketStore::search(db::ReadLock& read, const SearchQuery& q) {
     if (words && (prices || q.sort != SearchSort::newest)) {
         // Every match has to be read (to filter or sort by price) and counted: in one pass, which
         // evaluates the MATCH once, reading columns only for the rows of the page.
-        auto& all =
-            read.statement("SELECT t.id, t.title, t.price_cents, t.user_id, t.version, t.order_id, t.face_value_cents" +
-                           from + where + order);
+        auto& all = read.statement("SELECT " TICKET_COLUMNS + from + where + order);
         bind(all, true);
         while (all.executeStep()) {
             if (out.total >= q.offset && out.total < q.offset + q.limit) out.tickets.push_back(read_row(all));
@@ -74,9 +76,7 @@ SearchResult TicketStore::search(db::ReadLock& read, const SearchQuery& q) {
         all.reset();
         return out;
     }
-    auto& page =
-        read.statement("SELECT t.id, t.title, t.price_cents, t.user_id, t.version, t.order_id, t.face_value_cents" +
-                       from + where + order + " LIMIT ? OFFSET ?");
+    auto& page = read.statement("SELECT " TICKET_COLUMNS + from + where + order + " LIMIT ? OFFSET ?");
     int i = bind(page, true);
     page.bind(i + 1, q.limit);
     page.bind(i + 2, q.offset);
@@ -91,22 +91,33 @@ SearchResult TicketStore::search(db::ReadLock& read, const SearchQuery& q) {
     return out;
 }
 
-std::vector<Ticket> TicketStore::list_by_seller(db::ReadLock& read, const std::string& user_id, std::int64_t limit,
-                                                std::int64_t offset) {
-    auto& q = db::query(read,
-                        "SELECT id, title, price_cents, user_id, version, order_id, face_value_cents FROM tickets"
-                        " WHERE user_id = ? ORDER BY n DESC LIMIT ? OFFSET ?",
-                        user_id, limit, offset);
-    std::vector<Ticket> out;
-    while (q.executeStep()) out.push_back(read_row(q));
+SearchResult TicketStore::search_owned(db::ReadLock& read, const std::string& owner_id, const SearchQuery& q) {
+    // An owner has few tickets: their index (tickets_by_owner) drives, and each of them is looked
+    // up in the title index by rowid with the MATCH (CROSS JOIN keeps that order), so a common
+    // word does not walk the whole market's matches. One pass reads and counts, as above.
+    bool words = !q.match.empty();
+    std::string sql = "SELECT " TICKET_COLUMNS " FROM tickets t";
+    if (words) sql += " CROSS JOIN tickets_titles ON tickets_titles.rowid = t.n";
+    sql += " WHERE t.user_id = ?";
+    if (words) sql += " AND tickets_titles MATCH ?";
+    if (q.min_cents) sql += " AND t.price_cents >= ?";
+    if (q.max_cents) sql += " AND t.price_cents <= ?";
+    sql += q.sort == SearchSort::price_ascending    ? " ORDER BY t.price_cents ASC, t.n DESC"
+           : q.sort == SearchSort::price_descending ? " ORDER BY t.price_cents DESC, t.n DESC"
+                                                    : " ORDER BY t.n DESC";
+    auto& all = read.statement(sql);
+    int i = 0;
+    all.bind(++i, owner_id);
+    if (words) all.bind(++i, q.match);
+    if (q.min_cents) all.bind(++i, *q.min_cents);
+    if (q.max_cents) all.bind(++i, *q.max_cents);
+    SearchResult out;
+    while (all.executeStep()) {
+        if (out.total >= q.offset && out.total < q.offset + q.limit) out.tickets.push_back(read_row(all));
+        ++out.total;
+    }
+    all.reset();
     return out;
-}
-
-std::int64_t TicketStore::count_by_seller(db::ReadLock& read, const std::string& user_id) {
-    auto& q = db::query(read, "SELECT count(*) FROM tickets WHERE user_id = ?", user_id);
-    std::int64_t n = q.executeStep() ? q.getColumn(0).getInt64() : 0;
-    q.reset();
-    return n;
 }
 
 void TicketStore::insert(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms) {
@@ -124,8 +135,8 @@ void TicketStore::update(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms) 
     db::exec(
         tx,
         "UPDATE tickets SET title = ?, price_cents = ?, user_id = ?, version = ?, order_id = ?, face_value_cents = ?,"
-        " updated_at = ? WHERE id = ?",
-        t.title, t.price_cents, t.user_id, t.version, t.order_id, t.face_value_cents, now_ms, t.id);
+        " sold_order_id = ?, updated_at = ? WHERE id = ?",
+        t.title, t.price_cents, t.user_id, t.version, t.order_id, t.face_value_cents, t.sold_order_id, now_ms, t.id);
     tx.on_commit_locked([this, id = t.id] {
         bodies_.erase(id);
         pages_.clear();
@@ -188,3 +199,5 @@ bool TicketStore::is_released(db::WriteTx& tx, const std::string& order_id) {
 }
 
 }  // namespace ticketd::tickets
+
+#undef TICKET_COLUMNS

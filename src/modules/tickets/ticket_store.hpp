@@ -26,9 +26,13 @@ struct Ticket {
     std::optional<std::string> order_id;  // set while reserved, and for good once sold
     // The price the first buyer paid, for good; none before the first sale (then the face value
     // is the price).
-    std::optional<std::int64_t> face_value_cents;
+    std::optional<std::int64_t> face_value_cents = std::nullopt;
+    // The completed order that sold it last; none before the first sale.
+    std::optional<std::string> sold_order_id = std::nullopt;
 
     std::int64_t face_value() const { return face_value_cents.value_or(price_cents); }
+    // Bought and not relisted: held by the order that sold it (only then can it be resold).
+    bool held_by_sale() const { return order_id && order_id == sold_order_id; }
 };
 
 // One entry of a ticket's public history.
@@ -49,12 +53,11 @@ public:
     std::optional<Ticket> find(db::WriteTx& tx, const std::string& id);
     // Listed tickets (not reserved, not sold) matching `q`, in its order, and how many match.
     SearchResult search(db::ReadLock& read, const SearchQuery& q);
-    // Every ticket of one seller, reserved or not, newest first.
-    std::vector<Ticket> list_by_seller(db::ReadLock& read, const std::string& user_id, std::int64_t limit,
-                                       std::int64_t offset);
-    std::int64_t count_by_seller(db::ReadLock& read, const std::string& user_id);
+    // Every ticket `owner_id` owns (listed, reserved or bought), matching `q` (words, prices, sort,
+    // paging), and how many match.
+    SearchResult search_owned(db::ReadLock& read, const std::string& owner_id, const SearchQuery& q);
     void insert(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms);
-    // Writes title, price, owner, version, order id and face value of `t`.
+    // Writes title, price, owner, version, order id, face value and sold order of `t`.
     void update(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms);
     void add_history(db::WriteTx& tx, const std::string& id, std::int64_t at_ms, std::string_view event,
                      std::int64_t price_cents);

@@ -73,6 +73,11 @@ struct Ledger {
     Acked orders;
     Acked paid_orders;  // payment answered 201
     Acked cancelled;    // DELETE answered 204
+    // Waiting-list joins answered 201, by "ticket|user", and when each was sent (unix ms): a join
+    // ends in the line, in an order handed to that user, or cleared by the ticket's sale.
+    Acked joins;
+    std::map<std::string, long long> join_sent_ms;
+    Acked relists;  // resales answered 200, by ticket
     std::atomic<long> requests{0}, acked{0}, failed{0};
     long lost_within_bound = 0;  // power cuts: acknowledged too recently to be kept
 };
@@ -86,16 +91,30 @@ std::string field(const std::string& body, const char* key) {
     return std::string(v.at(key).as_string());
 }
 
+long long unix_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// Each worker is one user who sells, buys, pays, cancels, waits in line for reserved tickets
+// (and pays for what the line hands over), and resells what they bought.
 void worker(int id, std::uint16_t port, Ledger& ledger, std::atomic<bool>& stop) {
     std::mt19937 rng(static_cast<unsigned>(id * 7919 + 1));
     test::HttpClient c(port);
-    c.cookie = cookie_for("user" + std::to_string(id));
+    const std::string user = "user" + std::to_string(id);
+    c.cookie = cookie_for(user);
     std::vector<std::string> my_orders;
+    std::map<std::string, std::string> ticket_of;  // my orders' tickets
+    std::vector<std::string> bought;               // tickets I paid for, to resell
+    auto pick_ticket = [&]() -> std::string {
+        std::lock_guard lock(ledger.m);
+        return ledger.tickets.empty() ? std::string() : ledger.tickets[rng() % ledger.tickets.size()];
+    };
     while (!stop) {
-        int what = static_cast<int>(rng() % 10);
+        int what = static_cast<int>(rng() % 20);
         ++ledger.requests;
         try {
-            if (what < 3) {
+            if (what < 6) {
                 auto res =
                     c.post("/api/tickets", R"({"title":"chaos","price":)" + std::to_string(1 + rng() % 500) + "}");
                 if (res.status == 201) {
@@ -104,29 +123,62 @@ void worker(int id, std::uint16_t port, Ledger& ledger, std::atomic<bool>& stop)
                     ledger.ticket_acks[ledger.tickets.back()] = Clock::now();
                     ++ledger.acked;
                 }
-            } else if (what < 7) {
-                std::string ticket;
-                {
-                    std::lock_guard lock(ledger.m);
-                    if (ledger.tickets.empty()) continue;
-                    ticket = ledger.tickets[rng() % ledger.tickets.size()];
-                }
+            } else if (what < 13) {
+                auto ticket = pick_ticket();
+                if (ticket.empty()) continue;
                 auto res = c.post("/api/orders", R"({"ticketId":")" + ticket + R"("})");
                 if (res.status == 201) {
                     auto order = field(res.body, "id");
                     my_orders.push_back(order);
+                    ticket_of[order] = ticket;
                     std::lock_guard lock(ledger.m);
                     ledger.orders[order] = Clock::now();
                     ++ledger.acked;
                 }
-            } else if (what < 9) {
+            } else if (what < 16) {
                 if (my_orders.empty()) continue;
                 auto order = my_orders[rng() % my_orders.size()];
                 auto res = c.post("/api/payments", R"({"token":"tok_visa","orderId":")" + order + R"("})");
                 if (res.status == 201) {
+                    if (bought.size() < 50) bought.push_back(ticket_of[order]);
                     std::lock_guard lock(ledger.m);
                     ledger.paid_orders[order] = Clock::now();
                     ++ledger.acked;
+                }
+            } else if (what == 16) {
+                auto ticket = pick_ticket();
+                if (ticket.empty()) continue;
+                auto sent = unix_ms();
+                auto res = c.post("/api/tickets/" + ticket + "/waitlist", "");
+                if (res.status == 201) {
+                    std::lock_guard lock(ledger.m);
+                    ledger.joins[ticket + "|" + user] = Clock::now();
+                    ledger.join_sent_ms[ticket + "|" + user] = sent;
+                    ++ledger.acked;
+                }
+            } else if (what == 17) {
+                if (bought.empty()) continue;
+                auto at = rng() % bought.size();
+                auto res = c.post("/api/tickets/" + bought[at] + "/resale", R"({"price":1})");
+                if (res.status == 200) {
+                    std::lock_guard lock(ledger.m);
+                    ledger.relists[bought[at]] = Clock::now();
+                    ++ledger.acked;
+                }
+                // 400 "Ticket is not sold" while the sale has not reached tickets: try again later.
+                if (res.status == 200 || res.status == 401) bought.erase(bought.begin() + static_cast<long>(at));
+            } else if (what == 18) {
+                // Orders the waiting list handed me: mine to pay or cancel like my own.
+                auto res = c.get("/api/orders");
+                if (res.status != 200) continue;
+                auto list = json::parse(res.body);
+                for (auto& o : list.as_array()) {
+                    auto order = std::string(o.at("id").as_string());
+                    if (o.at("status") != "created" || ticket_of.count(order)) continue;
+                    my_orders.push_back(order);
+                    ticket_of[order] = std::string(o.at("ticket").at("id").as_string());
+                    std::lock_guard lock(ledger.m);
+                    ledger.orders[order] = Clock::now();
                 }
             } else {
                 if (my_orders.empty()) continue;
@@ -179,6 +231,13 @@ int check_after_cut(const fs::path& dir, Ledger& ledger, Clock::time_point cut, 
     check("a payment", ledger.paid_orders, dir / "payments.db", "SELECT 1 FROM payments WHERE order_id = ?");
     check("a cancellation", ledger.cancelled, dir / "orders.db",
           "SELECT 1 FROM orders WHERE id = ? AND status = 'cancelled'");
+    // In line, handed over (an order of that user for that ticket), or cleared by a sale.
+    check("a waiting-list join", ledger.joins, dir / "orders.db",
+          "SELECT 1 FROM waitlist WHERE ticket_id || '|' || user_id = ?1 UNION ALL SELECT 1 FROM orders"
+          " WHERE ticket_id || '|' || user_id = ?1 OR (status = 'complete' AND ?1 LIKE ticket_id || '|%')");
+    std::erase_if(ledger.join_sent_ms, [&](auto& j) { return !ledger.joins.count(j.first); });
+    check("a resale", ledger.relists, dir / "tickets.db",
+          "SELECT 1 FROM ticket_history WHERE ticket_id = ? AND event = 'relisted'");
     return violations;
 }
 
@@ -268,9 +327,9 @@ int check_at_rest(const fs::path& dir, Ledger& ledger, Layout layout, long& even
     orders.exec("ATTACH '" + path("tickets") + "' AS t");
     orders.exec("ATTACH '" + path("payments") + "' AS p");
     orders.exec("ATTACH '" + path("expiration") + "' AS x");
-    violation("a ticket with two active or complete orders",
+    violation("a ticket held by two orders (active, or complete and not relisted)",
               query(orders,
-                    "SELECT count(*) FROM (SELECT ticket_id FROM orders WHERE status != 'cancelled'"
+                    "SELECT count(*) FROM (SELECT ticket_id FROM orders WHERE status != 'cancelled' AND released = 0"
                     " GROUP BY ticket_id HAVING count(*) > 1)"));
     auto missing = [&](const char* table, const std::vector<std::string>& ids) {
         long n = 0;
@@ -317,15 +376,54 @@ int check_at_rest(const fs::path& dir, Ledger& ledger, Layout layout, long& even
                     "SELECT count(*) FROM t.tickets tt LEFT JOIN main.tickets r ON r.id = tt.id"
                     " WHERE r.id IS NULL OR r.version != tt.version OR r.user_id != tt.user_id"
                     " OR coalesce(r.order_id, '') != coalesce(tt.order_id, '')"));
-    // A completed order passes its ticket to the buyer, with one "sold" entry in its history.
+    // A completed order passes its ticket to the buyer, until they relist it; each sale and each
+    // relisting is one history entry.
     violation("completed orders whose ticket is not the buyer's",
               query(orders,
-                    "SELECT count(*) FROM orders o JOIN t.tickets tt ON tt.id = o.ticket_id"
-                    " WHERE o.status = 'complete' AND (tt.user_id != o.user_id OR tt.order_id IS NOT o.id)"));
-    violation("sales without exactly one history entry",
+                    "SELECT count(*) FROM orders o JOIN t.tickets tt ON tt.id = o.ticket_id WHERE o.status ="
+                    " 'complete' AND o.released = 0 AND (tt.user_id != o.user_id OR tt.order_id IS NOT o.id)"));
+    violation("tickets whose 'sold' entries are not their completed orders",
               query(orders,
-                    "SELECT count(*) FROM t.tickets tt WHERE tt.sold_at IS NOT NULL AND (SELECT count(*)"
-                    " FROM t.ticket_history h WHERE h.ticket_id = tt.id AND h.event = 'sold') != 1"));
+                    "SELECT count(*) FROM t.tickets tt WHERE (SELECT count(*) FROM t.ticket_history h WHERE"
+                    " h.ticket_id = tt.id AND h.event = 'sold') != (SELECT count(*) FROM orders o WHERE"
+                    " o.ticket_id = tt.id AND o.status = 'complete')"));
+    violation("tickets whose 'relisted' entries are not their released orders",
+              query(orders,
+                    "SELECT count(*) FROM t.tickets tt WHERE (SELECT count(*) FROM t.ticket_history h WHERE"
+                    " h.ticket_id = tt.id AND h.event = 'relisted') != (SELECT count(*) FROM orders o WHERE"
+                    " o.ticket_id = tt.id AND o.released = 1)"));
+    long relists_missing = 0;
+    for (const auto& [ticket, at] : ledger.relists) {
+        SQLite::Statement q(orders, "SELECT 1 FROM t.ticket_history WHERE ticket_id = ? AND event = 'relisted'");
+        q.bind(1, ticket);
+        if (!q.executeStep()) ++relists_missing;
+    }
+    violation("acknowledged resales missing", relists_missing);
+    // The waiting list: a line only behind a reservation, never holding the reservation's own
+    // buyer, and every acknowledged join in line, handed over, or cleared by a sale after it.
+    violation("a line behind a ticket no reservation holds",
+              query(orders,
+                    "SELECT count(DISTINCT w.ticket_id) FROM waitlist w WHERE NOT EXISTS (SELECT 1 FROM orders o"
+                    " WHERE o.ticket_id = w.ticket_id AND o.status IN ('created', 'awaiting:payment'))"));
+    violation("a buyer in line for the ticket their own order holds",
+              query(orders,
+                    "SELECT count(*) FROM waitlist w JOIN orders o ON o.ticket_id = w.ticket_id AND o.user_id ="
+                    " w.user_id WHERE o.status != 'cancelled' AND o.released = 0"));
+    long joins_lost = 0;
+    for (const auto& [key, sent] : ledger.join_sent_ms) {
+        auto bar = key.find('|');
+        SQLite::Statement q(
+            orders,
+            "SELECT EXISTS (SELECT 1 FROM waitlist WHERE ticket_id = ?1 AND user_id = ?2)"
+            " OR EXISTS (SELECT 1 FROM orders WHERE ticket_id = ?1 AND user_id = ?2 AND created_at >= ?3)"
+            " OR EXISTS (SELECT 1 FROM orders WHERE ticket_id = ?1 AND status = 'complete'"
+            " AND updated_at >= ?3)");
+        q.bind(1, key.substr(0, bar));
+        q.bind(2, key.substr(bar + 1));
+        q.bind(3, static_cast<std::int64_t>(sent));
+        if (!q.executeStep() || q.getColumn(0).getInt() == 0) ++joins_lost;
+    }
+    violation("acknowledged waiting-list joins lost", joins_lost);
     long outbox = 0, inbox_gaps = 0, behind = 0, dead = 0;
     for (std::string name : {"auth", "tickets", "orders", "expiration", "payments"}) {
         SQLite::Database db(path(name));
@@ -421,9 +519,10 @@ int run(const std::string& binary, const fs::path& dir, int kills, int power_cut
 
     std::printf(
         "chaos: kills=%d requests=%ld acknowledged=%ld refused-while-down=%ld tickets=%zu orders=%zu "
-        "paid=%zu cancelled=%zu events=%ld violations=%d\n",
+        "paid=%zu cancelled=%zu joins=%zu resales=%zu events=%ld violations=%d\n",
         kills, ledger.requests.load(), ledger.acked.load(), ledger.failed.load(), ledger.tickets.size(),
-        ledger.orders.size(), ledger.paid_orders.size(), ledger.cancelled.size(), events, violations);
+        ledger.orders.size(), ledger.paid_orders.size(), ledger.cancelled.size(), ledger.joins.size(),
+        ledger.relists.size(), events, violations);
     if (power_cuts > 0)
         std::printf(
             "power cuts: %d in %s mode; files with unsynced writes %d, such writes %lld, undone %lld, "
@@ -479,9 +578,10 @@ int run_split(const std::string& script, const std::string& binary, const fs::pa
     violations += check_at_rest(dir, ledger, Layout::split, events);
     std::printf(
         "chaos split: module kills=%d nats kills=%d requests=%ld acknowledged=%ld refused-while-down=%ld "
-        "tickets=%zu orders=%zu paid=%zu cancelled=%zu violations=%d\n",
+        "tickets=%zu orders=%zu paid=%zu cancelled=%zu joins=%zu resales=%zu violations=%d\n",
         kills, nats_kills, ledger.requests.load(), ledger.acked.load(), ledger.failed.load(), ledger.tickets.size(),
-        ledger.orders.size(), ledger.paid_orders.size(), ledger.cancelled.size(), violations);
+        ledger.orders.size(), ledger.paid_orders.size(), ledger.cancelled.size(), ledger.joins.size(),
+        ledger.relists.size(), violations);
     return violations;
 }
 

@@ -40,9 +40,9 @@ std::vector<json::object> orders_for(test::HttpClient& c, const std::string& tic
 }
 
 std::int64_t holding_orders(test::TestServer& app, const std::string& ticket_id) {
-    return test::query_int(app.app().database("orders"),
-                           "SELECT count(*) FROM orders WHERE status <> 'cancelled' AND released = 0 AND ticket_id = '" +
-                               ticket_id + "'");
+    return test::query_int(
+        app.app().database("orders"),
+        "SELECT count(*) FROM orders WHERE status <> 'cancelled' AND released = 0 AND ticket_id = '" + ticket_id + "'");
 }
 
 std::string held_by(test::TestServer& app, const std::string& ticket_id) {

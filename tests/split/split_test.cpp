@@ -176,6 +176,35 @@ TEST_CASE("split: a cancelled order frees its ticket") {
     }));
 }
 
+TEST_CASE("split: the waiting list hands a cancelled reservation over and the buyer resells the ticket") {
+    auto seller = signed_in("seller-w");
+    auto holder = signed_in("holder-w");
+    auto waiter = signed_in("waiter-w");
+    auto later = signed_in("later-w");
+    auto ticket = sell(*seller, 40);
+    auto order = holder->post("/api/orders", R"({"ticketId":")" + ticket + R"("})");
+    REQUIRE(order.status == 201);
+    // The front door sends the waiting list to orders, the rest of /api/tickets to tickets.
+    auto joined = waiter->post("/api/tickets/" + ticket + "/waitlist", "");
+    REQUIRE(joined.status == 201);
+    CHECK(json::parse(joined.body).at("position") == 1);
+    REQUIRE(holder->del("/api/orders/" + field(order.body, "id")).status == 204);
+    auto mine = json::parse(waiter->get("/api/orders").body).as_array();
+    REQUIRE(mine.size() == 1);
+    CHECK(mine[0].at("status") == "created");
+    auto handed = std::string(mine[0].at("id").as_string());
+    auto paid = waiter->post("/api/payments", R"({"token":"tok_visa","orderId":")" + handed + R"("})");
+    REQUIRE(paid.status == 201);
+    CHECK(eventually([&] { return field(seller->get("/api/tickets/" + ticket).body, "userId") == "waiter-w"; }));
+    CHECK(waiter->get("/api/tickets?owner=me").body.find(ticket) != std::string::npos);
+    auto relisted = waiter->post("/api/tickets/" + ticket + "/resale", R"({"price":40})");
+    REQUIRE(relisted.status == 200);
+    // orders hears of the relisting (ticket:updated through NATS) and lets it be bought again.
+    CHECK(eventually([&] { return later->post("/api/orders", R"({"ticketId":")" + ticket + R"("})").status == 201; }));
+    auto history = seller->get("/api/tickets/" + ticket + "/history").body;
+    CHECK(history.find("relisted") != std::string::npos);
+}
+
 TEST_CASE("split: an unpaid reservation expires through the expiration process") {
     auto seller = signed_in("seller-6");
     auto buyer = signed_in("buyer-6");

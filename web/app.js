@@ -2,6 +2,7 @@
 // render(main, ctx) and may return a cleanup function (timers).
 import { get } from './api.js';
 import { h } from './ui.js';
+import { handedOverBanner } from './waiting.js';
 
 const routes = [
   ['/', () => import('./pages/tickets.js')],
@@ -12,7 +13,8 @@ const routes = [
   ['/tickets/:id', () => import('./pages/ticket.js')],
   ['/orders', () => import('./pages/orders.js')],
   ['/orders/:id', () => import('./pages/order.js')],
-  ['/listings', () => import('./pages/listings.js')],
+  ['/my-tickets', () => import('./pages/listings.js')],
+  ['/listings', () => import('./pages/listings.js')],  // the page's older address
 ];
 
 let cleanup = null;
@@ -40,7 +42,7 @@ function match(path) {
 function renderNav(user) {
   const link = (href, text) => h('li', {}, h('a', { href, 'data-link': true }, text));
   const items = user
-    ? [link('/', 'Tickets'), link('/tickets/new', 'Sell a ticket'), link('/listings', 'My listings'),
+    ? [link('/', 'Tickets'), link('/tickets/new', 'Sell a ticket'), link('/my-tickets', 'My tickets'),
        link('/orders', 'My orders'), link('/auth/signout', 'Sign out')]
     : [link('/', 'Tickets'), link('/auth/signin', 'Sign in'), link('/auth/signup', 'Sign up')];
   document.getElementById('nav').replaceChildren(...items);
@@ -79,6 +81,8 @@ async function render() {
   const ctx = { params: found.params, user, config: config ?? { payments: 'fake' }, navigate };
   try {
     cleanup = (await page.render(main, ctx)) ?? null;
+    const banner = await handedOverBanner(user);
+    if (banner) main.prepend(banner);
   } catch (error) {
     main.replaceChildren(h('h1', {}, 'Something went wrong'),
       h('p', { role: 'alert' }, error.message || 'Please try again.'));

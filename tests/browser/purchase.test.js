@@ -52,17 +52,18 @@ test('a seller lists a ticket and a buyer in another browser buys and pays for i
     assert.equal(await buyer.page.getByRole('link', { name: 'Jazz Night' }).count(), 0);
     await shot(buyer.page, 'listing-after-sale');
 
-    // The sold ticket changed hands: off the seller's listings, on the buyer's, held by the sale
-    // (its price cannot be changed).
-    await seller.page.getByRole('link', { name: 'My listings', exact: true }).click();
-    await seller.page.getByRole('heading', { name: 'My listings' }).waitFor();
-    await seller.page.getByText('You are not selling anything.').waitFor();
-    await buyer.page.getByRole('link', { name: 'My listings', exact: true }).click();
-    await buyer.page.locator('.badge.reserved').waitFor();
-    await buyer.page.getByLabel('Price (USD)').fill('99');
-    await buyer.page.getByRole('button', { name: 'Save' }).click();
-    await buyer.page.getByText('Cannot edit a reserved ticket').waitFor();
-    await shot(buyer.page, 'listing-edit-refused');
+    // The sold ticket changed hands: off the seller's tickets, on the buyer's, held by the sale
+    // (bought: it can be resold, not edited).
+    await seller.page.getByRole('link', { name: 'My tickets', exact: true }).click();
+    await seller.page.getByRole('heading', { name: 'My tickets' }).waitFor();
+    await seller.page.getByText('You have no tickets.').waitFor();
+    await buyer.page.getByRole('link', { name: 'My tickets', exact: true }).click();
+    await buyer.page.locator('.badge.yours').waitFor();
+    assert.equal(await buyer.page.getByLabel('Price (USD)').count(), 0);
+    await buyer.page.getByLabel('Resell for (USD)').fill('99');
+    await buyer.page.getByRole('button', { name: 'Resell' }).click();
+    await buyer.page.getByText('Price must be at most the face value').waitFor();
+    await shot(buyer.page, 'resale-over-cap');
     assert.deepEqual([...seller.consoleErrors, ...buyer.consoleErrors], []);
   } finally {
     await seller.close();

@@ -1,6 +1,7 @@
 // An order: a live countdown to its expiry and the payment form.
-import { get, post } from '../api.js';
+import { del, get, post } from '../api.js';
 import { errorBox, formatPrice, h, pageTitle, submitting } from '../ui.js';
+import { stopWaiting } from '../waiting.js';
 
 const statusText = {
   created: 'Reserved for you: pay before the time runs out.',
@@ -58,6 +59,7 @@ async function stripeCardForm(publishableKey) {
 
 export async function render(main, { params, config }) {
   let order = await get(`/api/orders/${encodeURIComponent(params.id)}`);
+  stopWaiting(order.ticket.id);  // seen: no banner for it any more
   const status = h('p', { class: 'status', role: 'status' });
   const countdown = h('p', { class: 'countdown', 'aria-live': 'off' });
   const area = h('div');
@@ -125,7 +127,16 @@ export async function render(main, { params, config }) {
       }
       show();
     });
-    area.append(form);
+    // Letting it go ends the reservation now: the next in line (if anyone waits) gets it.
+    const release = h('form', { class: 'release' }, errorBox(),
+      h('button', { type: 'submit' }, 'Cancel the reservation'));
+    release.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      if ((await submitting(release, () => del(`/api/orders/${encodeURIComponent(order.id)}`))) !== undefined) {
+        await refresh();
+      }
+    });
+    area.append(form, release);
     timer = setInterval(tick, 1000);
     tick();
   }

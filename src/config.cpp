@@ -1,217 +1,72 @@
 #include "config.hpp"
 
-#include <charconv>
-#include <functional>
-#include <map>
-#include <sstream>
-#include <stdexcept>
-
-#include "http/client_address.hpp"
-
 namespace ticketd {
-namespace {
 
-struct Option {
-    std::string flag;   // "--port"
-    std::string env;    // "PORT"; empty: no variable
-    std::string value;  // placeholder in --help, empty for a switch
-    std::string help;
-    std::function<std::string(const Config&)> show_default;
-    std::function<void(Config&, const std::string&)> set;  // throws std::invalid_argument
-};
+using host::app_option;
+using host::one_of;
+using host::parse_int;
 
-int parse_int(const std::string& text, long min, long max) {
-    long v = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec != std::errc{} || ptr != text.data() + text.size() || v < min || v > max)
-        throw std::invalid_argument("expected an integer from " + std::to_string(min) + " to " + std::to_string(max));
-    return static_cast<int>(v);
+const std::vector<std::string>& module_names() {
+    static const std::vector<std::string> names = {"auth", "tickets", "orders", "expiration", "payments"};
+    return names;
 }
 
-bool parse_bool(const std::string& text) {
-    if (text == "1" || text == "true" || text == "yes" || text == "on") return true;
-    if (text == "0" || text == "false" || text == "no" || text == "off") return false;
-    throw std::invalid_argument("expected true or false");
-}
-
-std::string one_of(const std::string& text, std::initializer_list<const char*> allowed) {
-    std::string list;
-    for (const char* a : allowed) {
-        if (text == a) return text;
-        if (!list.empty()) list += ", ";
-        list += a;
-    }
-    throw std::invalid_argument("expected one of " + list);
-}
-
-const std::vector<Option>& options() {
-    static const std::vector<Option> table = {
-        {"--port", "PORT", "N", "TCP port to listen on", [](auto& c) { return std::to_string(c.port); },
-         [](auto& c, auto& v) { c.port = static_cast<std::uint16_t>(parse_int(v, 0, 65535)); }},
-        {"--host", "TICKETD_HOST", "ADDR", "address to listen on (0.0.0.0: all; 127.0.0.1: this machine)",
-         [](auto& c) { return c.host; },
-         [](auto& c, auto& v) {
-             if (v.empty()) throw std::invalid_argument("expected an IP address");
-             c.host = v;
-         }},
-        {"--data-dir", "TICKETD_DATA_DIR", "DIR",
-         "directory holding the databases (created if missing; one server at a time)",
-         [](auto& c) { return c.data_dir; },
-         [](auto& c, auto& v) {
-             if (v.empty()) throw std::invalid_argument("expected a directory");
-             c.data_dir = v;
-         }},
-        {"--threads", "TICKETD_THREADS", "N", "HTTP threads (0: one per hardware thread)",
-         [](auto& c) { return std::to_string(c.threads); }, [](auto& c, auto& v) { c.threads = parse_int(v, 0, 256); }},
-        {"--reservation-window", "EXPIRATION_WINDOW_SECONDS", "SECONDS",
-         "how long an order holds its ticket before it expires",
-         [](auto& c) { return std::to_string(c.reservation_window_seconds); },
-         [](auto& c, auto& v) { c.reservation_window_seconds = parse_int(v, 1, 7 * 24 * 3600); }},
-        {"--payments", "PAYMENTS_PROVIDER", "fake|stripe",
-         "payment provider: the built-in fake (tok_visa succeeds, no money moves) or Stripe (STRIPE_KEY);"
-         " production mode requires choosing one explicitly",
-         [](auto& c) { return c.payments; },
-         [](auto& c, auto& v) {
-             c.payments = one_of(v, {"fake", "stripe"});
-             c.payments_chosen = true;
-         }},
-        {"--order-wait", "TICKETD_ORDER_WAIT_MS", "MS",
-         "how long an order waits for a ticket listed a moment ago, and a payment for an order placed a"
-         " moment ago, to arrive through the bus before answering 404 (0: not at all)",
-         [](auto& c) { return std::to_string(c.order_wait_ms); },
-         [](auto& c, auto& v) { c.order_wait_ms = parse_int(v, 0, 60000); }},
-        {"--resale-cap-percent", "TICKETD_RESALE_CAP_PERCENT", "PERCENT",
-         "a ticket sold once is resold (or repriced) for at most its face value times this (100: at face value;"
-         " 0: no cap)",
-         [](auto& c) { return std::to_string(c.resale_cap_percent); },
-         [](auto& c, auto& v) { c.resale_cap_percent = parse_int(v, 0, 100000); }},
-        {"--production", "", "", "production mode (same as TICKETD_ENV=production): JWT_KEY required, Secure cookies",
-         [](auto& c) { return std::string(c.production ? "on" : "off"); }, [](auto& c, auto&) { c.production = true; }},
-        {"", "TICKETD_ENV", "development|production", "deployment mode",
-         [](auto& c) { return std::string(c.production ? "production" : "development"); },
-         [](auto& c, auto& v) {
-             c.production = one_of(v, {"development", "production"}) == "production";
-         }},
-        {"", "JWT_KEY", "KEY", "key signing session tokens (development: generated into the data dir)",
-         [](auto&) { return std::string("generated"); }, [](auto& c, auto& v) { c.jwt_key = v; }},
-        {"--session-days", "TICKETD_SESSION_DAYS", "DAYS", "how long a session token stays valid",
-         [](auto& c) { return std::to_string(c.session_days); },
-         [](auto& c, auto& v) { c.session_days = parse_int(v, 1, 365); }},
-        {"--durability", "TICKETD_DURABILITY", "normal|full",
-         "normal survives a crash of the process; full also survives power loss, ~10x slower commits",
-         [](auto& c) { return c.durability; },
-         [](auto& c, auto& v) {
-             c.durability = one_of(v, {"normal", "full"});
-         }},
-        {"--log-format", "TICKETD_LOG_FORMAT", "text|json", "log line format", [](auto& c) { return c.log_format; },
-         [](auto& c, auto& v) {
-             c.log_format = one_of(v, {"text", "json"});
-         }},
-        {"--log-level", "TICKETD_LOG_LEVEL", "LEVEL", "debug, info, warn or error", [](auto& c) { return c.log_level; },
-         [](auto& c, auto& v) {
-             c.log_level = one_of(v, {"debug", "info", "warn", "error"});
-         }},
-        {"--access-log", "TICKETD_ACCESS_LOG", "true|false", "one log line per request",
-         [](auto& c) { return std::string(c.access_log ? "true" : "false"); },
-         [](auto& c, auto& v) { c.access_log = parse_bool(v); }},
-        {"", "STRIPE_KEY", "KEY", "Stripe secret key (with --payments stripe)",
-         [](auto&) { return std::string("none"); }, [](auto& c, auto& v) { c.stripe_key = v; }},
-        {"", "STRIPE_API_BASE", "URL", "Stripe API base URL (tests point it at a stub)",
-         [](auto& c) { return c.stripe_api_base; },
-         [](auto& c, auto& v) {
-             if (v.rfind("https://", 0) != 0 && v.rfind("http://", 0) != 0)
-                 throw std::invalid_argument("expected an http:// or https:// URL");
-             c.stripe_api_base = v;
-         }},
-        {"", "STRIPE_TIMEOUT_MS", "MS", "time allowed for each try of a Stripe call (4 tries, same idempotency key)",
-         [](auto& c) { return std::to_string(c.stripe_timeout_ms); },
-         [](auto& c, auto& v) { c.stripe_timeout_ms = parse_int(v, 100, 600000); }},
-        {"", "STRIPE_PUBLISHABLE_KEY", "KEY", "Stripe publishable key for the web UI's card form",
-         [](auto&) { return std::string("none"); }, [](auto& c, auto& v) { c.stripe_publishable_key = v; }},
-        {"--max-connections", "TICKETD_MAX_CONNECTIONS", "N",
-         "open connections at most; at the cap the one idle longest is closed for a newcomer (503 when all are busy)",
-         [](auto& c) { return std::to_string(c.max_connections); },
-         [](auto& c, auto& v) { c.max_connections = parse_int(v, 1, 1000000); }},
-        {"--max-connections-per-address", "TICKETD_MAX_CONNECTIONS_PER_ADDRESS", "N",
-         "open connections from one address at most, by the same rule (0: no cap; trusted proxies are exempt)",
-         [](auto& c) { return std::to_string(c.max_connections_per_address); },
-         [](auto& c, auto& v) { c.max_connections_per_address = parse_int(v, 0, 1000000); }},
-        {"--trusted-proxies", "TICKETD_TRUSTED_PROXIES", "CIDR[,CIDR]",
-         "reverse proxies whose X-Forwarded-For names the client (for throttles and caps)",
-         [](auto& c) { return c.trusted_proxies.empty() ? std::string("none") : c.trusted_proxies; },
-         [](auto& c, auto& v) {
-             http::AddressSet::parse(v);  // throws std::invalid_argument naming the bad entry
-             c.trusted_proxies = v;
-         }},
-        {"--max-body-memory", "TICKETD_MAX_BODY_MEMORY_MB", "MB",
-         "request bodies being received, all connections together; beyond it a request gets a 503",
-         [](auto& c) { return std::to_string(c.body_memory_mb); },
-         [](auto& c, auto& v) { c.body_memory_mb = parse_int(v, 1, 65536); }},
-        {"--metrics-listen", "TICKETD_METRICS_LISTEN", "HOST:PORT|off",
-         "where /metrics is served, apart from the public port (port 0: any free one)",
-         [](auto& c) {
-             return c.metrics_port < 0 ? std::string("off") : c.metrics_host + ":" + std::to_string(c.metrics_port);
-         },
-         [](auto& c, auto& v) {
-             if (v == "off") {
-                 c.metrics_port = -1;
-                 return;
-             }
-             auto colon = v.rfind(':');
-             if (colon == std::string::npos || colon == 0) throw std::invalid_argument("expected HOST:PORT or off");
-             c.metrics_host = v.substr(0, colon);
-             c.metrics_port = parse_int(v.substr(colon + 1), 0, 65535);
-         }},
-        {"--subject", "", "SUBJECT", "events tail: only this subject", [](auto&) { return std::string("all"); },
-         [](auto& c, auto& v) { c.tail_subject = v; }},
-        {"--from", "", "SEQ", "events tail: start after this sequence number", [](auto&) { return std::string("0"); },
-         [](auto& c, auto& v) { c.tail_from = parse_int(v, 0, 2000000000); }},
-        {"--follow", "", "", "events tail: keep printing new events", [](auto&) { return std::string("off"); },
-         [](auto& c, auto&) { c.tail_follow = true; }},
-        {"--modules", "TICKETD_MODULES", "NAME[,NAME]",
-         "modules this process runs (auth tickets orders expiration payments); the routes of the others are 404",
-         [](auto& c) {
-             std::string out;
-             for (auto& m : c.modules) out += (out.empty() ? "" : ",") + m;
-             return out.empty() ? std::string("all") : out;
-         },
-         [](auto& c, auto& v) {
-             c.modules.clear();
-             if (v == "all") return;
-             std::stringstream in(v);
-             for (std::string m; std::getline(in, m, ',');) {
-                 one_of(m, {"auth", "tickets", "orders", "expiration", "payments"});
-                 if (std::find(c.modules.begin(), c.modules.end(), m) == c.modules.end()) c.modules.push_back(m);
-             }
-             if (c.modules.empty()) throw std::invalid_argument("expected at least one module");
-         }},
-        {"--bus", "TICKETD_BUS", "local|nats://HOST:PORT[,...]",
-         "the event bus: in this process (bus.db), or NATS JetStream servers shared by every process",
-         [](auto& c) { return c.bus; },
-         [](auto& c, auto& v) {
-             c.bus_servers.clear();
-             if (v == "local") {
-                 c.bus = v;
-                 return;
-             }
-             std::stringstream in(v);
-             for (std::string url; std::getline(in, url, ',');) {
-                 if (url.rfind("nats://", 0) != 0 || url.size() <= 7)
-                     throw std::invalid_argument("expected local or nats://HOST:PORT[,nats://HOST:PORT...]");
-                 c.bus_servers.push_back(url);
-             }
-             if (c.bus_servers.empty()) throw std::invalid_argument("expected local or nats://HOST:PORT");
-             c.bus = v;
-         }},
-        {"--read-timeout-ms", "TICKETD_READ_TIMEOUT_MS", "MS",
-         "time allowed to send a whole request; idle connections close after it too",
-         [](auto& c) { return std::to_string(c.read_timeout_ms); },
-         [](auto& c, auto& v) { c.read_timeout_ms = parse_int(v, 100, 3600000); }},
-    };
+const std::vector<host::Option>& options() {
+    static const std::vector<host::Option> table = [] {
+        auto t = host::host_options("TICKETD_", module_names());
+        std::vector<host::Option> own = {
+            app_option<Config>(
+                "--reservation-window", "EXPIRATION_WINDOW_SECONDS", "SECONDS",
+                "how long an order holds its ticket before it expires",
+                [](auto& c) { return std::to_string(c.reservation_window_seconds); },
+                [](auto& c, auto& v) { c.reservation_window_seconds = parse_int(v, 1, 7 * 24 * 3600); }),
+            app_option<Config>(
+                "--payments", "PAYMENTS_PROVIDER", "fake|stripe",
+                "payment provider: the built-in fake (tok_visa succeeds, no money moves) or Stripe"
+                " (STRIPE_KEY); production mode requires choosing one explicitly",
+                [](auto& c) { return c.payments; },
+                [](auto& c, auto& v) {
+                    c.payments = one_of(v, {"fake", "stripe"});
+                    c.payments_chosen = true;
+                }),
+            app_option<Config>(
+                "--order-wait", "TICKETD_ORDER_WAIT_MS", "MS",
+                "how long an order waits for a ticket listed a moment ago, and a payment for an order placed a"
+                " moment ago, to arrive through the bus before answering 404 (0: not at all)",
+                [](auto& c) { return std::to_string(c.order_wait_ms); },
+                [](auto& c, auto& v) { c.order_wait_ms = parse_int(v, 0, 60000); }),
+            app_option<Config>(
+                "--resale-cap-percent", "TICKETD_RESALE_CAP_PERCENT", "PERCENT",
+                "a ticket sold once is resold (or repriced) for at most its face value times this"
+                " (100: at face value; 0: no cap)",
+                [](auto& c) { return std::to_string(c.resale_cap_percent); },
+                [](auto& c, auto& v) { c.resale_cap_percent = parse_int(v, 0, 100000); }),
+            app_option<Config>(
+                "", "STRIPE_KEY", "KEY", "Stripe secret key (with --payments stripe)",
+                [](auto&) { return std::string("none"); }, [](auto& c, auto& v) { c.stripe_key = v; }),
+            app_option<Config>(
+                "", "STRIPE_API_BASE", "URL", "Stripe API base URL (tests point it at a stub)",
+                [](auto& c) { return c.stripe_api_base; },
+                [](auto& c, auto& v) {
+                    if (v.rfind("https://", 0) != 0 && v.rfind("http://", 0) != 0)
+                        throw std::invalid_argument("expected an http:// or https:// URL");
+                    c.stripe_api_base = v;
+                }),
+            app_option<Config>(
+                "", "STRIPE_TIMEOUT_MS", "MS",
+                "time allowed for each try of a Stripe call (4 tries, same idempotency key)",
+                [](auto& c) { return std::to_string(c.stripe_timeout_ms); },
+                [](auto& c, auto& v) { c.stripe_timeout_ms = parse_int(v, 100, 600000); }),
+            app_option<Config>(
+                "", "STRIPE_PUBLISHABLE_KEY", "KEY", "Stripe publishable key for the web UI's card form",
+                [](auto&) { return std::string("none"); }, [](auto& c, auto& v) { c.stripe_publishable_key = v; }),
+        };
+        t.insert(t.end(), own.begin(), own.end());
+        return t;
+    }();
     return table;
 }
 
-// Production must never sell through the fake provider by accident, nor talk to Stripe in clear.
 void check_production(const Config& c) {
     if (!c.production) return;
     if (!c.payments_chosen)
@@ -224,102 +79,6 @@ void check_production(const Config& c) {
                          "'");
     if (c.payments == "stripe" && c.stripe_key.empty())
         throw UsageError("STRIPE_KEY: must be set with --payments stripe");
-}
-
-}  // namespace
-
-Command parse_command_line(int argc, const char* const* argv, const std::vector<std::string>& env) {
-    Command cmd;
-    std::map<std::string, std::string> vars;
-    for (const auto& kv : env) {
-        auto eq = kv.find('=');
-        if (eq != std::string::npos) vars[kv.substr(0, eq)] = kv.substr(eq + 1);
-    }
-    for (const auto& o : options()) {
-        if (o.env.empty()) continue;
-        auto it = vars.find(o.env);
-        if (it == vars.end() || (it->second.empty() && o.env != "JWT_KEY")) continue;
-        try {
-            o.set(cmd.config, it->second);
-        } catch (const std::invalid_argument& e) {
-            throw UsageError(o.env + ": " + e.what() + ", got '" + it->second + "'");
-        }
-    }
-
-    bool named = false;
-    for (int i = 1; i < argc; ++i) {
-        std::string arg = argv[i];
-        if (arg == "--help" || arg == "-h") {
-            cmd.name = "help";
-            return cmd;
-        }
-        if (arg == "--version") {
-            cmd.name = "version";
-            return cmd;
-        }
-        if (arg.rfind("--", 0) != 0) {
-            if (!named) {
-                if (arg != "serve" && arg != "dead-letters" && arg != "backup" && arg != "restore" && arg != "events" &&
-                    arg != "payments")
-                    throw UsageError("unknown command '" + arg + "' (see ticketd --help)");
-                cmd.name = arg;
-                named = true;
-            } else {
-                cmd.args.push_back(arg);
-            }
-            continue;
-        }
-        std::string flag = arg, value;
-        bool has_value = false;
-        if (auto eq = arg.find('='); eq != std::string::npos) {
-            flag = arg.substr(0, eq);
-            value = arg.substr(eq + 1);
-            has_value = true;
-        }
-        const Option* opt = nullptr;
-        for (const auto& o : options())
-            if (!o.flag.empty() && o.flag == flag) opt = &o;
-        if (!opt) throw UsageError("unknown flag " + flag + " (see ticketd --help)");
-        if (opt->value.empty()) {
-            if (has_value) throw UsageError(flag + ": takes no value");
-        } else if (!has_value) {
-            if (i + 1 >= argc) throw UsageError(flag + ": missing value");
-            value = argv[++i];
-        }
-        try {
-            opt->set(cmd.config, value);
-        } catch (const std::invalid_argument& e) {
-            throw UsageError(flag + ": " + e.what() + ", got '" + value + "'");
-        }
-    }
-    if (cmd.name == "serve") check_production(cmd.config);
-    return cmd;
-}
-
-std::string help_text() {
-    std::ostringstream out;
-    out << "ticketd: a ticket marketplace server (REST API and web UI)\n\n"
-           "Usage:\n"
-           "  ticketd [serve] [flags]       run the server (the default)\n"
-           "  ticketd dead-letters           list events parked after too many failed tries\n"
-           "  ticketd dead-letters retry ID  deliver parked event ID to its subscriber again\n"
-           "  ticketd payments               refunds the provider refused and charges still unknown\n"
-           "  ticketd payments settle ID NOTE   record that refused refund ID was settled by hand\n"
-           "  ticketd backup DIR             consistent copy of every database while the server runs\n"
-           "  ticketd restore DIR            copy a backup into an empty data directory\n"
-           "  ticketd events catalog         every event contract: fields, publishers, subscribers\n"
-           "  ticketd events graph           the publish/subscribe graph as Mermaid\n"
-           "  ticketd events doc             docs/events.md (catalog and graph)\n"
-           "  ticketd events tail [--subject S] [--from SEQ] [--follow]   show the event log\n"
-           "  ticketd --help | --version\n\n"
-           "Flags win over environment variables, which win over defaults.\n\n";
-    for (const auto& o : options()) {
-        std::string left = o.flag.empty() ? "" : o.flag + (o.value.empty() ? "" : " " + o.value);
-        std::string env = o.env.empty() ? "" : "$" + o.env + (o.flag.empty() ? "=" + o.value : "");
-        std::string head = left.empty() ? env : (env.empty() ? left : left + ", " + env);
-        out << "  " << head << "\n      " << o.help << " (default: " << o.show_default(Config{}) << ")\n";
-    }
-    return out.str();
 }
 
 }  // namespace ticketd

@@ -1,178 +1,58 @@
 #include "app/app.hpp"
 
-#include <filesystem>
-#include <mutex>
-#include <stdexcept>
-#include <thread>
+#include <boost/json/object.hpp>
 
-#include "app/data_dir_lock.hpp"
-#include "app/ops_routes.hpp"
-#include "app/signing_key.hpp"
-#include "bus/nats_bus.hpp"
-#include "db/database.hpp"
+#include "embedded.hpp"
+#include "http/json_body.hpp"
 #include "http/router.hpp"
-#include "http/server.hpp"
-#include "http/session.hpp"
-#include "http/static_files.hpp"
 #include "modules/auth/auth_module.hpp"
 #include "modules/expiration/expiration_module.hpp"
 #include "modules/orders/orders_module.hpp"
 #include "modules/payments/payments_module.hpp"
 #include "modules/tickets/tickets_module.hpp"
-#include "util/clock.hpp"
-#include "util/log.hpp"
-#include "util/worker_pool.hpp"
 
 namespace ticketd {
 
-// In the order of builtin_modules().
-constexpr const char* builtin_module_names[] = {"auth", "tickets", "orders", "expiration", "payments"};
-
-std::vector<ModuleFactory> builtin_modules() {
-    return {auth::make_module, tickets::make_module, orders::make_module, expiration::make_module,
-            [](const ModuleContext& ctx) { return payments::make_module(ctx); }};
+std::vector<ModuleSpec> builtin_modules() {
+    return {{"auth", auth::make_module},
+            {"tickets", tickets::make_module},
+            {"orders", orders::make_module},
+            {"expiration", expiration::make_module},
+            {"payments", [](const ModuleContext& ctx) { return payments::make_module(ctx); }}};
 }
 
-struct App::Impl {
-    Config config;
-    util::SystemClock system_clock;
-    const util::Clock* clock;
-    std::unique_ptr<DataDirLock> data_dir_lock;
-    std::unique_ptr<db::Database> log_db;
-    std::unique_ptr<bus::Bus> bus;
-    http::Router router;
-    std::unique_ptr<http::Server> server;
-    http::Router metrics_router;
-    std::unique_ptr<http::Server> metrics_server;  // null with --metrics-listen off
-    std::unique_ptr<http::Sessions> sessions;
-    std::unique_ptr<util::WorkerPool> workers;
-    std::vector<std::unique_ptr<Module>> modules;
-    std::once_flag stop_once;
-    bool started = false;
-
-    OpsView ops_view() { return {.config = config, .bus = *bus, .log = *log_db, .modules = modules}; }
-
-    Impl(Config c, AppOptions options) : config(std::move(c)) {
-        clock = options.clock ? options.clock : &system_clock;
-        bool in_memory = config.data_dir == ":memory:";
-        if (!in_memory) {
-            std::error_code ec;
-            std::filesystem::create_directories(config.data_dir, ec);
-            if (ec) throw std::runtime_error("cannot create data directory " + config.data_dir + ": " + ec.message());
-            data_dir_lock = std::make_unique<DataDirLock>(config.data_dir);
-        }
-        // The event log is in `normal` mode whatever the durability mode: the relay syncs it
-        // before it deletes outbox rows, and a power cut that takes its last appends only makes
-        // the relay append them again (see bus::Delivery::subscribe).
-        log_db = std::make_unique<db::Database>(
-            "bus", in_memory ? std::string(":memory:") : db::database_path(config.data_dir, "bus"));
-        log_db->migrate({"bus"});
-        if (config.bus_servers.empty()) {
-            bus = std::make_unique<bus::LocalBus>(*log_db, options.bus);
-        } else {
-            // Split mode: bus.db keeps only this process's dead letters and subscriber names.
-            bus::NatsBusOptions nats{.servers = config.bus_servers};
-            nats.retry = options.bus.retry;
-            bus = std::make_unique<bus::NatsBus>(*log_db, nats);
-        }
-
-        http::ServerOptions so;
-        so.host = config.host;
-        so.port = config.port;
-        so.threads = config.threads;
-        so.max_connections = static_cast<std::size_t>(config.max_connections);
-        so.max_connections_per_address = static_cast<std::size_t>(config.max_connections_per_address);
-        so.trusted_proxies = http::AddressSet::parse(config.trusted_proxies);
-        so.body_memory = static_cast<std::size_t>(config.body_memory_mb) * 1024 * 1024;
-        so.read_timeout = std::chrono::milliseconds(config.read_timeout_ms);
-        so.access_log = config.access_log;
-        server = std::make_unique<http::Server>(router, so);
-        if (config.metrics_port >= 0) {
-            // Its own listener (loopback by default): what a scrape shows, and the work it costs,
-            // is for the operator, not for whoever can reach the public port.
-            http::ServerOptions mo;
-            mo.host = config.metrics_host;
-            mo.port = static_cast<std::uint16_t>(config.metrics_port);
-            mo.threads = 1;
-            mo.max_connections = 64;
-            mo.access_log = false;
-            metrics_router.get("/metrics", [this](const http::Request&) {
-                return http::text_response(200, scrape_metrics(ops_view()), "text/plain; version=0.0.4; charset=utf-8");
-            });
-            metrics_server = std::make_unique<http::Server>(metrics_router, mo);
-        }
-
-        sessions = std::make_unique<http::Sessions>(signing_key(config), config.production,
-                                                    std::chrono::hours(24) * config.session_days, *clock);
-        workers =
-            std::make_unique<util::WorkerPool>(static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
-        router.before(http::refuse_cross_site);
-        router.before([this](http::Request& req) { req.current_user = sessions->from_request(req); });
-
-        ModuleContext ctx{config,
-                          *bus,
-                          *clock,
-                          *sessions,
-                          *workers,
-                          [this](std::function<void()> fn) { server->post(std::move(fn)); },
-                          [this] { return server->make_timer(); }};
-        std::vector<ModuleFactory> factories;
-        if (options.builtin_modules) {
-            auto all = builtin_modules();
-            for (std::size_t i = 0; i < all.size(); ++i)
-                if (config.runs(builtin_module_names[i])) factories.push_back(std::move(all[i]));
-        }
-        for (auto& f : options.extra_modules) factories.push_back(std::move(f));
-        for (auto& make : factories) modules.push_back(make(ctx));
-
-        add_ops_routes(router, ops_view());
-        router.set_fallback(http::serve_static);
-        for (auto& m : modules) m->add_routes(router);
-        for (auto& m : modules) m->add_listeners(*bus);
-    }
-};
-
-App::App(Config config, AppOptions options) : impl_(std::make_unique<Impl>(std::move(config), std::move(options))) {}
-
-App::~App() { stop(); }
-
-void App::start() {
-    impl_->server->listen();  // a taken port fails here, before any work starts
-    if (impl_->metrics_server) impl_->metrics_server->listen();
-    impl_->started = true;  // from here on, stop() undoes whatever did start
-    impl_->bus->start();
-    for (auto& m : impl_->modules) m->start();
-    impl_->server->start();
-    if (impl_->metrics_server) impl_->metrics_server->start();
+host::HostOptions host_options(const Config& config, AppOptions options) {
+    host::HostOptions h;
+    h.program = "ticketd";
+    if (options.builtin_modules) h.modules = builtin_modules();
+    h.extra_modules = std::move(options.extra_modules);
+    h.schema = schema_files();
+    h.web = web::embedded_files();
+    // Stripe's card form is the one thing loaded from elsewhere.
+    h.content_security_policy =
+        "default-src 'self'; script-src 'self' https://js.stripe.com; "
+        "frame-src https://js.stripe.com; connect-src 'self' https://api.stripe.com; "
+        "img-src 'self' data:; style-src 'self' 'unsafe-inline'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'";
+    // What the web UI needs to know about this server.
+    h.add_routes = [&config](http::Router& router) {
+        router.get("/api/config", [&config](const http::Request&) {
+            boost::json::object o{{"payments", config.payments},
+                                  {"reservationWindowSeconds", config.reservation_window_seconds},
+                                  {"resaleCapPercent", config.resale_cap_percent}};
+            if (!config.stripe_publishable_key.empty()) o["stripePublishableKey"] = config.stripe_publishable_key;
+            return http::json(200, o);
+        });
+    };
+    h.clock = options.clock;
+    h.bus = options.bus;
+    return h;
 }
 
-std::uint16_t App::port() const { return impl_->server->port(); }
-std::uint16_t App::metrics_port() const { return impl_->metrics_server ? impl_->metrics_server->port() : 0; }
-void App::wait_for_signal() { impl_->server->wait_for_signal(); }
-
-void App::stop() {
-    auto& i = *impl_;
-    std::call_once(i.stop_once, [&i] {
-        if (!i.started) return;
-        if (i.metrics_server) i.metrics_server->stop();
-        i.server->stop();
-        i.workers.reset();  // finishes queued jobs (their replies go nowhere now)
-        if (!i.bus->wait_idle(std::chrono::seconds(5)))
-            log::warn("bus still busy at shutdown; remaining events are delivered at next start");
-        for (auto& m : i.modules) m->stop();
-        i.bus->stop();
-    });
+App::App(Config config, AppOptions options) : config_(std::make_unique<Config>(std::move(config))) {
+    host_ = std::make_unique<host::Host>(*config_, host_options(*config_, std::move(options)));
 }
 
-const Config& App::config() const { return impl_->config; }
-bus::Bus& App::bus() { return *impl_->bus; }
-http::Router& App::router() { return impl_->router; }
-
-db::Database& App::database(std::string_view name) {
-    if (name == "bus") return *impl_->log_db;
-    for (auto& m : impl_->modules)
-        if (m->name() == name) return m->database();
-    throw std::out_of_range("no database named " + std::string(name));
-}
+App::~App() = default;
 
 }  // namespace ticketd

@@ -1,15 +1,16 @@
 #pragma once
-// The composition root: opens the event log, builds the modules, wires their routes and
-// listeners, and runs the HTTP server and the bus. main() and the HTTP tests both use it.
+// ticketd's composition root: a host::Host with the five business modules, ticketd's schema,
+// web UI and settings. main() (through the CLI) and the HTTP tests both use it.
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string_view>
 #include <vector>
 
-#include "app/module.hpp"
 #include "bus/local_bus.hpp"
 #include "config.hpp"
+#include "host/host.hpp"
+#include "host/module.hpp"
 
 namespace ticketd::http {
 class Router;
@@ -32,27 +33,30 @@ public:
     ~App();
 
     // Starts the bus, the modules and the HTTP server.
-    void start();
-    std::uint16_t port() const;
+    void start() { host_->start(); }
+    std::uint16_t port() const { return host_->port(); }
     // Where /metrics is served (--metrics-listen); 0 when it is off.
-    std::uint16_t metrics_port() const;
-    void wait_for_signal();
+    std::uint16_t metrics_port() const { return host_->metrics_port(); }
+    void wait_for_signal() { host_->wait_for_signal(); }
     // Graceful: stop accepting and finish in-flight requests, let the bus settle, stop modules
     // and the bus, close databases. Idempotent.
-    void stop();
+    void stop() { host_->stop(); }
 
-    const Config& config() const;
-    bus::Bus& bus();
-    http::Router& router();
+    const Config& config() const { return *config_; }
+    bus::Bus& bus() { return host_->bus(); }
+    http::Router& router() { return host_->router(); }
     // The database of a module (or "bus" for the event log); std::out_of_range if unknown.
-    db::Database& database(std::string_view name);
+    db::Database& database(std::string_view name) { return host_->database(name); }
 
 private:
-    struct Impl;
-    std::unique_ptr<Impl> impl_;
+    std::unique_ptr<Config> config_;  // the host and the modules keep references to it
+    std::unique_ptr<host::Host> host_;
 };
 
-// The factories for the five business modules.
-std::vector<ModuleFactory> builtin_modules();
+// ticketd's module registry: the five business modules, by name, in build order.
+std::vector<ModuleSpec> builtin_modules();
+
+// What the host needs of ticketd besides its modules: schema, web UI, /api/config.
+host::HostOptions host_options(const Config& config, AppOptions options);
 
 }  // namespace ticketd

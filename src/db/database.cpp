@@ -374,7 +374,7 @@ void Database::reset_statements() {
     in_use_.clear();
 }
 
-void Database::migrate(std::initializer_list<std::string_view> schema_sets) {
+void Database::migrate(std::initializer_list<std::string_view> schema_sets, std::span<const EmbeddedFile> app_schema) {
     WriteTx tx(*this);
     tx.exec(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -382,7 +382,7 @@ void Database::migrate(std::initializer_list<std::string_view> schema_sets) {
         " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),"
         " PRIMARY KEY (schema_set, version))");
     for (std::string_view set : schema_sets) {
-        auto migrations = migrations_for(set);
+        auto migrations = migrations_for(set, app_schema);
         int known = migrations.empty() ? 0 : migrations.back().version;
         auto& q = tx.statement("SELECT coalesce(max(version), 0) FROM schema_migrations WHERE schema_set = ?");
         q.bind(1, std::string(set));
@@ -392,7 +392,7 @@ void Database::migrate(std::initializer_list<std::string_view> schema_sets) {
         if (applied > known)
             throw std::runtime_error("database " + path_ + " has schema " + std::string(set) + " version " +
                                      std::to_string(applied) + ", newer than this binary knows (" +
-                                     std::to_string(known) + "); upgrade ticketd");
+                                     std::to_string(known) + "); upgrade the program");
         for (const auto& m : migrations) {
             if (m.version <= applied) continue;
             tx.exec(m.sql);

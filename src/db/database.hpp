@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +13,8 @@ namespace SQLite {
 class Database;
 class Statement;
 }  // namespace SQLite
+
+#include "util/embedded_file.hpp"
 
 namespace ticketd::db {
 
@@ -52,9 +55,10 @@ public:
     // short: hand real work to another thread).
     void when_durable(std::function<void()> then);
 
-    // Applies the embedded migrations of the named schema sets that this file has not seen, all
-    // in one transaction. Throws std::runtime_error if the file was written by a newer schema.
-    void migrate(std::initializer_list<std::string_view> schema_sets);
+    // Applies the migrations of the named schema sets that this file has not seen, all in one
+    // transaction: the core's own (bus, outbox) and those among `app_schema`, the application's
+    // embedded schema/ files. Throws std::runtime_error if the file was written by a newer schema.
+    void migrate(std::initializer_list<std::string_view> schema_sets, std::span<const EmbeddedFile> app_schema = {});
 
 private:
     friend class WriteTx;

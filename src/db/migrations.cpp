@@ -6,11 +6,11 @@
 
 namespace ticketd::db {
 
-std::vector<Migration> migrations_for(std::string_view set) {
+std::vector<Migration> migrations_for(std::string_view set, std::span<const EmbeddedFile> app_files) {
     std::vector<Migration> out;
-    for (const auto& file : embedded_schema_files()) {
+    auto add = [&](const EmbeddedFile& file) {
         auto slash = file.path.find('/');
-        if (slash == std::string_view::npos || file.path.substr(0, slash) != set) continue;
+        if (slash == std::string_view::npos || file.path.substr(0, slash) != set) return;
         std::string_view base = file.path.substr(slash + 1);
         auto underscore = base.find('_');
         int version = 0;
@@ -20,7 +20,9 @@ std::vector<Migration> migrations_for(std::string_view set) {
             throw std::logic_error("bad migration file name: " + std::string(file.path));
         out.push_back({std::string(set), version,
                        std::string(base.substr(underscore + 1, base.size() - underscore - 5)), file.data});
-    }
+    };
+    for (const auto& file : core_schema_files()) add(file);
+    for (const auto& file : app_files) add(file);
     std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.version < b.version; });
     for (std::size_t i = 1; i < out.size(); ++i)
         if (out[i].version == out[i - 1].version)

@@ -16,11 +16,12 @@ struct Migration {
     std::string_view sql;
 };
 
-// Every .sql file under schema/, compiled in by cmake/embed.cmake.
-std::span<const EmbeddedFile> embedded_schema_files();
+// The core's own schema sets (schema/bus, schema/outbox), compiled in by cmake/embed.cmake.
+std::span<const EmbeddedFile> core_schema_files();
 
-// The migrations of one schema set, in version order. Throws std::logic_error for a file whose
+// The migrations of one schema set, from the core's files and `app_files` (an application's
+// schema/, embedded the same way), in version order. Throws std::logic_error for a file whose
 // name is not NNN_name.sql or a version used twice.
-std::vector<Migration> migrations_for(std::string_view set);
+std::vector<Migration> migrations_for(std::string_view set, std::span<const EmbeddedFile> app_files = {});
 
 }  // namespace ticketd::db

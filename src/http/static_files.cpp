@@ -26,36 +26,26 @@ std::string_view content_type(std::string_view path) {
     return "application/octet-stream";
 }
 
-struct Asset {
-    std::string_view path;
-    std::string_view data;
-    std::string etag;
-};
-
-const std::map<std::string_view, Asset, std::less<>>& assets() {
-    static const auto table = [] {
-        std::map<std::string_view, Asset, std::less<>> t;
-        for (const auto& f : web::embedded_files()) {
-            unsigned char digest[EVP_MAX_MD_SIZE];
-            unsigned int len = 0;
-            EVP_Digest(f.data.data(), f.data.size(), digest, &len, EVP_sha256(), nullptr);
-            std::string hex = util::to_hex(std::string_view(reinterpret_cast<char*>(digest), len));
-            t.emplace(f.path, Asset{f.path, f.data, "\"" + hex.substr(0, 20) + "\""});
-        }
-        return t;
-    }();
-    return table;
-}
-
 }  // namespace
 
-Response serve_static(const Request& req) {
+StaticSite::StaticSite(std::span<const EmbeddedFile> files, std::string content_security_policy)
+    : csp_(std::move(content_security_policy)) {
+    for (const auto& f : files) {
+        unsigned char digest[EVP_MAX_MD_SIZE];
+        unsigned int len = 0;
+        EVP_Digest(f.data.data(), f.data.size(), digest, &len, EVP_sha256(), nullptr);
+        std::string hex = util::to_hex(std::string_view(reinterpret_cast<char*>(digest), len));
+        assets_.emplace(f.path, Asset{f.path, f.data, "\"" + hex.substr(0, 20) + "\""});
+    }
+}
+
+Response StaticSite::serve(const Request& req) const {
     std::string_view path = req.path;
     // An origin-form target starts with '/'; anything else ("*", an absolute URL, a bare query)
     // names no file.
     if (!path.starts_with("/") || path.starts_with("/api/") || path == "/api") throw ApiError::not_found();
     std::string_view rel = path.substr(1);
-    const auto& table = assets();
+    const auto& table = assets_;
     auto it = table.find(rel.empty() ? std::string_view("index.html") : rel);
     bool shell = false;
     if (it == table.end()) {
@@ -75,11 +65,7 @@ Response serve_static(const Request& req) {
     r.set_header("Cache-Control", is_html ? "no-cache" : "public, max-age=300");
     r.set_header("X-Content-Type-Options", "nosniff");
     if (is_html) {
-        r.set_header("Content-Security-Policy",
-                     "default-src 'self'; script-src 'self' https://js.stripe.com; "
-                     "frame-src https://js.stripe.com; connect-src 'self' https://api.stripe.com; "
-                     "img-src 'self' data:; style-src 'self' 'unsafe-inline'; base-uri 'none'; "
-                     "form-action 'self'; frame-ancestors 'none'");
+        r.set_header("Content-Security-Policy", csp_);
         r.set_header("Referrer-Policy", "same-origin");
     }
     if (auto inm = req.header("if-none-match"); inm && *inm == asset.etag) {

@@ -1,23 +1,34 @@
 #pragma once
-// The web UI, compiled into the binary from web/ by cmake/embed.cmake, served with content types,
-// validators and caching headers, and the app shell for client-side routes.
+// A web UI compiled into the binary (cmake/embed.cmake), served with content types, validators
+// and caching headers, and the app shell for client-side routes.
+#include <map>
 #include <span>
+#include <string>
+#include <string_view>
 
 #include "http/message.hpp"
 #include "util/embedded_file.hpp"
 
-namespace ticketd::web {
-
-// Every file under web/.
-std::span<const EmbeddedFile> embedded_files();
-
-}  // namespace ticketd::web
-
 namespace ticketd::http {
 
-// Answers a GET for `req.path` from the embedded files: the file itself, or index.html for a
-// client-side route (a path without a file extension). Paths under /api/ and missing assets
-// are 404 in the error shape. Honours If-None-Match with 304.
-Response serve_static(const Request& req);
+class StaticSite {
+public:
+    // `files` outlive the site. `content_security_policy` is sent with every HTML page.
+    StaticSite(std::span<const EmbeddedFile> files, std::string content_security_policy);
+
+    // Answers a GET for `req.path`: the file itself, or index.html for a client-side route (a
+    // path without a file extension). Paths under /api/ and missing assets are 404 in the error
+    // shape. Honours If-None-Match with 304.
+    Response serve(const Request& req) const;
+
+private:
+    struct Asset {
+        std::string_view path;
+        std::string_view data;
+        std::string etag;
+    };
+    std::map<std::string_view, Asset, std::less<>> assets_;
+    std::string csp_;
+};
 
 }  // namespace ticketd::http

@@ -8,11 +8,11 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
-#include "app/backup.hpp"
 #include "app/cli.hpp"
-#include "app/event_catalog.hpp"
 #include "bus/event_log.hpp"
 #include "bus/local_bus.hpp"
+#include "host/backup.hpp"
+#include "host/event_catalog.hpp"
 #include "support/db_query.hpp"
 #include "support/http_client.hpp"
 #include "support/probe_module.hpp"
@@ -45,8 +45,9 @@ TEST_CASE("docs/events.md is what the registered contracts and subscriptions say
     std::stringstream text;
     text << file.rdbuf();
     INFO("docs/events.md is stale: run `build/ticketd events doc > docs/events.md`");
-    CHECK(text.str() == events_doc(app.bus()));
-    auto graph = event_graph(app.bus());
+    const auto& contracts = application().contracts;
+    CHECK(text.str() == host::events_doc(app.bus(), contracts, application().events_doc_intro));
+    auto graph = host::event_graph(app.bus(), contracts);
     CHECK(graph.find(R"(orders -- "order:created" --> tickets)") != std::string::npos);
     CHECK(graph.find(R"(payments -- "payment:refunded" --> orders)") != std::string::npos);
 }

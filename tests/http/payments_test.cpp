@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include "app/cli.hpp"
 #include "config.hpp"
 #include "db/database.hpp"
 #include "payments/payments_module.hpp"

@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "app/module.hpp"
+#include "host/module.hpp"
 #include "http/message.hpp"
 #include "http/router.hpp"
 #include "support/recording_bus.hpp"

@@ -1,7 +1,7 @@
 #pragma once
 // A test-only module that exercises the foundation end to end: POST /test/probe publishes a
 // ticket:created event through its outbox; its own listener records every such event it sees.
-#include "app/module.hpp"
+#include "host/module.hpp"
 
 namespace ticketd::test {
 

@@ -5,6 +5,7 @@
 #include <SQLiteCpp/Column.h>
 #include <SQLiteCpp/Statement.h>
 
+#include "embedded.hpp"
 #include "support/test_server.hpp"
 #include "util/base64.hpp"
 
@@ -46,17 +47,19 @@ bus::Outcome RecordingBus::deliver_raw(const std::string& name, const std::strin
 }
 
 ModuleContext ModuleHarness::context() {
-    return ModuleContext{config,
-                         bus,
-                         clock,
-                         sessions,
-                         workers,
-                         [](std::function<void()> fn) { fn(); },
-                         [this] {
-                             auto t = std::make_unique<FakeTimer>();
-                             timers.push_back(t.get());
-                             return std::unique_ptr<util::Timer>(std::move(t));
-                         }};
+    return ModuleContext{.config = config,
+                         .bus = bus,
+                         .clock = clock,
+                         .sessions = sessions,
+                         .workers = workers,
+                         .post = [](std::function<void()> fn) { fn(); },
+                         .make_timer =
+                             [this] {
+                                 auto t = std::make_unique<FakeTimer>();
+                                 timers.push_back(t.get());
+                                 return std::unique_ptr<util::Timer>(std::move(t));
+                             },
+                         .schema = schema_files()};
 }
 
 std::string session_cookie(const std::string& user_id, const std::string& email) {

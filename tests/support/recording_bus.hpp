@@ -6,9 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "app/module.hpp"
 #include "bus/bus.hpp"
+#include "config.hpp"
 #include "db/database.hpp"
+#include "host/module.hpp"
 #include "http/session.hpp"
 #include "support/http_client.hpp"
 #include "util/clock.hpp"

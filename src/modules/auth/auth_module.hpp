@@ -4,7 +4,7 @@
 // the request, never from this module.
 #include <memory>
 
-#include "app/module.hpp"
+#include "host/module.hpp"
 
 namespace ticketd::auth {
 

@@ -8,7 +8,7 @@
 // once in one batch.
 #include <memory>
 
-#include "app/module.hpp"
+#include "host/module.hpp"
 
 namespace ticketd::expiration {
 

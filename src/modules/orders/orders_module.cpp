@@ -7,6 +7,7 @@
 #include <boost/json/object.hpp>
 
 #include "bus/bus.hpp"
+#include "config.hpp"
 #include "db/database.hpp"
 #include "http/api_error.hpp"
 #include "http/json_body.hpp"
@@ -53,11 +54,11 @@ public:
         : db_(ctx.open_database("orders")),
           bus_(ctx.bus),
           clock_(ctx.clock),
-          window_(std::chrono::seconds(ctx.config.reservation_window_seconds)),
+          window_(std::chrono::seconds(ctx.settings<Config>().reservation_window_seconds)),
           // An order for a ticket this module has not heard of yet waits (--order-wait, 1 s by
           // default) for its ticket:created before the answer is 404: a ticket can be ordered
           // the moment POST /api/tickets has answered.
-          ticket_wait_(ctx.config.order_wait_ms),
+          ticket_wait_(ctx.settings<Config>().order_wait_ms),
           arrivals_(ctx.make_timer(), ctx.post, ctx.clock, ticket_wait_) {}
 
     std::string_view name() const override { return "orders"; }

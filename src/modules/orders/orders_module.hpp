@@ -4,7 +4,7 @@
 // unique index), cancels on request or expiry, and completes on payment.
 #include <memory>
 
-#include "app/module.hpp"
+#include "host/module.hpp"
 
 namespace ticketd::orders {
 

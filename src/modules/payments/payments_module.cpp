@@ -8,6 +8,7 @@
 #include <boost/json/object.hpp>
 
 #include "bus/bus.hpp"
+#include "config.hpp"
 #include "db/database.hpp"
 #include "http/api_error.hpp"
 #include "http/json_body.hpp"
@@ -67,7 +68,7 @@ public:
           // A payment for an order this module has not heard of yet waits (--order-wait, 1 s by
           // default) for its order:created before the answer is 404. The bus delivers in
           // milliseconds; the wait covers a busy moment.
-          order_wait_(ctx.config.order_wait_ms),
+          order_wait_(ctx.settings<Config>().order_wait_ms),
           arrivals_(ctx.make_timer(), ctx.post, ctx.clock, order_wait_),
           refunds_(std::make_unique<Refunds>(*db_, store_, bus_, *provider_, clock_, ctx.make_timer())) {}
 
@@ -399,7 +400,8 @@ std::unique_ptr<Module> make_module(const ModuleContext& ctx, std::unique_ptr<Pa
 }
 
 std::unique_ptr<Module> make_module(const ModuleContext& ctx) {
-    auto provider = ctx.config.payments == "stripe" ? make_stripe_provider(ctx.config) : make_fake_provider();
+    const auto& config = ctx.settings<Config>();
+    auto provider = config.payments == "stripe" ? make_stripe_provider(config) : make_fake_provider();
     return make_module(ctx, std::move(provider));
 }
 

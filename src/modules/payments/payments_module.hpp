@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "app/module.hpp"
+#include "host/module.hpp"
 
 namespace ticketd::payments {
 

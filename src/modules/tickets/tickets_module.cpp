@@ -6,6 +6,7 @@
 #include <boost/json/object.hpp>
 
 #include "bus/bus.hpp"
+#include "config.hpp"
 #include "db/database.hpp"
 #include "http/api_error.hpp"
 #include "http/json_body.hpp"
@@ -81,7 +82,7 @@ public:
         : db_(ctx.open_database("tickets")),
           bus_(ctx.bus),
           clock_(ctx.clock),
-          resale_cap_percent_(ctx.config.resale_cap_percent) {}
+          resale_cap_percent_(ctx.settings<Config>().resale_cap_percent) {}
 
     std::string_view name() const override { return "tickets"; }
     db::Database& database() override { return *db_; }

@@ -4,7 +4,7 @@
 // ticket:updated through its outbox, in the same transaction as the change.
 #include <memory>
 
-#include "app/module.hpp"
+#include "host/module.hpp"
 
 namespace ticketd::tickets {
 

@@ -1,4 +1,4 @@
-#include "app/backup.hpp"
+#include "host/backup.hpp"
 
 #include <sqlite3.h>
 
@@ -55,28 +55,24 @@ void check(const std::string& path) {
     if (result != "ok") throw std::runtime_error("integrity check of " + path + " failed: " + result);
 }
 
-void require_no_databases(const std::string& dir) {
-    for (const auto& name : database_names())
+void require_no_databases(const std::string& dir, const std::vector<std::string>& databases) {
+    for (const auto& name : databases)
         if (fs::exists(fs::path(dir) / (name + ".db")))
             throw std::runtime_error(dir + " already holds " + name + ".db; choose an empty directory");
 }
 
 }  // namespace
 
-const std::vector<std::string>& database_names() {
-    static const std::vector<std::string> names = {"bus", "auth", "tickets", "orders", "expiration", "payments"};
-    return names;
-}
-
-void backup_data_dir(const std::string& data_dir, const std::string& dest_dir) {
+void backup_data_dir(const std::string& data_dir, const std::string& dest_dir,
+                     const std::vector<std::string>& databases) {
     fs::create_directories(dest_dir);
-    require_no_databases(dest_dir);
+    require_no_databases(dest_dir, databases);
     struct Source {
         std::string name;
         std::unique_ptr<Connection> locker, reader;
     };
     std::vector<Source> sources;
-    for (const auto& name : database_names()) {
+    for (const auto& name : databases) {
         auto path = (fs::path(data_dir) / (name + ".db")).string();
         if (!fs::exists(path)) continue;
         sources.push_back({name, open(path, SQLITE_OPEN_READWRITE), open(path, SQLITE_OPEN_READONLY)});
@@ -99,11 +95,12 @@ void backup_data_dir(const std::string& data_dir, const std::string& dest_dir) {
     log::info("backup complete", {{"from", data_dir}, {"to", dest_dir}, {"databases", std::to_string(sources.size())}});
 }
 
-void restore_data_dir(const std::string& backup_dir, const std::string& data_dir) {
+void restore_data_dir(const std::string& backup_dir, const std::string& data_dir,
+                      const std::vector<std::string>& databases) {
     fs::create_directories(data_dir);
-    require_no_databases(data_dir);
+    require_no_databases(data_dir, databases);
     int restored = 0;
-    for (const auto& name : database_names()) {
+    for (const auto& name : databases) {
         auto from = fs::path(backup_dir) / (name + ".db");
         if (!fs::exists(from)) continue;
         check(from.string());

@@ -1,4 +1,4 @@
-#include "app/signing_key.hpp"
+#include "host/signing_key.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 
 namespace ticketd {
 
-std::string signing_key(const Config& config) {
+std::string signing_key(const host::HostConfig& config) {
     if (!config.jwt_key.empty()) {
         if (config.production && config.jwt_key.size() < 32)
             log::warn("JWT_KEY is shorter than 32 characters; use a long random key");

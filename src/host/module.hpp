@@ -3,10 +3,14 @@
 // listeners. Modules are built from a ModuleContext and never see each other.
 #include <functional>
 #include <memory>
+#include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <typeinfo>
 
-#include "config.hpp"
+#include "host/host_config.hpp"
+#include "util/embedded_file.hpp"
 
 namespace ticketd::util {
 class Clock;
@@ -28,7 +32,8 @@ namespace ticketd {
 
 // Services the composition root lends a module. All outlive the module.
 struct ModuleContext {
-    const Config& config;
+    // The core's settings (data directory, durability, ...).
+    const host::HostConfig& config;
     bus::Bus& bus;
     const util::Clock& clock;
     // Issues and verifies session tokens (the router already sets Request::current_user).
@@ -39,9 +44,20 @@ struct ModuleContext {
     std::function<void(std::function<void()>)> post;
     // One-shot timers whose callbacks run on the server's threads.
     std::function<std::unique_ptr<util::Timer>()> make_timer;
+    // The application's embedded schema/ files, where open_database finds schema/<name>.
+    std::span<const EmbeddedFile> schema = {};
     // Opens <data-dir>/<name>.db (or an in-memory database when the data dir is ":memory:"),
     // applies schema/<name> and the outbox schema, and attaches its outbox to the bus.
     std::unique_ptr<db::Database> open_database(std::string_view name) const;
+
+    // The application's own settings, of the config type it derives from HostConfig (ticketd's
+    // Config). Throws std::logic_error when the host runs with another type: a module of one
+    // application hosted by another.
+    template <class C>
+    const C& settings() const {
+        if (auto* c = dynamic_cast<const C*>(&config)) return *c;
+        throw std::logic_error(std::string("this module needs settings of type ") + typeid(C).name());
+    }
 };
 
 class Module {
@@ -60,5 +76,11 @@ public:
 };
 
 using ModuleFactory = std::function<std::unique_ptr<Module>(const ModuleContext&)>;
+
+// An entry of an application's module registry: what --modules calls it, and how to build it.
+struct ModuleSpec {
+    std::string name;
+    ModuleFactory make;
+};
 
 }  // namespace ticketd

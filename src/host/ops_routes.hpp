@@ -1,12 +1,12 @@
 #pragma once
-// What an operator sees of a running server: /healthz, /readyz and /api/config on the public
-// router, and the text of /metrics (served on its own listener, see --metrics-listen).
+// What an operator sees of a running server: /healthz and /readyz on the public router, and the text of /metrics
+// (served on its own listener, see --metrics-listen).
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "app/module.hpp"
-#include "config.hpp"
+#include "host/host_config.hpp"
+#include "host/module.hpp"
 
 namespace ticketd::bus {
 class Bus;
@@ -19,7 +19,7 @@ namespace ticketd {
 
 // The parts of the app the operations routes read.
 struct OpsView {
-    const Config& config;
+    const host::HostConfig& config;
     bus::Bus& bus;
     db::Database& log;  // bus.db
     const std::vector<std::unique_ptr<Module>>& modules;

@@ -1,4 +1,4 @@
-#include "app/ops_routes.hpp"
+#include "host/ops_routes.hpp"
 
 #include <filesystem>
 
@@ -66,14 +66,6 @@ std::string scrape_metrics(const OpsView& view) {
 
 void add_ops_routes(http::Router& router, const OpsView& view) {
     router.get("/healthz", [](const http::Request&) { return http::json(200, boost::json::object{{"status", "ok"}}); });
-    // What the web UI needs to know about this server.
-    router.get("/api/config", [view](const http::Request&) {
-        boost::json::object o{{"payments", view.config.payments},
-                              {"reservationWindowSeconds", view.config.reservation_window_seconds},
-                              {"resaleCapPercent", view.config.resale_cap_percent}};
-        if (!view.config.stripe_publishable_key.empty()) o["stripePublishableKey"] = view.config.stripe_publishable_key;
-        return http::json(200, o);
-    });
     // Public, so it says only whether the server is ready; what is not is in the log.
     router.get("/readyz", [view](const http::Request&) {
         bool ready = view.bus.running();

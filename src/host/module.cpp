@@ -1,4 +1,4 @@
-#include "app/module.hpp"
+#include "host/module.hpp"
 
 #include "bus/bus.hpp"
 #include "db/database.hpp"
@@ -10,7 +10,7 @@ std::unique_ptr<db::Database> ModuleContext::open_database(std::string_view name
         config.data_dir == ":memory:" ? std::string(":memory:") : db::database_path(config.data_dir, name);
     auto db = std::make_unique<db::Database>(
         std::string(name), path, config.durability == "full" ? db::Durability::full : db::Durability::normal);
-    db->migrate({name, "outbox"});
+    db->migrate({name, "outbox"}, schema);
     bus.attach_outbox(*db);
     return db;
 }

@@ -1,0 +1,72 @@
+#pragma once
+// The composition root every application on the core shares: it opens the data directory and
+// the event log, builds the modules an application registers (those --modules selects), wires
+// their routes and listeners, and runs the HTTP server, the metrics listener and the bus.
+// ticketd (src/app/app.*) and the blog example (examples/blog/) are each a Host with their own
+// modules, settings, schema and web files.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bus/local_bus.hpp"
+#include "host/host_config.hpp"
+#include "host/module.hpp"
+#include "util/embedded_file.hpp"
+
+namespace ticketd::http {
+class Router;
+}
+
+namespace ticketd::host {
+
+struct HostOptions {
+    std::string program = "ticketd";  // names the data directory's lock file
+    // The application's modules; HostConfig::modules picks among them by name (empty: all).
+    std::vector<ModuleSpec> modules;
+    std::vector<ModuleFactory> extra_modules;  // always built (tests add probes this way)
+    std::span<const EmbeddedFile> schema;      // the application's schema/ (its modules' sets)
+    std::span<const EmbeddedFile> web;         // served for GETs no route takes; empty: 404
+    std::string content_security_policy = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+    // The application's own routes beside its modules' (ticketd: /api/config).
+    std::function<void(http::Router&)> add_routes;
+    const util::Clock* clock = nullptr;  // default: the system clock
+    bus::LocalBusOptions bus;
+};
+
+class Host {
+public:
+    // Opens the data directory (creating it), every database, and applies migrations. Throws
+    // std::runtime_error with a readable message when something is wrong with the data directory.
+    // `config` (the application's own type, derived from HostConfig) outlives the host.
+    Host(const HostConfig& config, HostOptions options);
+    ~Host();
+
+    // Starts the bus, the modules and the HTTP server.
+    void start();
+    std::uint16_t port() const;
+    // Where /metrics is served (--metrics-listen); 0 when it is off.
+    std::uint16_t metrics_port() const;
+    void wait_for_signal();
+    // Graceful: stop accepting and finish in-flight requests, let the bus settle, stop modules
+    // and the bus, close databases. Idempotent.
+    void stop();
+
+    bus::Bus& bus();
+    http::Router& router();
+    // The database of a module (or "bus" for the event log); std::out_of_range if unknown.
+    db::Database& database(std::string_view name);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// The databases of an application's data directory: "bus", then each registered module's.
+std::vector<std::string> database_names(const std::vector<ModuleSpec>& modules);
+
+}  // namespace ticketd::host

@@ -127,8 +127,7 @@ struct Host::Impl {
     }
 };
 
-Host::Host(const HostConfig& config, HostOptions options)
-    : impl_(std::make_unique<Impl>(config, std::move(options))) {}
+Host::Host(const HostConfig& config, HostOptions options) : impl_(std::make_unique<Impl>(config, std::move(options))) {}
 
 Host::~Host() { stop(); }
 

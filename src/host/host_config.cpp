@@ -45,7 +45,8 @@ std::vector<Option> host_options(const std::string& env_prefix, const std::vecto
              if (v.empty()) throw std::invalid_argument("expected an IP address");
              c.host = v;
          }},
-        {"--data-dir", p + "DATA_DIR", "DIR", "directory holding the databases (created if missing; one server at a time)",
+        {"--data-dir", p + "DATA_DIR", "DIR",
+         "directory holding the databases (created if missing; one server at a time)",
          [](auto& c) { return c.data_dir; },
          [](auto& c, auto& v) {
              if (v.empty()) throw std::invalid_argument("expected a directory");
@@ -57,7 +58,9 @@ std::vector<Option> host_options(const std::string& env_prefix, const std::vecto
          [](auto& c) { return std::string(c.production ? "on" : "off"); }, [](auto& c, auto&) { c.production = true; }},
         {"", p + "ENV", "development|production", "deployment mode",
          [](auto& c) { return std::string(c.production ? "production" : "development"); },
-         [](auto& c, auto& v) { c.production = one_of(v, {"development", "production"}) == "production"; }},
+         [](auto& c, auto& v) {
+             c.production = one_of(v, {"development", "production"}) == "production";
+         }},
         {"", "JWT_KEY", "KEY", "key signing session tokens (development: generated into the data dir)",
          [](auto&) { return std::string("generated"); }, [](auto& c, auto& v) { c.jwt_key = v; }},
         {"--session-days", p + "SESSION_DAYS", "DAYS", "how long a session token stays valid",
@@ -65,11 +68,18 @@ std::vector<Option> host_options(const std::string& env_prefix, const std::vecto
          [](auto& c, auto& v) { c.session_days = parse_int(v, 1, 365); }},
         {"--durability", p + "DURABILITY", "normal|full",
          "normal survives a crash of the process; full also survives power loss, ~10x slower commits",
-         [](auto& c) { return c.durability; }, [](auto& c, auto& v) { c.durability = one_of(v, {"normal", "full"}); }},
+         [](auto& c) { return c.durability; },
+         [](auto& c, auto& v) {
+             c.durability = one_of(v, {"normal", "full"});
+         }},
         {"--log-format", p + "LOG_FORMAT", "text|json", "log line format", [](auto& c) { return c.log_format; },
-         [](auto& c, auto& v) { c.log_format = one_of(v, {"text", "json"}); }},
+         [](auto& c, auto& v) {
+             c.log_format = one_of(v, {"text", "json"});
+         }},
         {"--log-level", p + "LOG_LEVEL", "LEVEL", "debug, info, warn or error", [](auto& c) { return c.log_level; },
-         [](auto& c, auto& v) { c.log_level = one_of(v, {"debug", "info", "warn", "error"}); }},
+         [](auto& c, auto& v) {
+             c.log_level = one_of(v, {"debug", "info", "warn", "error"});
+         }},
         {"--access-log", p + "ACCESS_LOG", "true|false", "one log line per request",
          [](auto& c) { return std::string(c.access_log ? "true" : "false"); },
          [](auto& c, auto& v) { c.access_log = parse_bool(v); }},

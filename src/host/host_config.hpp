@@ -66,7 +66,10 @@ struct Option {
 template <class C>
 Option app_option(std::string flag, std::string env, std::string value, std::string help,
                   std::function<std::string(const C&)> show_default, std::function<void(C&, const std::string&)> set) {
-    return {std::move(flag), std::move(env), std::move(value), std::move(help),
+    return {std::move(flag),
+            std::move(env),
+            std::move(value),
+            std::move(help),
             [show_default](const HostConfig& c) { return show_default(static_cast<const C&>(c)); },
             [set](HostConfig& c, const std::string& v) { set(static_cast<C&>(c), v); }};
 }

@@ -1,0 +1,14 @@
+#pragma once
+// The query module is the page's read model (query.db), built only from events: post:created,
+// comment:created and comment:updated. GET /posts answers from it alone, so the page needs no
+// other module to be up. Its database can be dropped at any time: a subscriber with no position
+// reads the log from the beginning, and the view comes back as it was (`blog rebuild query`).
+#include <memory>
+
+#include "host/module.hpp"
+
+namespace blog::query {
+
+std::unique_ptr<ticketd::Module> make_module(const ticketd::ModuleContext& ctx);
+
+}  // namespace blog::query

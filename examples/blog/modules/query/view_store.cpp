@@ -1,0 +1,57 @@
+#include "view_store.hpp"
+
+#include <SQLiteCpp/Column.h>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "db/database.hpp"
+#include "db/query.hpp"
+
+namespace blog::query {
+namespace db = ticketd::db;
+
+void ViewStore::add_post(db::WriteTx& tx, const events::PostCreated& e) {
+    db::exec(tx, "INSERT INTO posts (id, title) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", e.id, e.title);
+}
+
+bool ViewStore::has_post(db::WriteTx& tx, const std::string& id) {
+    return db::query(tx, "SELECT 1 FROM posts WHERE id = ?", id).executeStep();
+}
+
+void ViewStore::add_comment(db::WriteTx& tx, const events::CommentCreated& e) {
+    db::exec(tx, "INSERT INTO comments (id, post_id, content, status) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+             e.id, e.post_id, e.content, events::to_text(e.status));
+}
+
+bool ViewStore::update_comment(db::WriteTx& tx, const events::CommentUpdated& e) {
+    return db::exec(tx, "UPDATE comments SET content = ?, status = ? WHERE id = ?", e.content,
+                    events::to_text(e.status), e.id) > 0;
+}
+
+std::string ViewStore::render(db::ReadLock& read) {
+    boost::json::object view;
+    auto& posts = db::query(read, "SELECT id, title FROM posts ORDER BY n");
+    while (posts.executeStep()) {
+        std::string id = posts.getColumn(0).getString();
+        view[id] = boost::json::object{
+            {"id", id}, {"title", posts.getColumn(1).getString()}, {"comments", boost::json::array{}}};
+    }
+    auto& comments = db::query(read, "SELECT post_id, id, content, status FROM comments ORDER BY n");
+    while (comments.executeStep()) {
+        auto* post = view.if_contains(comments.getColumn(0).getString());
+        if (!post) continue;  // cannot happen: a comment waits for its post (see the module)
+        post->get_object()["comments"].get_array().push_back(
+            boost::json::object{{"id", comments.getColumn(1).getString()},
+                                {"content", comments.getColumn(2).getString()},
+                                {"status", comments.getColumn(3).getString()}});
+    }
+    return boost::json::serialize(view);
+}
+
+std::int64_t ViewStore::count_posts(db::ReadLock& read) {
+    auto& q = db::query(read, "SELECT count(*) FROM posts");
+    return q.executeStep() ? q.getColumn(0).getInt64() : 0;
+}
+
+}  // namespace blog::query

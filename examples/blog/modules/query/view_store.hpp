@@ -1,0 +1,28 @@
+#pragma once
+// Every SQL statement of the query module.
+#include <cstdint>
+#include <string>
+
+#include "blog/events.hpp"
+
+namespace ticketd::db {
+class WriteTx;
+class ReadLock;
+}  // namespace ticketd::db
+
+namespace blog::query {
+
+class ViewStore {
+public:
+    void add_post(ticketd::db::WriteTx& tx, const events::PostCreated& e);
+    bool has_post(ticketd::db::WriteTx& tx, const std::string& id);
+    void add_comment(ticketd::db::WriteTx& tx, const events::CommentCreated& e);
+    // False if the comment is not in the view (yet).
+    bool update_comment(ticketd::db::WriteTx& tx, const events::CommentUpdated& e);
+    // GET /posts: {"<id>": {id, title, comments: [{id, content, status}]}}, posts and comments in
+    // the order they were logged, as JSON text.
+    std::string render(ticketd::db::ReadLock& read);
+    std::int64_t count_posts(ticketd::db::ReadLock& read);
+};
+
+}  // namespace blog::query

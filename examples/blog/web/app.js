@@ -1,0 +1,102 @@
+// The blog's own page: create posts and comments, and watch moderation decide (GET /posts is
+// polled while a comment is pending). Every text from the server goes in as text, never HTML.
+const postsEl = document.getElementById('posts');
+
+async function call(method, path, body) {
+  const res = await fetch(path, {
+    method,
+    headers: body ? { 'Content-Type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    const message = (data.errors || []).map((e) => e.message).join(', ') || `HTTP ${res.status}`;
+    throw new Error(message);
+  }
+  return data;
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  for (const c of children) node.append(c);
+  return node;
+}
+
+function commentForm(post) {
+  const id = `comment-${post.id}`;
+  const input = el('input', { id, name: 'content', autocomplete: 'off', placeholder: 'Comment' });
+  const error = el('p', { class: 'error', role: 'alert' });
+  const form = el('form', { novalidate: '' },
+    el('label', { for: id }, `Comment on ${post.title}`),
+    el('div', { class: 'row' }, input, el('button', { type: 'submit' }, 'Add comment')),
+    error);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    error.textContent = '';
+    try {
+      await call('POST', `/posts/${post.id}/comments`, { content: input.value });
+      input.value = '';
+      refresh();
+    } catch (e) {
+      error.textContent = e.message;
+    }
+  });
+  return form;
+}
+
+let drafts = {};
+function render(posts) {
+  // Keep what someone is typing across a refresh.
+  drafts = {};
+  for (const input of postsEl.querySelectorAll('input')) drafts[input.id] = input.value;
+  const focused = document.activeElement && document.activeElement.id;
+  postsEl.replaceChildren();
+  const list = Object.values(posts);
+  if (list.length === 0) postsEl.append(el('p', { class: 'empty' }, 'No posts yet.'));
+  for (const post of list) {
+    const comments = el('ul', { class: 'comments' });
+    for (const c of post.comments) {
+      comments.append(el('li', { class: `comment ${c.status}` },
+        el('span', { class: 'content' }, c.content), ' ',
+        el('span', { class: `status ${c.status}` }, c.status)));
+    }
+    if (post.comments.length === 0) comments.append(el('li', { class: 'none' }, 'No comments yet.'));
+    postsEl.append(el('article', { class: 'post' }, el('h2', {}, post.title), comments, commentForm(post)));
+  }
+  for (const [id, value] of Object.entries(drafts)) {
+    const input = document.getElementById(id);
+    if (input) input.value = value;
+  }
+  if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
+}
+
+let timer = null;
+async function refresh() {
+  clearTimeout(timer);
+  try {
+    const posts = await call('GET', '/posts');
+    render(posts);
+    const pending = Object.values(posts).some((p) => p.comments.some((c) => c.status === 'pending'));
+    timer = setTimeout(refresh, pending ? 300 : 3000);
+  } catch (e) {
+    timer = setTimeout(refresh, 3000);
+  }
+}
+
+document.getElementById('new-post').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const input = document.getElementById('post-title');
+  const error = document.getElementById('post-error');
+  error.textContent = '';
+  try {
+    await call('POST', '/posts/create', { title: input.value });
+    input.value = '';
+    // The view learns of the post through the bus, a few milliseconds later.
+    setTimeout(refresh, 50);
+  } catch (e) {
+    error.textContent = e.message;
+  }
+});
+
+refresh();

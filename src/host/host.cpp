@@ -119,7 +119,7 @@ struct Host::Impl {
         add_ops_routes(router, ops_view());
         if (options.add_routes) options.add_routes(router);
         if (!options.web.empty()) {
-            site.emplace(options.web, options.content_security_policy);
+            site.emplace(options.web, options.content_security_policy, options.app_shell);
             router.set_fallback([this](const http::Request& req) { return site->serve(req); });
         }
         for (auto& m : modules) m->add_routes(router);

@@ -31,6 +31,7 @@ struct HostOptions {
     std::vector<ModuleFactory> extra_modules;  // always built (tests add probes this way)
     std::span<const EmbeddedFile> schema;      // the application's schema/ (its modules' sets)
     std::span<const EmbeddedFile> web;         // served for GETs no route takes; empty: 404
+    bool app_shell = true;                     // a GET of an unknown path without an extension gets web's index.html
     std::string content_security_policy =
         "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
     // The application's own routes beside its modules' (ticketd: /api/config).

@@ -99,7 +99,6 @@ std::string Sessions::clearing_cookie() const {
 
 void refuse_cross_site(const Request& req) {
     if (req.method != "POST" && req.method != "PUT" && req.method != "DELETE" && req.method != "PATCH") return;
-    if (!req.path.starts_with("/api/")) return;
     auto refuse = [] { throw ApiError(403, "Cross-site request refused"); };
     if (auto site = req.header("sec-fetch-site"); site && iequals(*site, "cross-site")) refuse();
     auto origin = req.header("origin");

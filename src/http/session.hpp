@@ -40,7 +40,7 @@ private:
     const util::Clock& clock_;
 };
 
-// The router step that refuses state-changing /api/ requests a browser marks as cross-site
+// The router step that refuses state-changing requests (POST, PUT, DELETE, PATCH) a browser marks as cross-site
 // (Sec-Fetch-Site: cross-site, or an Origin whose host is not this server's): 403.
 void refuse_cross_site(const Request& req);
 

@@ -28,8 +28,8 @@ std::string_view content_type(std::string_view path) {
 
 }  // namespace
 
-StaticSite::StaticSite(std::span<const EmbeddedFile> files, std::string content_security_policy)
-    : csp_(std::move(content_security_policy)) {
+StaticSite::StaticSite(std::span<const EmbeddedFile> files, std::string content_security_policy, bool app_shell)
+    : csp_(std::move(content_security_policy)), app_shell_(app_shell) {
     for (const auto& f : files) {
         unsigned char digest[EVP_MAX_MD_SIZE];
         unsigned int len = 0;
@@ -49,6 +49,7 @@ Response StaticSite::serve(const Request& req) const {
     auto it = table.find(rel.empty() ? std::string_view("index.html") : rel);
     bool shell = false;
     if (it == table.end()) {
+        if (!app_shell_) throw ApiError::not_found();
         // A client-side route (no extension) gets the app shell; a missing asset is a 404.
         auto last = rel.substr(rel.rfind('/') == std::string_view::npos ? 0 : rel.rfind('/') + 1);
         if (last.find('.') != std::string_view::npos) throw ApiError::not_found();

@@ -13,12 +13,13 @@ namespace ticketd::http {
 
 class StaticSite {
 public:
-    // `files` outlive the site. `content_security_policy` is sent with every HTML page.
-    StaticSite(std::span<const EmbeddedFile> files, std::string content_security_policy);
+    // `files` outlive the site. `content_security_policy` is sent with every HTML page. With
+    // `app_shell`, a path without a file extension (a client-side route) gets index.html.
+    StaticSite(std::span<const EmbeddedFile> files, std::string content_security_policy, bool app_shell);
 
-    // Answers a GET for `req.path`: the file itself, or index.html for a client-side route (a
-    // path without a file extension). Paths under /api/ and missing assets are 404 in the error
-    // shape. Honours If-None-Match with 304.
+    // Answers a GET for `req.path`: the file itself ("/" is index.html), or the app shell.
+    // Paths under /api/, missing assets and (without the shell) unknown paths are 404 in the
+    // error shape. Honours If-None-Match with 304.
     Response serve(const Request& req) const;
 
 private:
@@ -29,6 +30,7 @@ private:
     };
     std::map<std::string_view, Asset, std::less<>> assets_;
     std::string csp_;
+    bool app_shell_;
 };
 
 }  // namespace ticketd::http

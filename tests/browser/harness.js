@@ -9,12 +9,14 @@ import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const binary = process.env.TICKETD_BIN ?? resolve(here, '../../build/ticketd');
+// The blog example (examples/blog), built beside ticketd.
+export const blogBinary = process.env.BLOG_BIN ?? resolve(here, '../../build/examples/blog/blog');
 export const screenshots = process.env.SCREENSHOT_DIR ?? resolve(here, '../../build/browser-screenshots');
 mkdirSync(screenshots, { recursive: true });
 
-export async function startServer(extraArgs = []) {
+export async function startServer(extraArgs = [], program = binary) {
   const dataDir = mkdtempSync(join(tmpdir(), 'ticketd-browser-'));
-  const child = spawn(binary, ['--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir,
+  const child = spawn(program, ['--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir,
     '--access-log', 'false', '--metrics-listen', '127.0.0.1:0', ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   const url = await new Promise((resolveUrl, reject) => {

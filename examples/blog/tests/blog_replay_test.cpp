@@ -8,12 +8,12 @@
 #include <catch2/catch.hpp>
 
 #include "blog/events.hpp"
+#include "blog_server.hpp"
 #include "bus/bus.hpp"
 #include "bus/event_log.hpp"
 #include "db/database.hpp"
 #include "http/json_body.hpp"
 #include "http/router.hpp"
-#include "blog_server.hpp"
 
 using blog::test::BlogServer;
 using blog::test::comment;
@@ -134,12 +134,13 @@ TEST_CASE("blog rebuild query is refused while a server runs on the data directo
 
 TEST_CASE("a comment event that arrives before its post's is retried and lands once the post does", "[blog][replay]") {
     TempDir dir;
-    BlogServer server(dir.path(), [](blog::Config& c) { c.modules = {"query"}; },
-                      [](ticketd::host::HostOptions& o) {
-                          o.extra_modules.push_back([](const ticketd::ModuleContext& ctx) {
-                              return std::unique_ptr<ticketd::Module>(std::make_unique<Publisher>(ctx));
-                          });
-                      });
+    BlogServer server(
+        dir.path(), [](blog::Config& c) { c.modules = {"query"}; },
+        [](ticketd::host::HostOptions& o) {
+            o.extra_modules.push_back([](const ticketd::ModuleContext& ctx) {
+                return std::unique_ptr<ticketd::Module>(std::make_unique<Publisher>(ctx));
+            });
+        });
     HttpClient c(server.port());
     REQUIRE(c.post("/probe/comment", R"({"id":"c1","postId":"p1"})").status == 201);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));  // tried, and refused, several times

@@ -84,8 +84,7 @@ inline std::string create_post(ticketd::test::HttpClient& c, const std::string& 
 
 inline ticketd::test::HttpResponse comment(ticketd::test::HttpClient& c, const std::string& post_id,
                                            const std::string& content) {
-    return c.post("/posts/" + post_id + "/comments",
-                  boost::json::serialize(boost::json::object{{"content", content}}));
+    return c.post("/posts/" + post_id + "/comments", boost::json::serialize(boost::json::object{{"content", content}}));
 }
 
 inline boost::json::object posts(ticketd::test::HttpClient& c) {

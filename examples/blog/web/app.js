@@ -23,6 +23,17 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+function commentsList(comments) {
+  const list = el('ul', { class: 'comments' });
+  for (const c of comments) {
+    list.append(el('li', { class: `comment ${c.status}` },
+      el('span', { class: 'content' }, c.content), ' ',
+      el('span', { class: `status ${c.status}` }, c.status)));
+  }
+  if (comments.length === 0) list.append(el('li', { class: 'none' }, 'No comments yet.'));
+  return list;
+}
+
 function commentForm(post) {
   const id = `comment-${post.id}`;
   const input = el('input', { id, name: 'content', autocomplete: 'off', placeholder: 'Comment' });
@@ -35,8 +46,11 @@ function commentForm(post) {
     event.preventDefault();
     error.textContent = '';
     try {
-      await call('POST', `/posts/${post.id}/comments`, { content: input.value });
+      // The answer is the post's comments, the new one pending: shown at once, until the view,
+      // a few milliseconds behind, says what moderation decided.
+      const comments = await call('POST', `/posts/${post.id}/comments`, { content: input.value });
       input.value = '';
+      form.parentElement.querySelector('.comments').replaceWith(commentsList(comments));
       refresh();
     } catch (e) {
       error.textContent = e.message;
@@ -55,14 +69,8 @@ function render(posts) {
   const list = Object.values(posts);
   if (list.length === 0) postsEl.append(el('p', { class: 'empty' }, 'No posts yet.'));
   for (const post of list) {
-    const comments = el('ul', { class: 'comments' });
-    for (const c of post.comments) {
-      comments.append(el('li', { class: `comment ${c.status}` },
-        el('span', { class: 'content' }, c.content), ' ',
-        el('span', { class: `status ${c.status}` }, c.status)));
-    }
-    if (post.comments.length === 0) comments.append(el('li', { class: 'none' }, 'No comments yet.'));
-    postsEl.append(el('article', { class: 'post' }, el('h2', {}, post.title), comments, commentForm(post)));
+    postsEl.append(el('article', { class: 'post' }, el('h2', {}, post.title), commentsList(post.comments),
+      commentForm(post)));
   }
   for (const [id, value] of Object.entries(drafts)) {
     const input = document.getElementById(id);

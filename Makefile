@@ -5,7 +5,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps deps-test build run run-split test test-split test-sanitized fuzz bench chaos chaos-split check-container check-format format clean
+.PHONY: all deps deps-test build run blog run-split test test-split test-sanitized fuzz bench chaos chaos-split check-container check-format format clean
 
 all: build
 
@@ -31,6 +31,11 @@ test: deps-test check-format build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600 -E "^split:"
 	$(MAKE) test-sanitized
 	$(MAKE) fuzz FUZZ_SECONDS=5
+
+# The blog example (examples/blog/README.md) on port 4000 with ./blog-data, like `make run`.
+blog: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target blog
+	$(BUILD)/examples/blog/blog $(ARGS)
 
 # Split mode: one process per module on a three-node NATS JetStream cluster behind nginx
 # (scripts/run-split). The HTTP flows and the crash test with module and NATS node kills.
@@ -64,10 +69,10 @@ test-sanitized: deps
 
 # Benchmarks: prints one table of figures (see docs/performance.md). BENCH_SECONDS per scenario;
 # BENCH_ONLY=get,purchase,... runs some scenarios only (hello health get list post dogpile refuse
-# purchase bus replay).
+# purchase bus replay blog).
 BENCH_SECONDS ?= 5
 bench: build
-	cmake --build $(BUILD) --target ticketd_hello ticketd_bench
+	cmake --build $(BUILD) --target ticketd_hello ticketd_bench blog
 	$(BUILD)/ticketd_bench $(BUILD) $(BENCH_SECONDS) $(BENCH_ONLY)
 
 # libFuzzer targets, built with clang in their own directory; FUZZ_SECONDS per target.

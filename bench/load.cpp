@@ -3,7 +3,8 @@
 // bare Beast hello-world built with the same flags as the ceiling. Then measures the bus alone.
 //
 // Usage: ticketd_bench BUILD_DIR [seconds per scenario] [scenario,...]
-//   scenarios: hello, health, get, list, post, dogpile, refuse (with dogpile), purchase, bus, replay
+//   scenarios: hello, health, get, list, post, dogpile, refuse (with dogpile), purchase, bus, replay,
+//   blog (the blog example: rebuild, GET /posts, comment-to-decision latency)
 //   (default: all). TICKETD_BENCH_KEEP=1 keeps the data directory; TICKETD_BENCH_THREADS=1 prints
 //   each server thread's CPU per purchase flow to stderr; TICKETD_BENCH_SERVER_LOG=FILE appends
 //   the servers' log lines to FILE.
@@ -380,6 +381,167 @@ std::string step_note(bench::LoadResult& flows) {
     std::snprintf(note, sizeof note, "p50 order %.1f ms, payment %.1f ms", percentile(flows.step_latency_ms[0], 0.5),
                   percentile(flows.step_latency_ms[1], 0.5));
     return std::string(note);
+}
+
+// The blog example (examples/blog): a log of the blog's events, written straight into bus.db in
+// log order (each post, then its comments, then their moderated updates).
+void write_blog_log(const fs::path& dir, int posts, int comments_per_post) {
+    fs::create_directories(dir);
+    db::Database log("bus", (dir / "bus.db").string());
+    log.migrate({"bus"});
+    db::WriteTx tx(log);
+    auto append = [&](const char* subject, const std::string& payload) {
+        auto& ins = tx.statement(
+            "INSERT INTO events (event_id, subject, payload, source, created_at, logged_at)"
+            " VALUES (?, ?, ?, 'bench', 0, 0)");
+        ins.bind(1, util::time_ordered_id());
+        ins.bind(2, subject);
+        ins.bind(3, payload);
+        ins.exec();
+    };
+    for (int p = 0; p < posts; ++p) {
+        std::string post = "p" + std::to_string(p);
+        append("post:created",
+               json::serialize(json::object{{"id", post}, {"title", "Post number " + std::to_string(p)}}));
+        for (int c = 0; c < comments_per_post; ++c) {
+            std::string id = post + "c" + std::to_string(c);
+            std::string content = "A comment of some forty characters, #" + std::to_string(c);
+            append("comment:created", json::serialize(json::object{
+                                          {"id", id}, {"postId", post}, {"content", content}, {"status", "pending"}}));
+            append("comment:updated", json::serialize(json::object{
+                                          {"id", id}, {"postId", post}, {"content", content}, {"status", "approved"}}));
+        }
+    }
+    tx.commit();
+}
+
+// `blog rebuild query` on `dir`; returns its wall time in seconds.
+double blog_rebuild(const std::string& build, const fs::path& dir) {
+    auto t0 = Clock::now();
+    std::string cmd = "JWT_KEY=" + jwt_key + " " + build +
+                      "/examples/blog/blog rebuild query --log-level warn --data-dir " + dir.string() + " >/dev/null";
+    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("blog rebuild query failed");
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+Process spawn_blog(const std::string& build, const fs::path& dir) {
+    auto port = free_port();
+    return spawn({build + "/examples/blog/blog", "--port", std::to_string(port), "--host", "127.0.0.1", "--data-dir",
+                  dir.string(), "--access-log", "false", "--log-level", "warn", "--metrics-listen", "off"},
+                 port);
+}
+
+std::vector<Result> blog_bench(const std::string& build, const fs::path& tmp, double seconds) {
+    std::vector<Result> rows;
+    {
+        // Rebuilding the view from the log: 50,000 posts of 10 comments, each comment created and
+        // updated: 1,050,000 events through the query module's three subscriptions.
+        auto dir = tmp / "blog-rebuild";
+        write_blog_log(dir, 50000, 10);
+        double elapsed = blog_rebuild(build, dir);
+        rows.push_back({"blog: rebuild query from 1,050,000 events", 1050000 / elapsed, 0, 0, 0, 0,
+                        "events/s, `blog rebuild query` wall time " + std::to_string(elapsed).substr(0, 5) + " s"});
+        fs::remove_all(dir);
+    }
+    {
+        // GET /posts as the course's client asks for it: every post, with 1,000 posts of 10.
+        auto dir = tmp / "blog-page";
+        write_blog_log(dir, 1000, 10);
+        blog_rebuild(build, dir);
+        auto server = spawn_blog(build, dir);
+        test::HttpClient probe(server.port);
+        auto size = probe.get("/posts").body.size();
+        auto r = measure("blog: GET /posts, 1,000 posts x 10 comments",
+                         bench::run_closed_loop(server.port, 8, seconds, get("/posts")));
+        r.rss_kib = server.rss_kib();
+        r.note = std::to_string(size / 1024) + " KiB per answer (cached until the view changes)";
+        rows.push_back(r);
+        server.stop();
+    }
+    {
+        // From a comment's 201 to its final status in GET /posts, at 500 comments/s: two writers
+        // at 250/s each, and a reader polling GET /posts as fast as it answers.
+        auto dir = tmp / "blog-live";
+        fs::create_directories(dir);
+        auto server = spawn_blog(build, dir);
+        std::vector<std::string> posts;
+        {
+            test::HttpClient c(server.port);
+            for (int i = 0; i < 20; ++i)
+                posts.push_back(
+                    id_of(c.post("/posts/create", R"({"title":"Live )" + std::to_string(i) + R"("})").body));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        std::mutex m;
+        std::map<std::string, Clock::time_point> acknowledged, decided;
+        std::atomic<bool> writing{true}, reading{true};
+        std::atomic<long> errors{0};
+        auto t0 = Clock::now();
+        std::vector<std::thread> writers;
+        for (int w = 0; w < 2; ++w)
+            writers.emplace_back([&, w] {
+                test::HttpClient c(server.port);
+                auto next = Clock::now();
+                for (long n = 0; Clock::now() - t0 < std::chrono::duration<double>(seconds); ++n) {
+                    next += std::chrono::microseconds(4000);  // 250/s
+                    std::this_thread::sleep_until(next);
+                    auto r = c.post("/posts/" + posts[static_cast<std::size_t>(n + w) % posts.size()] + "/comments",
+                                    R"({"content":"comment )" + std::to_string(n) + (n % 7 ? "" : " orange") + R"("})");
+                    auto at = Clock::now();
+                    if (r.status != 201) {
+                        ++errors;
+                        continue;
+                    }
+                    auto list = json::parse(r.body).as_array();
+                    std::lock_guard lock(m);
+                    acknowledged[std::string(list.back().at("id").as_string())] = at;
+                }
+            });
+        std::thread reader([&] {
+            test::HttpClient c(server.port);
+            while (reading) {
+                auto body = c.get("/posts").body;
+                auto at = Clock::now();
+                auto view = json::parse(body).as_object();
+                std::lock_guard lock(m);
+                for (const auto& [id, post] : view)
+                    for (const auto& cm : post.at("comments").as_array())
+                        if (cm.at("status").as_string() != "pending")
+                            decided.emplace(std::string(cm.at("id").as_string()), at);
+            }
+        });
+        for (auto& w : writers) w.join();
+        double write_s = std::chrono::duration<double>(Clock::now() - t0).count();
+        for (int i = 0; i < 100; ++i) {
+            {
+                std::lock_guard lock(m);
+                if (decided.size() >= acknowledged.size()) break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        reading = false;
+        reader.join();
+        std::vector<double> latency;
+        long undecided = 0;
+        for (const auto& [id, at] : acknowledged) {
+            auto d = decided.find(id);
+            if (d == decided.end()) {
+                ++undecided;
+                continue;
+            }
+            latency.push_back(std::max(0.0, std::chrono::duration<double, std::milli>(d->second - at).count()));
+        }
+        Result r{"blog: comment 201 -> final status in GET /posts",
+                 static_cast<double>(acknowledged.size()) / write_s,
+                 percentile(latency, 0.5),
+                 percentile(latency, 0.99),
+                 errors + undecided,
+                 server.rss_kib(),
+                 "comments/s written; p50/p99: until the view shows the decision"};
+        rows.push_back(r);
+        server.stop();
+    }
+    return rows;
 }
 
 int main(int argc, char** argv) {
@@ -773,6 +935,7 @@ int main(int argc, char** argv) {
         s.stop();
     }
     if (!bus_rows.empty()) print(bus_rows);
+    if (want("blog")) print(blog_bench(build, tmp, seconds));
     if (std::getenv("TICKETD_BENCH_KEEP"))
         std::printf("data kept in %s\n", tmp.c_str());
     else

@@ -73,7 +73,8 @@ TEST_CASE("kill -9 under comment load loses no acknowledged comment and every on
         std::size_t decided = 0;
         for (const auto& [id, post] : view)
             for (const auto& cm : post.at("comments").as_array())
-                if (cm.at("status").as_string() != "pending" && acknowledged.count(std::string(cm.at("id").as_string())))
+                if (cm.at("status").as_string() != "pending" &&
+                    acknowledged.count(std::string(cm.at("id").as_string())))
                     ++decided;
         if (decided == acknowledged.size() || std::chrono::steady_clock::now() > deadline) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -102,8 +103,7 @@ TEST_CASE("kill -9 under comment load loses no acknowledged comment and every on
     for (const auto& id : post_ids) {
         auto own = json::parse(c.get("/posts/" + id + "/comments").body).as_array();
         CHECK(own.size() == view.at(id).at("comments").as_array().size());
-        for (std::size_t i = 0; i < own.size(); ++i)
-            CHECK(own[i] == view.at(id).at("comments").as_array()[i]);
+        for (std::size_t i = 0; i < own.size(); ++i) CHECK(own[i] == view.at(id).at("comments").as_array()[i]);
     }
     server.terminate();
 }

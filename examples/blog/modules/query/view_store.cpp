@@ -25,8 +25,7 @@ void ViewStore::add_comment(db::WriteTx& tx, const events::CommentCreated& e) {
 }
 
 bool ViewStore::update_comment(db::WriteTx& tx, const events::CommentUpdated& e) {
-    return db::exec(tx, "UPDATE comments SET content = ?, status = ? WHERE id = ?", e.content,
-                    events::to_text(e.status), e.id) > 0;
+    return db::exec(tx, "UPDATE comments SET status = ? WHERE id = ?", events::to_text(e.status), e.id) > 0;
 }
 
 std::string ViewStore::render(db::ReadLock& read) {

@@ -94,8 +94,8 @@ int events_command(const Application& app, const HostConfig& config, const std::
         std::cout.flush();
     };
     if (!config.bus_servers.empty()) {  // split mode: the log is the JetStream stream
-        bus::NatsBus::tail({.servers = config.bus_servers}, config.tail_from, config.tail_subject, config.tail_follow,
-                           print);
+        bus::NatsBus::tail(nats_options(app.name, config.bus_servers), config.tail_from, config.tail_subject,
+                           config.tail_follow, print);
         return 0;
     }
     auto log = open_log(config);

@@ -1,5 +1,6 @@
 #include "host/host.hpp"
 
+#include <cctype>
 #include <filesystem>
 #include <mutex>
 #include <optional>
@@ -20,6 +21,14 @@
 #include "util/worker_pool.hpp"
 
 namespace ticketd::host {
+
+bus::NatsBusOptions nats_options(const std::string& program, const std::vector<std::string>& servers) {
+    bus::NatsBusOptions o{.servers = servers};
+    o.stream.clear();
+    for (char c : program) o.stream += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    o.subject_prefix = program;
+    return o;
+}
 
 std::vector<std::string> database_names(const std::vector<ModuleSpec>& modules) {
     std::vector<std::string> names = {"bus"};
@@ -66,7 +75,7 @@ struct Host::Impl {
             bus = std::make_unique<bus::LocalBus>(*log_db, options.bus);
         } else {
             // Split mode: bus.db keeps only this process's dead letters and subscriber names.
-            bus::NatsBusOptions nats{.servers = config.bus_servers};
+            auto nats = nats_options(options.program, config.bus_servers);
             nats.retry = options.bus.retry;
             bus = std::make_unique<bus::NatsBus>(*log_db, nats);
         }

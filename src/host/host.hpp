@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bus/local_bus.hpp"
+#include "bus/nats_bus.hpp"
 #include "host/host_config.hpp"
 #include "host/module.hpp"
 #include "util/embedded_file.hpp"
@@ -25,7 +26,9 @@ class Router;
 namespace ticketd::host {
 
 struct HostOptions {
-    std::string program = "ticketd";  // names the data directory's lock file
+    // Names the data directory's lock file, and in split mode the JetStream stream (upper case)
+    // and its subject prefix, so that two applications can share a NATS cluster.
+    std::string program = "ticketd";
     // The application's modules; HostConfig::modules picks among them by name (empty: all).
     std::vector<ModuleSpec> modules;
     std::vector<ModuleFactory> extra_modules;  // always built (tests add probes this way)
@@ -67,6 +70,9 @@ private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
+
+// The NATS transport's options for `program` on `servers`: its own stream and subjects.
+bus::NatsBusOptions nats_options(const std::string& program, const std::vector<std::string>& servers);
 
 // The databases of an application's data directory: "bus", then each registered module's.
 std::vector<std::string> database_names(const std::vector<ModuleSpec>& modules);

@@ -40,8 +40,7 @@ public:
         // its post's: it is asked for again (with backoff) until the post is here, never dropped.
         bus.subscribe<events::CommentCreated>("query.comment-created", *db_,
                                               [this](db::WriteTx& tx, const events::CommentCreated& e) {
-                                                  if (!store_.has_post(tx, e.post_id)) return bus::Outcome::retry;
-                                                  store_.add_comment(tx, e);
+                                                  if (!store_.add_comment(tx, e)) return bus::Outcome::retry;
                                                   changed(tx);
                                                   return bus::Outcome::ack;
                                               });

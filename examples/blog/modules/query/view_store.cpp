@@ -15,13 +15,14 @@ void ViewStore::add_post(db::WriteTx& tx, const events::PostCreated& e) {
     db::exec(tx, "INSERT INTO posts (id, title) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", e.id, e.title);
 }
 
-bool ViewStore::has_post(db::WriteTx& tx, const std::string& id) {
-    return db::query(tx, "SELECT 1 FROM posts WHERE id = ?", id).executeStep();
-}
-
-void ViewStore::add_comment(db::WriteTx& tx, const events::CommentCreated& e) {
-    db::exec(tx, "INSERT INTO comments (id, post_id, content, status) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-             e.id, e.post_id, e.content, events::to_text(e.status));
+bool ViewStore::add_comment(db::WriteTx& tx, const events::CommentCreated& e) {
+    // One statement on the path a rebuild takes a million times; the second only when it wrote nothing.
+    if (db::exec(tx,
+                 "INSERT INTO comments (id, post_id, content, status) SELECT ?, ?, ?, ?"
+                 " WHERE EXISTS (SELECT 1 FROM posts WHERE id = ?) ON CONFLICT (id) DO NOTHING",
+                 e.id, e.post_id, e.content, events::to_text(e.status), e.post_id) > 0)
+        return true;
+    return db::query(tx, "SELECT 1 FROM posts WHERE id = ?", e.post_id).executeStep();
 }
 
 bool ViewStore::update_comment(db::WriteTx& tx, const events::CommentUpdated& e) {

@@ -15,8 +15,8 @@ namespace blog::query {
 class ViewStore {
 public:
     void add_post(ticketd::db::WriteTx& tx, const events::PostCreated& e);
-    bool has_post(ticketd::db::WriteTx& tx, const std::string& id);
-    void add_comment(ticketd::db::WriteTx& tx, const events::CommentCreated& e);
+    // False if its post is not in the view (yet); a comment already there is left as it is.
+    bool add_comment(ticketd::db::WriteTx& tx, const events::CommentCreated& e);
     // False if the comment is not in the view (yet).
     bool update_comment(ticketd::db::WriteTx& tx, const events::CommentUpdated& e);
     // GET /posts: {"<id>": {id, title, comments: [{id, content, status}]}}, posts and comments in

@@ -46,8 +46,8 @@ host::Application make_application() {
         "fails when this file is stale. Money inside events is integer cents; `version` is the\n"
         "record's version after the change; `?` marks a key that may be absent.\n\n";
     app.commands = {{"payments",
-                     {"  ticketd payments               refunds the provider refused and charges still unknown",
-                      "  ticketd payments settle ID NOTE   record that refused refund ID was settled by hand"},
+                     {{"payments", "refunds the provider refused and charges still unknown"},
+                      {"payments settle ID NOTE", "record that refused refund ID was settled by hand"}},
                      payments_tool}};
     app.check = [](const host::HostConfig& c) { check_production(static_cast<const Config&>(c)); };
     app.make_host = [](const host::HostConfig& c) {

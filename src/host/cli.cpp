@@ -123,21 +123,24 @@ ParsedCommand parse_command_line(const Application& app, int argc, const char* c
 }
 
 std::string help_text(const Application& app) {
-    const std::string& n = app.name;
     std::ostringstream out;
-    out << n << ": " << app.summary << "\n\nUsage:\n"
-        << "  " << n << " [serve] [flags]       run the server (the default)\n"
-        << "  " << n << " dead-letters           list events parked after too many failed tries\n"
-        << "  " << n << " dead-letters retry ID  deliver parked event ID to its subscriber again\n";
+    auto line = [&](const std::string& usage, const std::string& text) {
+        std::string left = app.name + " " + usage;
+        out << "  " << left << std::string(left.size() < 30 ? 31 - left.size() : 3, ' ') << text << "\n";
+    };
+    out << app.name << ": " << app.summary << "\n\nUsage:\n";
+    line("[serve] [flags]", "run the server (the default)");
+    line("dead-letters", "list events parked after too many failed tries");
+    line("dead-letters retry ID", "deliver parked event ID to its subscriber again");
     for (const auto& c : app.commands)
-        for (const auto& line : c.help) out << line << "\n";
-    out << "  " << n << " backup DIR             consistent copy of every database while the server runs\n"
-        << "  " << n << " restore DIR            copy a backup into an empty data directory\n"
-        << "  " << n << " events catalog         every event contract: fields, publishers, subscribers\n"
-        << "  " << n << " events graph           the publish/subscribe graph as Mermaid\n"
-        << "  " << n << " events doc             the catalog and graph as a Markdown page\n"
-        << "  " << n << " events tail [--subject S] [--from SEQ] [--follow]   show the event log\n"
-        << "  " << n << " --help | --version\n\n"
+        for (const auto& [usage, text] : c.help) line(usage, text);
+    line("backup DIR", "consistent copy of every database while the server runs");
+    line("restore DIR", "copy a backup into an empty data directory");
+    line("events catalog", "every event contract: fields, publishers, subscribers");
+    line("events graph", "the publish/subscribe graph as Mermaid");
+    line("events doc", "the catalog and graph as a Markdown page");
+    line("events tail [--subject S] [--from SEQ] [--follow]", "show the event log");
+    out << "  " << app.name << " --help | --version\n\n"
         << "Flags win over environment variables, which win over defaults.\n\n"
         << options_help(app.options, *app.make_config());
     return out.str();

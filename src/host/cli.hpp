@@ -23,10 +23,11 @@ struct Application {
     std::vector<ModuleSpec> modules;  // its module registry, in build order
     std::vector<ContractInfo> contracts;
     std::string events_doc_intro;  // heading and paragraph of `events doc`
-    // The application's own commands, with their --help lines ("  name ARGS   what it does").
+    // The application's own commands, with their --help lines: {"payments settle ID NOTE",
+    // "what it does"}, the program's name left out.
     struct Command {
         std::string name;
-        std::vector<std::string> help;
+        std::vector<std::pair<std::string, std::string>> help;
         std::function<int(const HostConfig&, const std::vector<std::string>&)> run;
     };
     std::vector<Command> commands;

@@ -63,9 +63,9 @@ format:
 SAN_BUILD ?= build-asan
 test-sanitized: deps
 	cmake -S . -B $(SAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTICKETD_SANITIZE=ON
-	cmake --build $(SAN_BUILD) -j $(JOBS) --target ticketd_tests
+	cmake --build $(SAN_BUILD) -j $(JOBS) --target ticketd_tests blog_tests
 	cd $(SAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		ctest --output-on-failure -j $(JOBS) --timeout 600 -E "^browser:|^chaos:|^power cuts:|^split:|module boundaries"
+		ctest --output-on-failure -j $(JOBS) --timeout 600 -E "^browser:|^chaos:|^power cuts:|^split:|module boundaries|^blog: kill"
 
 # Benchmarks: prints one table of figures (see docs/performance.md). BENCH_SECONDS per scenario;
 # BENCH_ONLY=get,purchase,... runs some scenarios only (hello health get list post dogpile refuse

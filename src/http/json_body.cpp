@@ -24,12 +24,45 @@ std::int64_t query_integer(const Request& req, std::string_view name, std::int64
     return n;
 }
 
+namespace {
+
+// The length of the Unicode space (White_Space) that `s` starts with at `at`, in UTF-8 bytes; 0
+// if none: ASCII's, NEL, NBSP, OGHAM SPACE MARK, U+2000-200A, LINE and PARAGRAPH SEPARATOR,
+// NARROW NBSP, MEDIUM MATHEMATICAL SPACE, IDEOGRAPHIC SPACE.
+std::size_t space_at(std::string_view s, std::size_t at) {
+    auto byte = [&](std::size_t i) { return at + i < s.size() ? static_cast<unsigned char>(s[at + i]) : 0u; };
+    unsigned c0 = byte(0), c1 = byte(1), c2 = byte(2);
+    if (c0 == ' ' || (c0 >= '\t' && c0 <= '\r')) return 1;
+    if (c0 == 0xC2 && (c1 == 0x85 || c1 == 0xA0)) return 2;
+    if (c0 == 0xE1 && c1 == 0x9A && c2 == 0x80) return 3;
+    if (c0 == 0xE2 && c1 == 0x80 && (c2 <= 0x8A || c2 == 0xA8 || c2 == 0xA9 || c2 == 0xAF)) return 3;
+    if (c0 == 0xE2 && c1 == 0x81 && c2 == 0x9F) return 3;
+    if (c0 == 0xE3 && c1 == 0x80 && c2 == 0x80) return 3;
+    return 0;
+}
+
+// The length of the Unicode space that `s` ends with before `end`, in bytes; 0 if none.
+std::size_t space_before(std::string_view s, std::size_t end) {
+    for (std::size_t len = 1; len <= 3 && len <= end; ++len)
+        if (space_at(s, end - len) == len) return len;
+    return 0;
+}
+
+}  // namespace
+
 std::string trim(std::string_view s) {
-    constexpr std::string_view ws = " \t\r\n\f\v";
-    auto b = s.find_first_not_of(ws);
-    if (b == std::string_view::npos) return {};
-    auto e = s.find_last_not_of(ws);
-    return std::string(s.substr(b, e - b + 1));
+    std::size_t b = 0, e = s.size();
+    while (b < e)
+        if (auto n = space_at(s, b))
+            b += n;
+        else
+            break;
+    while (e > b)
+        if (auto n = space_before(s, e))
+            e -= n;
+        else
+            break;
+    return std::string(s.substr(b, e - b));
 }
 
 boost::json::object json_object(const Request& req) {

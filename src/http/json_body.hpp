@@ -16,8 +16,8 @@ namespace ticketd::http {
 // is an empty object.
 boost::json::object json_object(const Request& req);
 
-// A string member, trimmed; throws ApiError 400 (message, key as field) when missing, not a string
-// or empty after trimming.
+// A string member, trimmed (see trim); throws ApiError 400 (message, key as field) when missing,
+// not a string or empty after trimming.
 std::string required_string(const boost::json::object& body, std::string_view key, std::string_view message);
 // A string member as sent, or nullopt when absent or not a string.
 std::optional<std::string> optional_string(const boost::json::object& body, std::string_view key);
@@ -34,6 +34,8 @@ std::string to_json_text(const boost::json::value& v);
 // A JSON response.
 Response json(int status, const boost::json::value& body);
 
+// `s` without the white space it starts and ends with: ASCII's and Unicode's (NBSP, U+2000-200A,
+// IDEOGRAPHIC SPACE, ...).
 std::string trim(std::string_view s);
 
 }  // namespace ticketd::http

@@ -47,8 +47,10 @@ start_front() {  # POSTS COMMENTS QUERY addresses
     pids+=($!)
     wait_http "http://$front/"
 }
-as_browser() {  # METHOD PATH [JSON]: what the course's client sends, through the front door
-    local args=(-s -X "$1" -H 'Host: posts.com' -H 'Origin: http://posts.com' -w '\n%{http_code}')
+as_browser() {  # METHOD PATH [JSON]: what the course's client sends, through the front door,
+    # as a browser that reached it as posts.com on its port sends it
+    local site="posts.com:${front#*:}"
+    local args=(-s -X "$1" -H "Host: $site" -H "Origin: http://$site" -w '\n%{http_code}')
     [ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' -d "$3")
     curl "${args[@]}" "http://$front$2"
 }
@@ -80,7 +82,7 @@ course_flow() {
     [ "$(json 'len(d)' <<<"$out")" = 2 ] || fail "GET comments: $out"
     [ "$(as_browser GET /some/client/route | head -n1)" = '<!doctype html><title>course blog client</title>' ] ||
         fail "the client's own routes get its index.html"
-    out=$(curl -s -w '\n%{http_code}' -X POST -H 'Host: posts.com' -H 'Origin: http://evil.example' \
+    out=$(curl -s -w '\n%{http_code}' -X POST -H "Host: posts.com:${front#*:}" -H 'Origin: http://evil.example' \
         -H 'Content-Type: application/json' -d '{"title":"x"}' "http://$front/posts/create")
     [ "$(status <<<"$out")" = 403 ] || fail "a cross-site post is refused: $out"
 }

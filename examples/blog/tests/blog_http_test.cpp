@@ -76,6 +76,8 @@ TEST_CASE("a bad title is refused in the error shape and creates nothing", "[blo
     CHECK(body_of(missing) == json::parse(R"({"errors":[{"message":"Title is required","field":"title"}]})"));
     CHECK(first_error(c.post("/posts/create", R"({"title":"   "})")) == "Title is required");
     CHECK(first_error(c.post("/posts/create", R"({"title":42})")) == "Title is required");
+    // Unicode's spaces too: NBSP, EM SPACE, IDEOGRAPHIC SPACE.
+    CHECK(first_error(c.post("/posts/create", R"({"title":"\u00a0\u2003\u3000"})")) == "Title is required");
     std::string emoji200;
     for (int i = 0; i < 200; ++i) emoji200 += "🎉";
     CHECK(c.post("/posts/create", json::serialize(json::object{{"title", emoji200}})).status == 201);

@@ -77,7 +77,6 @@ private:
 
 TEST_CASE("a query module started late catches up on the whole log", "[blog][replay]") {
     TempDir dir;
-    std::string expected;
     {
         // Everything but the view runs: posts, comments and moderation write the history.
         BlogServer server(dir.path(), [](blog::Config& c) { c.modules = {"posts", "comments", "moderation"}; });
@@ -132,15 +131,21 @@ TEST_CASE("blog rebuild query is refused while a server runs on the data directo
     CHECK(posts(c).size() == 5);  // untouched
 }
 
+namespace {
+
+// Adds the Publisher probe to the modules a test runs.
+void with_publisher(ticketd::host::HostOptions& o) {
+    o.extra_modules.push_back([](const ticketd::ModuleContext& ctx) {
+        return std::unique_ptr<ticketd::Module>(std::make_unique<Publisher>(ctx));
+    });
+}
+
+}  // namespace
+
 TEST_CASE("a comment event that arrives before its post's is retried and lands once the post does", "[blog][replay]") {
     TempDir dir;
     BlogServer server(
-        dir.path(), [](blog::Config& c) { c.modules = {"query"}; },
-        [](ticketd::host::HostOptions& o) {
-            o.extra_modules.push_back([](const ticketd::ModuleContext& ctx) {
-                return std::unique_ptr<ticketd::Module>(std::make_unique<Publisher>(ctx));
-            });
-        });
+        dir.path(), [](blog::Config& c) { c.modules = {"query"}; }, with_publisher);
     HttpClient c(server.port());
     REQUIRE(c.post("/probe/comment", R"({"id":"c1","postId":"p1"})").status == 201);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));  // tried, and refused, several times
@@ -155,4 +160,49 @@ TEST_CASE("a comment event that arrives before its post's is retried and lands o
     CHECK(list[0].at("id").as_string() == "c1");
     // Nothing was parked: the retry carried it.
     CHECK(ticketd::bus::EventLog(server.host().database("bus")).dead_letter_count() == 0);
+}
+
+TEST_CASE("a comment whose post comes after every retry is kept and shows once the post does", "[blog][replay]") {
+    TempDir dir;
+    BlogServer server(
+        dir.path(), [](blog::Config& c) { c.modules = {"query"}; },
+        [](ticketd::host::HostOptions& o) {
+            with_publisher(o);
+            o.bus.retry.max_attempts = 3;  // the last try comes within ~15 ms
+        });
+    HttpClient c(server.port());
+    REQUIRE(c.post("/probe/comment", R"({"id":"c1","postId":"p1"})").status == 201);
+    server.wait_idle();  // every try used up: the bus has nothing left to do with it
+    CHECK(posts(c).empty());
+    REQUIRE(c.post("/probe/post", R"({"id":"p1"})").status == 201);
+    server.wait_idle();
+    auto view = posts(c);
+    REQUIRE(view.size() == 1);
+    auto list = view.at("p1").at("comments").as_array();
+    REQUIRE(list.size() == 1);
+    CHECK(list[0].at("id").as_string() == "c1");
+    CHECK(ticketd::bus::EventLog(server.host().database("bus")).dead_letter_count() == 0);
+}
+
+TEST_CASE("a comment on a post created a moment ago waits for the post to reach comments", "[blog]") {
+    TempDir dir;
+    // comments alone, told of posts by the probe: the post's event comes 300 ms after the comment.
+    BlogServer server(
+        dir.path(), [](blog::Config& c) { c.modules = {"comments"}; }, with_publisher);
+    HttpClient announcer(server.port());
+    std::thread late([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        announcer.post("/probe/post", R"({"id":"p7"})");
+    });
+    HttpClient c(server.port());
+    auto started = std::chrono::steady_clock::now();
+    auto r = comment(c, "p7", "early bird");
+    auto waited = std::chrono::steady_clock::now() - started;
+    late.join();
+    REQUIRE(r.status == 201);
+    CHECK(waited >= std::chrono::milliseconds(250));
+    auto list = json::parse(r.body).as_array();
+    REQUIRE(list.size() == 1);
+    CHECK(list[0].at("content").as_string() == "early bird");
+    CHECK(list[0].at("status").as_string() == "pending");
 }

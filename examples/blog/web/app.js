@@ -1,6 +1,10 @@
 // The blog's own page: create posts and comments, and watch moderation decide (GET /posts is
 // polled while a comment is pending). Every text from the server goes in as text, never HTML.
 const postsEl = document.getElementById('posts');
+// Posts and comments just written that the view, a few milliseconds behind, may not show yet:
+// polled for quickly until it does (for ten seconds at most).
+const awaiting = new Map();  // id -> when to stop waiting for it
+const awaitId = (id) => awaiting.set(id, Date.now() + 10000);
 
 async function call(method, path, body) {
   const res = await fetch(path, {
@@ -49,6 +53,7 @@ function commentForm(post) {
       // The answer is the post's comments, the new one pending: shown at once, until the view,
       // a few milliseconds behind, says what moderation decided.
       const comments = await call('POST', `/posts/${post.id}/comments`, { content: input.value });
+      awaitId(comments[comments.length - 1].id);
       input.value = '';
       form.parentElement.querySelector('.comments').replaceWith(commentsList(comments));
       refresh();
@@ -84,9 +89,15 @@ async function refresh() {
   clearTimeout(timer);
   try {
     const posts = await call('GET', '/posts');
-    render(posts);
+    for (const p of Object.values(posts)) {
+      awaiting.delete(p.id);
+      for (const c of p.comments) awaiting.delete(c.id);
+    }
+    for (const [id, until] of awaiting) if (until < Date.now()) awaiting.delete(id);
+    // A comment the view does not have yet would vanish until then: keep the page as it is.
+    if (awaiting.size === 0 || ![...postsEl.querySelectorAll('.comment')].length) render(posts);
     const pending = Object.values(posts).some((p) => p.comments.some((c) => c.status === 'pending'));
-    timer = setTimeout(refresh, pending ? 300 : 3000);
+    timer = setTimeout(refresh, pending || awaiting.size > 0 ? 300 : 3000);
   } catch (e) {
     timer = setTimeout(refresh, 3000);
   }
@@ -98,7 +109,8 @@ document.getElementById('new-post').addEventListener('submit', async (event) => 
   const error = document.getElementById('post-error');
   error.textContent = '';
   try {
-    await call('POST', '/posts/create', { title: input.value });
+    const post = await call('POST', '/posts/create', { title: input.value });
+    awaitId(post.id);
     input.value = '';
     // The view learns of the post through the bus, a few milliseconds later.
     setTimeout(refresh, 50);

@@ -1,5 +1,7 @@
 #include "comments_module.hpp"
 
+#include <atomic>
+
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
@@ -81,7 +83,10 @@ public:
             [this](db::WriteTx& tx, const events::CommentModerated& e) { return on_moderated(tx, e); });
     }
 
-    void stop() override { arrivals_.cancel_all(); }
+    void stop() override {
+        stopping_ = true;  // the waiters answered now must not write after the server stopped
+        arrivals_.cancel_all();
+    }
 
     void write_metrics(std::string& out) override {
         db::ReadLock read(*db_);
@@ -97,8 +102,9 @@ private:
             db::ReadLock read(*db_);
             return store_.has_post(read, post_id);
         };
-        auto finish = [reply, answer, known](bool) {
+        auto finish = [this, reply, answer, known](bool) {
             try {
+                if (stopping_) throw http::ApiError(503, "Server busy, retry");
                 if (!known()) throw http::ApiError::not_found();
                 reply(answer());
             } catch (...) {
@@ -137,6 +143,7 @@ private:
     const util::Clock& clock_;
     std::chrono::milliseconds post_wait_;
     util::ArrivalWaiters arrivals_;
+    std::atomic<bool> stopping_{false};
     CommentStore store_;
 };
 

@@ -37,20 +37,29 @@ public:
                                                return bus::Outcome::ack;
                                            });
         // Each subscription reads the log at its own pace, so a comment's event can come before
-        // its post's: it is asked for again (with backoff) until the post is here, never dropped.
-        bus.subscribe<events::CommentCreated>("query.comment-created", *db_,
-                                              [this](db::WriteTx& tx, const events::CommentCreated& e) {
-                                                  if (!store_.add_comment(tx, e)) return bus::Outcome::retry;
-                                                  changed(tx);
-                                                  return bus::Outcome::ack;
-                                              });
+        // its post's: it is asked for again, with backoff, and on the bus's last try it is kept
+        // anyway, out of the page until its post arrives. Never parked, never lost.
+        bus.subscribe<events::CommentCreated>(
+            "query.comment-created", *db_,
+            [this](db::WriteTx& tx, const events::CommentCreated& e, const bus::Envelope& env) {
+                if (!store_.add_comment(tx, e)) {
+                    if (!env.last_attempt) return bus::Outcome::retry;
+                    store_.add_comment_before_post(tx, e);
+                }
+                changed(tx);
+                return bus::Outcome::ack;
+            });
         // Likewise a comment's update before the comment itself.
-        bus.subscribe<events::CommentUpdated>("query.comment-updated", *db_,
-                                              [this](db::WriteTx& tx, const events::CommentUpdated& e) {
-                                                  if (!store_.update_comment(tx, e)) return bus::Outcome::retry;
-                                                  changed(tx);
-                                                  return bus::Outcome::ack;
-                                              });
+        bus.subscribe<events::CommentUpdated>(
+            "query.comment-updated", *db_,
+            [this](db::WriteTx& tx, const events::CommentUpdated& e, const bus::Envelope& env) {
+                if (!store_.update_comment(tx, e)) {
+                    if (!env.last_attempt) return bus::Outcome::retry;
+                    store_.upsert_comment(tx, e);
+                }
+                changed(tx);
+                return bus::Outcome::ack;
+            });
     }
 
     void write_metrics(std::string& out) override {
@@ -70,8 +79,12 @@ private:
         std::uint64_t generation = 0;
         std::string body;
         {
-            db::ReadLock read(*db_);
+            db::ReadLock read(*db_);  // one render at a time: the others find it cached here
             generation = generation_.load();
+            {
+                std::lock_guard lock(cache_mutex_);
+                if (cached_generation_ == generation) return cached_;
+            }
             body = store_.render(read);
         }
         std::lock_guard lock(cache_mutex_);

@@ -25,6 +25,18 @@ bool ViewStore::add_comment(db::WriteTx& tx, const events::CommentCreated& e) {
     return db::query(tx, "SELECT 1 FROM posts WHERE id = ?", e.post_id).executeStep();
 }
 
+void ViewStore::add_comment_before_post(db::WriteTx& tx, const events::CommentCreated& e) {
+    db::exec(tx, "INSERT INTO comments (id, post_id, content, status) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+             e.id, e.post_id, e.content, events::to_text(e.status));
+}
+
+void ViewStore::upsert_comment(db::WriteTx& tx, const events::CommentUpdated& e) {
+    db::exec(tx,
+             "INSERT INTO comments (id, post_id, content, status) VALUES (?, ?, ?, ?)"
+             " ON CONFLICT (id) DO UPDATE SET status = excluded.status",
+             e.id, e.post_id, e.content, events::to_text(e.status));
+}
+
 bool ViewStore::update_comment(db::WriteTx& tx, const events::CommentUpdated& e) {
     return db::exec(tx, "UPDATE comments SET status = ? WHERE id = ?", events::to_text(e.status), e.id) > 0;
 }
@@ -40,7 +52,7 @@ std::string ViewStore::render(db::ReadLock& read) {
     auto& comments = db::query(read, "SELECT post_id, id, content, status FROM comments ORDER BY n");
     while (comments.executeStep()) {
         auto* post = view.if_contains(comments.getColumn(0).getString());
-        if (!post) continue;  // cannot happen: a comment waits for its post (see the module)
+        if (!post) continue;  // its post has not come yet (see the query module)
         post->get_object()["comments"].get_array().push_back(
             boost::json::object{{"id", comments.getColumn(1).getString()},
                                 {"content", comments.getColumn(2).getString()},

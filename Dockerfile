@@ -14,7 +14,7 @@ COPY src src
 COPY schema schema
 COPY web web
 COPY bench bench
-RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DTICKETD_TESTS=OFF \
+RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DTICKETD_TESTS=OFF -DTICKETD_EXAMPLES=OFF \
  && cmake --build /build --target ticketd \
  && strip /build/ticketd
 

@@ -57,7 +57,13 @@ export async function navigate(path, { replace = false } = {}) {
   await render();
 }
 
+// Each render draws into a container of its own, so that a render overtaken by a newer one (a
+// click during a slow load, the back button) draws into a container no longer on the page
+// instead of adding a second copy of the page to it.
+let renders = 0;
+
 async function render() {
+  const mine = ++renders;
   if (cleanup) {
     cleanup();
     cleanup = null;
@@ -70,6 +76,7 @@ async function render() {
   } catch {
     // The server is unreachable; pages show their own errors when they load data.
   }
+  if (mine !== renders) return;
   renderNav(user);
   const found = match(location.pathname);
   if (!found) {
@@ -77,16 +84,26 @@ async function render() {
     return;
   }
   const page = await found.load();
-  main.replaceChildren();
+  if (mine !== renders) return;
+  const view = h('div', { class: 'view' });
+  main.replaceChildren(view);
   const ctx = { params: found.params, user, config: config ?? { payments: 'fake' }, navigate };
   try {
-    cleanup = (await page.render(main, ctx)) ?? null;
+    const done = (await page.render(view, ctx)) ?? null;
+    if (mine !== renders) {
+      done?.();  // overtaken: its timers stop with it
+      return;
+    }
+    cleanup = done;
     const banner = await handedOverBanner(user);
-    if (banner) main.prepend(banner);
+    if (banner && mine === renders) view.prepend(banner);
   } catch (error) {
-    main.replaceChildren(h('h1', {}, 'Something went wrong'),
-      h('p', { role: 'alert' }, error.message || 'Please try again.'));
+    if (mine === renders) {
+      view.replaceChildren(h('h1', {}, 'Something went wrong'),
+        h('p', { role: 'alert' }, error.message || 'Please try again.'));
+    }
   }
+  if (mine !== renders) return;
   // After a client-side navigation, move focus to the new content (as a page load would reset
   // it); on the first load leave it where the browser put it, at the top of the page.
   if (!firstRender) main.focus({ preventScroll: true });

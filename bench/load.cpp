@@ -383,6 +383,17 @@ std::string step_note(bench::LoadResult& flows) {
     return std::string(note);
 }
 
+// Appends one event straight into bus.db's log, as the relay would have (for replay scenarios).
+void append_logged(db::WriteTx& tx, const char* subject, const std::string& payload) {
+    auto& ins = tx.statement(
+        "INSERT INTO events (event_id, subject, payload, source, created_at, logged_at)"
+        " VALUES (?, ?, ?, 'bench', 0, 0)");
+    ins.bind(1, util::time_ordered_id());
+    ins.bind(2, subject);
+    ins.bind(3, payload);
+    ins.exec();
+}
+
 // The blog example (examples/blog): a log of the blog's events, written straight into bus.db in
 // log order (each post, then its comments, then their moderated updates).
 void write_blog_log(const fs::path& dir, int posts, int comments_per_post) {
@@ -390,26 +401,19 @@ void write_blog_log(const fs::path& dir, int posts, int comments_per_post) {
     db::Database log("bus", (dir / "bus.db").string());
     log.migrate({"bus"});
     db::WriteTx tx(log);
-    auto append = [&](const char* subject, const std::string& payload) {
-        auto& ins = tx.statement(
-            "INSERT INTO events (event_id, subject, payload, source, created_at, logged_at)"
-            " VALUES (?, ?, ?, 'bench', 0, 0)");
-        ins.bind(1, util::time_ordered_id());
-        ins.bind(2, subject);
-        ins.bind(3, payload);
-        ins.exec();
-    };
     for (int p = 0; p < posts; ++p) {
         std::string post = "p" + std::to_string(p);
-        append("post:created",
-               json::serialize(json::object{{"id", post}, {"title", "Post number " + std::to_string(p)}}));
+        append_logged(tx, "post:created",
+                      json::serialize(json::object{{"id", post}, {"title", "Post number " + std::to_string(p)}}));
         for (int c = 0; c < comments_per_post; ++c) {
             std::string id = post + "c" + std::to_string(c);
             std::string content = "A comment of some forty characters, #" + std::to_string(c);
-            append("comment:created", json::serialize(json::object{
-                                          {"id", id}, {"postId", post}, {"content", content}, {"status", "pending"}}));
-            append("comment:updated", json::serialize(json::object{
-                                          {"id", id}, {"postId", post}, {"content", content}, {"status", "approved"}}));
+            append_logged(tx, "comment:created",
+                          json::serialize(
+                              json::object{{"id", id}, {"postId", post}, {"content", content}, {"status", "pending"}}));
+            append_logged(tx, "comment:updated",
+                          json::serialize(json::object{
+                              {"id", id}, {"postId", post}, {"content", content}, {"status", "approved"}}));
         }
     }
     tx.commit();
@@ -890,12 +894,7 @@ int main(int argc, char** argv) {
             for (int i = 0; i < 1000000; ++i) {
                 auto payload = json::serialize(json::value_from(events::TicketCreated{
                     "t" + std::to_string(i), 0, "Ticket " + std::to_string(i), 1000 + i % 5000, "u"}));
-                auto& ins = tx.statement(
-                    "INSERT INTO events (event_id, subject, payload, source, created_at, logged_at)"
-                    " VALUES (?, 'ticket:created', ?, 'bench', 0, 0)");
-                ins.bind(1, util::time_ordered_id());
-                ins.bind(2, payload);
-                ins.exec();
+                append_logged(tx, "ticket:created", payload);
             }
             tx.commit();
         }

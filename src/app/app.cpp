@@ -49,9 +49,9 @@ host::HostOptions host_options(const Config& config, AppOptions options) {
     return h;
 }
 
-App::App(Config config, AppOptions options) : config_(std::make_unique<Config>(std::move(config))) {
-    host_ = std::make_unique<host::Host>(*config_, host_options(*config_, std::move(options)));
-}
+App::App(Config config, AppOptions options)
+    : config_(std::move(config)),
+      host_(std::make_unique<host::Host>(config_, host_options(config_, std::move(options)))) {}
 
 App::~App() = default;
 

@@ -31,6 +31,8 @@ public:
     // std::runtime_error with a readable message when something is wrong with the data directory.
     explicit App(Config config, AppOptions options = {});
     ~App();
+    App(const App&) = delete;  // the host holds references into it
+    App& operator=(const App&) = delete;
 
     // Starts the bus, the modules and the HTTP server.
     void start() { host_->start(); }
@@ -42,14 +44,14 @@ public:
     // and the bus, close databases. Idempotent.
     void stop() { host_->stop(); }
 
-    const Config& config() const { return *config_; }
+    const Config& config() const { return config_; }
     bus::Bus& bus() { return host_->bus(); }
     http::Router& router() { return host_->router(); }
     // The database of a module (or "bus" for the event log); std::out_of_range if unknown.
     db::Database& database(std::string_view name) { return host_->database(name); }
 
 private:
-    std::unique_ptr<Config> config_;  // the host and the modules keep references to it
+    Config config_;  // before host_: the host and the modules keep references to it
     std::unique_ptr<host::Host> host_;
 };
 

@@ -6,19 +6,9 @@
 
 #include "app/app.hpp"
 #include "support/http_client.hpp"
+#include "support/temp_dir.hpp"
 
 namespace ticketd::test {
-
-// A temporary directory, removed with everything in it when this object goes away.
-class TempDir {
-public:
-    TempDir();
-    ~TempDir();
-    const std::string& path() const { return path_; }
-
-private:
-    std::string path_;
-};
 
 // Config for tests: 127.0.0.1, port 0, two threads, no access log, quiet logs, a fixed key.
 Config test_config(const std::string& data_dir);

@@ -14,26 +14,12 @@
 #include "blog/config.hpp"
 #include "host/host.hpp"
 #include "support/http_client.hpp"
+#include "support/temp_dir.hpp"
 #include "util/log.hpp"
 
 namespace blog::test {
 
-class TempDir {
-public:
-    TempDir() {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "blog-test-XXXXXX").string();
-        if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-        path_ = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    const std::string& path() const { return path_; }
-
-private:
-    std::string path_;
-};
+using ticketd::test::TempDir;
 
 inline Config test_config(const std::string& data_dir) {
     ticketd::log::configure(ticketd::log::Level::error, ticketd::log::Format::text);

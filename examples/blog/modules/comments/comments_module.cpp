@@ -102,16 +102,20 @@ private:
             db::ReadLock read(*db_);
             return store_.has_post(read, post_id);
         };
-        auto finish = [this, reply, answer, known](bool) {
+        // `present`: the post was seen (no need to look again); false after the wait, or at shutdown.
+        auto finish = [this, reply, answer, known](bool present) {
             try {
                 if (stopping_) throw http::ApiError(503, "Server busy, retry");
-                if (!known()) throw http::ApiError::not_found();
+                if (!present && !known()) throw http::ApiError::not_found();
                 reply(answer());
             } catch (...) {
                 reply.fail(std::current_exception());
             }
         };
-        if (post_wait_.count() == 0 || arrivals_.present_or_wait(post_id, known, finish)) finish(true);
+        if (post_wait_.count() == 0)
+            finish(known());
+        else if (arrivals_.present_or_wait(post_id, known, finish))
+            finish(true);
     }
 
     // The comment and its comment:created commit together; the answer is the post's comments.

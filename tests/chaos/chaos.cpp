@@ -207,11 +207,14 @@ long query(SQLite::Database& db, const std::string& sql) {
 int check_after_cut(const fs::path& dir, Ledger& ledger, Clock::time_point cut, Clock::duration bound) {
     std::lock_guard lock(ledger.m);
     int violations = 0;
-    auto check = [&](const char* what, Ledger::Acked& acked, const fs::path& db, const std::string& sql) {
+    // `sql` takes the ledger's key as ?1 and, when `sent_ms` is given, the time it was sent as ?2.
+    auto check = [&](const char* what, Ledger::Acked& acked, const fs::path& db, const std::string& sql,
+                     const std::map<std::string, long long>* sent_ms = nullptr) {
         SQLite::Database conn(db);
         for (auto it = acked.begin(); it != acked.end();) {
             SQLite::Statement q(conn, sql);
             q.bind(1, it->first);
+            if (sent_ms) q.bind(2, static_cast<std::int64_t>(sent_ms->at(it->first)));
             if (q.executeStep()) {
                 ++it;
                 continue;
@@ -231,10 +234,14 @@ int check_after_cut(const fs::path& dir, Ledger& ledger, Clock::time_point cut, 
     check("a payment", ledger.paid_orders, dir / "payments.db", "SELECT 1 FROM payments WHERE order_id = ?");
     check("a cancellation", ledger.cancelled, dir / "orders.db",
           "SELECT 1 FROM orders WHERE id = ? AND status = 'cancelled'");
-    // In line, handed over (an order of that user for that ticket), or cleared by a sale.
+    // In line, handed over (an order of that user for that ticket since the join), or cleared by
+    // a sale since the join: the same test as the final invariant, so that a young join the cut
+    // took is forgotten here even when the user had an older order for that ticket.
     check("a waiting-list join", ledger.joins, dir / "orders.db",
           "SELECT 1 FROM waitlist WHERE ticket_id || '|' || user_id = ?1 UNION ALL SELECT 1 FROM orders"
-          " WHERE ticket_id || '|' || user_id = ?1 OR (status = 'complete' AND ?1 LIKE ticket_id || '|%')");
+          " WHERE ticket_id || '|' || user_id = ?1 AND created_at >= ?2 UNION ALL SELECT 1 FROM orders"
+          " WHERE status = 'complete' AND ?1 LIKE ticket_id || '|%' AND updated_at >= ?2",
+          &ledger.join_sent_ms);
     std::erase_if(ledger.join_sent_ms, [&](auto& j) { return !ledger.joins.count(j.first); });
     check("a resale", ledger.relists, dir / "tickets.db",
           "SELECT 1 FROM ticket_history WHERE ticket_id = ? AND event = 'relisted'");

@@ -76,7 +76,8 @@ bool parse_response(const std::string& in, Parsed& out) {
     out.status = std::atoi(in.c_str() + 9);
     std::size_t length = 0;
     std::string_view head(in.data(), header_end);
-    for (std::size_t at = head.find("\r\n"); at != std::string_view::npos; at = head.find("\r\n", at + 2)) {
+    for (std::size_t at = head.find("\r\n"); at != std::string_view::npos;
+         at = head.find("\r\n", at + 2)) {
         auto line = head.substr(at + 2, head.find("\r\n", at + 2) - (at + 2));
         if (line.size() > 15 && strncasecmp(line.data(), "content-length:", 15) == 0)
             length = static_cast<std::size_t>(std::atol(std::string(line.substr(15)).c_str()));
@@ -98,7 +99,8 @@ struct Runner {
     bool once = false;
     long max_units = -1;  // run_units: how many units in all
 
-    Runner(std::uint16_t port, int connections, const Flow& f, bool one_each) : flow(f), once(one_each) {
+    Runner(std::uint16_t port, int connections, const Flow& f, bool one_each)
+        : flow(f), once(one_each) {
         epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
         conns.resize(static_cast<std::size_t>(connections));
         for (std::size_t i = 0; i < conns.size(); ++i) {
@@ -116,7 +118,8 @@ struct Runner {
     }
 
     void finish(Connection& c, int status) {
-        result.latency_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - c.started).count());
+        result.latency_ms.push_back(
+            std::chrono::duration<double, std::milli>(Clock::now() - c.started).count());
         result.final_status.push_back(status);
         ++result.units;
         if (status < 200 || status >= 300) ++result.errors;
@@ -212,7 +215,8 @@ struct Runner {
 LoadResult run_closed_loop(std::uint16_t port, int connections, double seconds, const Flow& flow) {
     Runner r(port, connections, flow, false);
     auto t0 = Clock::now();
-    auto end = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+    auto end =
+        t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
     for (auto& c : r.conns) r.start_unit(c);
     r.loop(end);
     r.result.elapsed_s = std::chrono::duration<double>(Clock::now() - t0).count();

@@ -17,10 +17,10 @@ namespace ticketd::bench {
 using Flow = std::function<std::string(long n, int step, std::string_view previous_body)>;
 
 struct LoadResult {
-    long units = 0;                                    // completed units (errors included)
-    long errors = 0;                                   // units that ended with a non-2xx status or a broken connection
-    std::vector<double> latency_ms;                    // per unit, first byte sent to last response read
-    std::vector<int> final_status;                     // per unit, the status that ended it (0: connection failed)
+    long units = 0;   // completed units (errors included)
+    long errors = 0;  // units that ended with a non-2xx status or a broken connection
+    std::vector<double> latency_ms;  // per unit, first byte sent to last response read
+    std::vector<int> final_status;   // per unit, the status that ended it (0: connection failed)
     std::vector<std::vector<double>> step_latency_ms;  // [step]: each response's time, sent to read
     double elapsed_s = 0;
 };
@@ -35,7 +35,7 @@ LoadResult run_units(std::uint16_t port, int connections, long units, const Flow
 LoadResult run_once_each(std::uint16_t port, int connections, const Flow& flow);
 
 // "METHOD target HTTP/1.1" with Host, a session cookie when given, and a JSON body when given.
-std::string http_request(std::string_view method, std::string_view target, std::string_view cookie = {},
-                         std::string_view json_body = {});
+std::string http_request(std::string_view method, std::string_view target,
+                         std::string_view cookie = {}, std::string_view json_body = {});
 
 }  // namespace ticketd::bench

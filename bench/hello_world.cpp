@@ -24,10 +24,11 @@ public:
     explicit Session(tcp::socket s) : stream_(std::move(s)) {}
     void read() {
         req_ = {};
-        http::async_read(stream_, buffer_, req_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-            if (ec) return;
-            self->write();
-        });
+        http::async_read(stream_, buffer_, req_,
+                         [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                             if (ec) return;
+                             self->write();
+                         });
     }
 
 private:
@@ -39,10 +40,11 @@ private:
         res_.keep_alive(req_.keep_alive());
         res_.body() = R"({"status":"ok"})";
         res_.prepare_payload();
-        http::async_write(stream_, res_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-            if (ec || !self->res_.keep_alive()) return;
-            self->read();
-        });
+        http::async_write(stream_, res_,
+                          [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec || !self->res_.keep_alive()) return;
+                              self->read();
+                          });
     }
     beast::tcp_stream stream_;
     beast::flat_buffer buffer_;

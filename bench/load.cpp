@@ -3,11 +3,11 @@
 // bare Beast hello-world built with the same flags as the ceiling. Then measures the bus alone.
 //
 // Usage: ticketd_bench BUILD_DIR [seconds per scenario] [scenario,...]
-//   scenarios: hello, health, get, list, post, dogpile, refuse (with dogpile), purchase, bus, replay,
-//   blog (the blog example: rebuild, GET /posts, comment-to-decision latency)
-//   (default: all). TICKETD_BENCH_KEEP=1 keeps the data directory; TICKETD_BENCH_THREADS=1 prints
-//   each server thread's CPU per purchase flow to stderr; TICKETD_BENCH_SERVER_LOG=FILE appends
-//   the servers' log lines to FILE.
+//   scenarios: hello, health, get, list, post, dogpile, refuse (with dogpile), purchase, bus,
+//   replay, blog (the blog example: rebuild, GET /posts, comment-to-decision latency) (default:
+//   all). TICKETD_BENCH_KEEP=1 keeps the data directory; TICKETD_BENCH_THREADS=1 prints each server
+//   thread's CPU per purchase flow to stderr; TICKETD_BENCH_SERVER_LOG=FILE appends the servers'
+//   log lines to FILE.
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -75,7 +75,8 @@ struct Process {
         static const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
         for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
             std::ifstream in(task.path() / "stat");
-            std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            std::string stat((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
             auto open = stat.find('('), close = stat.rfind(')');
             if (open == std::string::npos || close == std::string::npos) continue;
             std::istringstream rest(stat.substr(close + 2));
@@ -148,7 +149,8 @@ std::uint16_t free_port() { return test::pick_stable_port(); }
 std::string cookie_for(const std::string& user) {
     static util::SystemClock clock;
     static http::Sessions sessions(jwt_key, false, std::chrono::hours(24), clock);
-    return util::base64_encode(json::serialize(json::object{{"jwt", sessions.issue(user, user + "@bench")}}));
+    return util::base64_encode(
+        json::serialize(json::object{{"jwt", sessions.issue(user, user + "@bench")}}));
 }
 
 struct Result {
@@ -191,17 +193,20 @@ std::string id_of(std::string_view body) {
 
 // Creates `n` tickets as `seller` (50 connections) and returns their ids in order: titled
 // "Bench <first + i>" at 10, or as `body` makes them.
-std::vector<std::string> create_tickets(std::uint16_t port, const std::string& seller, long n, long first,
+std::vector<std::string> create_tickets(std::uint16_t port, const std::string& seller, long n,
+                                        long first,
                                         const std::function<std::string(long)>& body = {}) {
     std::vector<std::string> ids(static_cast<std::size_t>(n));
-    auto res = bench::run_units(port, std::min<long>(50, n), n, [&](long i, int step, std::string_view previous) {
-        if (step == 0)
-            return bench::http_request(
-                "POST", "/api/tickets", seller,
-                body ? body(first + i) : R"({"title":"Bench )" + std::to_string(first + i) + R"(","price":10})");
-        ids[static_cast<std::size_t>(i)] = id_of(previous);
-        return std::string();
-    });
+    auto res = bench::run_units(
+        port, std::min<long>(50, n), n, [&](long i, int step, std::string_view previous) {
+            if (step == 0)
+                return bench::http_request(
+                    "POST", "/api/tickets", seller,
+                    body ? body(first + i)
+                         : R"({"title":"Bench )" + std::to_string(first + i) + R"(","price":10})");
+            ids[static_cast<std::size_t>(i)] = id_of(previous);
+            return std::string();
+        });
     if (res.errors) throw std::runtime_error("creating tickets failed");
     return ids;
 }
@@ -209,12 +214,15 @@ std::vector<std::string> create_tickets(std::uint16_t port, const std::string& s
 double cpu_seconds() {
     rusage u{};
     getrusage(RUSAGE_SELF, &u);
-    auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+    auto sec = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    };
     return sec(u.ru_utime) + sec(u.ru_stime);
 }
 
 std::int64_t steady_us() {
-    return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()).count();
+    return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch())
+        .count();
 }
 
 enum class BusMode {
@@ -237,7 +245,8 @@ Result bus_run(const fs::path& dir, BusMode mode, const std::vector<std::string>
     pub.migrate({"probe", "outbox"});
     std::vector<std::unique_ptr<db::Database>> subs;
     for (int i = 0; i < 3; ++i) {
-        subs.push_back(std::make_unique<db::Database>("probe", (dir / ("sub" + std::to_string(i) + ".db")).string()));
+        subs.push_back(std::make_unique<db::Database>(
+            "probe", (dir / ("sub" + std::to_string(i) + ".db")).string()));
         subs.back()->migrate({"probe", "outbox"});
     }
     std::unique_ptr<bus::Bus> owned;
@@ -255,15 +264,16 @@ Result bus_run(const fs::path& dir, BusMode mode, const std::vector<std::string>
     std::mutex m;
     std::vector<double> delays;
     for (int i = 0; i < 3; ++i)
-        bus.subscribe<events::TicketCreated>("bench.sub" + std::to_string(i), *subs[i],
-                                             [&, i](db::WriteTx&, const events::TicketCreated& e) {
-                                                 if (i == 0) {
-                                                     auto now = steady_us();
-                                                     std::lock_guard lock(m);
-                                                     delays.push_back(static_cast<double>(now - e.version) / 1000.0);
-                                                 }
-                                                 return bus::Outcome::ack;
-                                             });
+        bus.subscribe<events::TicketCreated>(
+            "bench.sub" + std::to_string(i), *subs[i],
+            [&, i](db::WriteTx&, const events::TicketCreated& e) {
+                if (i == 0) {
+                    auto now = steady_us();
+                    std::lock_guard lock(m);
+                    delays.push_back(static_cast<double>(now - e.version) / 1000.0);
+                }
+                return bus::Outcome::ack;
+            });
     const int events = mode == BusMode::paced ? 25000 : nats.empty() ? 200000 : 50000;
     const int per_tx = mode == BusMode::concurrent ? 100 : 10;
     auto publish = [&](int n) {
@@ -291,7 +301,8 @@ Result bus_run(const fs::path& dir, BusMode mode, const std::vector<std::string>
     double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
     double cpu = cpu_seconds() - cpu0;
     bus.stop();
-    const char* names[] = {"bus: 200k events from outbox -> 3 subscribers", "bus: publish + deliver 200k concurrently",
+    const char* names[] = {"bus: 200k events from outbox -> 3 subscribers",
+                           "bus: publish + deliver 200k concurrently",
                            "bus: 5,000 events/s, commit -> delivery"};
     const char* split_names[] = {"split bus: 50k events from outbox -> 3 subscribers",
                                  "split bus: publish + deliver 50k concurrently",
@@ -321,14 +332,15 @@ std::string memory_note(std::uint16_t port) {
         if (line.starts_with("ticketd_heap_in_use_bytes ")) heap = value();
     }
     char note[96];
-    std::snprintf(note, sizeof note, "SQLite caches %.1f MiB, heap %.1f MiB", caches / 1048576, heap / 1048576);
+    std::snprintf(note, sizeof note, "SQLite caches %.1f MiB, heap %.1f MiB", caches / 1048576,
+                  heap / 1048576);
     return note;
 }
 
 // Notes the server's and the load client's CPU per unit of work on `r`; with TICKETD_BENCH_THREADS
 // set, prints each server thread's share to stderr (where the time goes, for profiling).
-void describe_cpu(Result& r, const std::map<std::string, double>& before, const std::map<std::string, double>& after,
-                  double client_s, double units) {
+void describe_cpu(Result& r, const std::map<std::string, double>& before,
+                  const std::map<std::string, double>& after, double client_s, double units) {
     double server_s = 0;
     std::vector<std::pair<double, std::string>> by_thread;
     for (const auto& [name, s] : after) {
@@ -338,47 +350,53 @@ void describe_cpu(Result& r, const std::map<std::string, double>& before, const 
         by_thread.emplace_back(used, name);
     }
     char note[128];
-    std::snprintf(note, sizeof note, "CPU per flow: server %.0f us, load client %.0f us", 1e6 * server_s / units,
-                  1e6 * client_s / units);
+    std::snprintf(note, sizeof note, "CPU per flow: server %.0f us, load client %.0f us",
+                  1e6 * server_s / units, 1e6 * client_s / units);
     r.note = note;
     if (!std::getenv("TICKETD_BENCH_THREADS")) return;
     std::sort(by_thread.rbegin(), by_thread.rend());
     for (const auto& [used, name] : by_thread)
-        if (used > 0) std::fprintf(stderr, "  %-16s %7.0f us per unit\n", name.c_str(), 1e6 * used / units);
+        if (used > 0)
+            std::fprintf(stderr, "  %-16s %7.0f us per unit\n", name.c_str(), 1e6 * used / units);
 }
 
 void print(const std::vector<Result>& rows) {
-    std::printf("\n%-44s %12s %9s %9s %7s %10s  %s\n", "scenario", "req/s", "p50 ms", "p99 ms", "errors", "peak RSS",
-                "");
+    std::printf("\n%-44s %12s %9s %9s %7s %10s  %s\n", "scenario", "req/s", "p50 ms", "p99 ms",
+                "errors", "peak RSS", "");
     for (const auto& r : rows)
-        std::printf("%-44s %12.0f %9.3f %9.3f %7ld %7ld KiB  %s\n", r.name.c_str(), r.rps, r.p50_ms, r.p99_ms, r.errors,
-                    r.rss_kib, r.note.c_str());
+        std::printf("%-44s %12.0f %9.3f %9.3f %7ld %7ld KiB  %s\n", r.name.c_str(), r.rps, r.p50_ms,
+                    r.p99_ms, r.errors, r.rss_kib, r.note.c_str());
     std::fflush(stdout);
 }
 
 }  // namespace
 
 // Complete purchases (reserve + pay) with 16 concurrent buyers, each on tickets of its own.
-bench::LoadResult purchase_flows(std::uint16_t at, const std::string& seller, int tickets, double seconds) {
+bench::LoadResult purchase_flows(std::uint16_t at, const std::string& seller, int tickets,
+                                 double seconds) {
     auto stock = create_tickets(at, seller, tickets, 100000);
     std::this_thread::sleep_for(std::chrono::seconds(2));  // the orders replica catches up
     const std::string buyer = cookie_for("flow-buyer");
-    return bench::run_closed_loop(at, 16, seconds, [&, stock](long n, int step, std::string_view previous) {
-        if (step == 0)
-            return bench::http_request(
-                "POST", "/api/orders", buyer,
-                R"({"ticketId":")" + stock[static_cast<std::size_t>(n) % stock.size()] + R"("})");
-        if (step == 1)  // paid at once: payments waits for an order:created it has not seen yet
-            return bench::http_request("POST", "/api/payments", buyer,
-                                       R"({"token":"tok_visa","orderId":")" + id_of(previous) + R"("})");
-        return std::string();
-    });
+    return bench::run_closed_loop(
+        at, 16, seconds, [&, stock](long n, int step, std::string_view previous) {
+            if (step == 0)
+                return bench::http_request("POST", "/api/orders", buyer,
+                                           R"({"ticketId":")" +
+                                               stock[static_cast<std::size_t>(n) % stock.size()] +
+                                               R"("})");
+            if (step == 1)  // paid at once: payments waits for an order:created it has not seen yet
+                return bench::http_request(
+                    "POST", "/api/payments", buyer,
+                    R"({"token":"tok_visa","orderId":")" + id_of(previous) + R"("})");
+            return std::string();
+        });
 }
 
 std::string step_note(bench::LoadResult& flows) {
     if (flows.step_latency_ms.size() != 2) return std::string();
     char note[96];
-    std::snprintf(note, sizeof note, "p50 order %.1f ms, payment %.1f ms", percentile(flows.step_latency_ms[0], 0.5),
+    std::snprintf(note, sizeof note, "p50 order %.1f ms, payment %.1f ms",
+                  percentile(flows.step_latency_ms[0], 0.5),
                   percentile(flows.step_latency_ms[1], 0.5));
     return std::string(note);
 }
@@ -404,16 +422,19 @@ void write_blog_log(const fs::path& dir, int posts, int comments_per_post) {
     for (int p = 0; p < posts; ++p) {
         std::string post = "p" + std::to_string(p);
         append_logged(tx, "post:created",
-                      json::serialize(json::object{{"id", post}, {"title", "Post number " + std::to_string(p)}}));
+                      json::serialize(json::object{{"id", post},
+                                                   {"title", "Post number " + std::to_string(p)}}));
         for (int c = 0; c < comments_per_post; ++c) {
             std::string id = post + "c" + std::to_string(c);
             std::string content = "A comment of some forty characters, #" + std::to_string(c);
-            append_logged(tx, "comment:created",
-                          json::serialize(
-                              json::object{{"id", id}, {"postId", post}, {"content", content}, {"status", "pending"}}));
-            append_logged(tx, "comment:updated",
-                          json::serialize(json::object{
-                              {"id", id}, {"postId", post}, {"content", content}, {"status", "approved"}}));
+            append_logged(
+                tx, "comment:created",
+                json::serialize(json::object{
+                    {"id", id}, {"postId", post}, {"content", content}, {"status", "pending"}}));
+            append_logged(
+                tx, "comment:updated",
+                json::serialize(json::object{
+                    {"id", id}, {"postId", post}, {"content", content}, {"status", "approved"}}));
         }
     }
     tx.commit();
@@ -423,17 +444,19 @@ void write_blog_log(const fs::path& dir, int posts, int comments_per_post) {
 double blog_rebuild(const std::string& build, const fs::path& dir) {
     auto t0 = Clock::now();
     std::string cmd = "JWT_KEY=" + jwt_key + " " + build +
-                      "/examples/blog/blog rebuild query --log-level warn --data-dir " + dir.string() + " >/dev/null";
+                      "/examples/blog/blog rebuild query --log-level warn --data-dir " +
+                      dir.string() + " >/dev/null";
     if (std::system(cmd.c_str()) != 0) throw std::runtime_error("blog rebuild query failed");
     return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-Process spawn_blog(const std::string& build, const fs::path& dir, const std::string& modules = "all") {
+Process spawn_blog(const std::string& build, const fs::path& dir,
+                   const std::string& modules = "all") {
     auto port = free_port();
-    return spawn(
-        {build + "/examples/blog/blog", "--port", std::to_string(port), "--host", "127.0.0.1", "--data-dir",
-         dir.string(), "--access-log", "false", "--log-level", "warn", "--metrics-listen", "off", "--modules", modules},
-        port);
+    return spawn({build + "/examples/blog/blog", "--port", std::to_string(port), "--host",
+                  "127.0.0.1", "--data-dir", dir.string(), "--access-log", "false", "--log-level",
+                  "warn", "--metrics-listen", "off", "--modules", modules},
+                 port);
 }
 
 std::vector<Result> blog_bench(const std::string& build, const fs::path& tmp, double seconds) {
@@ -445,7 +468,8 @@ std::vector<Result> blog_bench(const std::string& build, const fs::path& tmp, do
         write_blog_log(dir, 50000, 10);
         double elapsed = blog_rebuild(build, dir);
         rows.push_back({"blog: rebuild query from 1,050,000 events", 1050000 / elapsed, 0, 0, 0, 0,
-                        "events/s, `blog rebuild query` wall time " + std::to_string(elapsed).substr(0, 5) + " s"});
+                        "events/s, `blog rebuild query` wall time " +
+                            std::to_string(elapsed).substr(0, 5) + " s"});
         fs::remove_all(dir);
     }
     {
@@ -469,10 +493,12 @@ std::vector<Result> blog_bench(const std::string& build, const fs::path& tmp, do
             std::this_thread::sleep_for(std::chrono::milliseconds(30));  // the view hears of it
             auto t = Clock::now();
             probe.get("/posts");
-            render_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+            render_ms.push_back(
+                std::chrono::duration<double, std::milli>(Clock::now() - t).count());
         }
-        rows.push_back({"blog: GET /posts just after a change (same page)", 1000.0 / percentile(render_ms, 0.5),
-                        percentile(render_ms, 0.5), percentile(render_ms, 0.95), 0, 0,
+        rows.push_back({"blog: GET /posts just after a change (same page)",
+                        1000.0 / percentile(render_ms, 0.5), percentile(render_ms, 0.5),
+                        percentile(render_ms, 0.95), 0, 0,
                         "one request at a time, 20 tries; p99 column: p95"});
         server.stop();
     }
@@ -486,8 +512,9 @@ std::vector<Result> blog_bench(const std::string& build, const fs::path& tmp, do
         {
             test::HttpClient c(server.port);
             for (int i = 0; i < 20; ++i)
-                posts.push_back(
-                    id_of(c.post("/posts/create", R"({"title":"Live )" + std::to_string(i) + R"("})").body));
+                posts.push_back(id_of(
+                    c.post("/posts/create", R"({"title":"Live )" + std::to_string(i) + R"("})")
+                        .body));
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         std::mutex m;
@@ -503,8 +530,11 @@ std::vector<Result> blog_bench(const std::string& build, const fs::path& tmp, do
                 for (long n = 0; Clock::now() - t0 < std::chrono::duration<double>(seconds); ++n) {
                     next += std::chrono::microseconds(4000);  // 250/s
                     std::this_thread::sleep_until(next);
-                    auto r = c.post("/posts/" + posts[static_cast<std::size_t>(n + w) % posts.size()] + "/comments",
-                                    R"({"content":"comment )" + std::to_string(n) + (n % 7 ? "" : " orange") + R"("})");
+                    auto r =
+                        c.post("/posts/" + posts[static_cast<std::size_t>(n + w) % posts.size()] +
+                                   "/comments",
+                               R"({"content":"comment )" + std::to_string(n) +
+                                   (n % 7 ? "" : " orange") + R"("})");
                     auto at = Clock::now();
                     if (r.status != 201) {
                         ++errors;
@@ -547,7 +577,8 @@ std::vector<Result> blog_bench(const std::string& build, const fs::path& tmp, do
                 ++undecided;
                 continue;
             }
-            latency.push_back(std::max(0.0, std::chrono::duration<double, std::milli>(d->second - at).count()));
+            latency.push_back(
+                std::max(0.0, std::chrono::duration<double, std::milli>(d->second - at).count()));
         }
         Result r{"blog: comment 201 -> final status in GET /posts",
                  static_cast<double>(acknowledged.size()) / write_s,
@@ -564,9 +595,9 @@ std::vector<Result> blog_bench(const std::string& build, const fs::path& tmp, do
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(
-            stderr,
-            "usage: ticketd_bench BUILD_DIR [seconds] [hello,health,get,list,post,dogpile,purchase,bus,replay]\n");
+        std::fprintf(stderr,
+                     "usage: ticketd_bench BUILD_DIR [seconds] "
+                     "[hello,health,get,list,post,dogpile,purchase,bus,replay]\n");
         return 2;
     }
     std::string build = argv[1];
@@ -577,7 +608,8 @@ int main(int argc, char** argv) {
     fs::create_directories(tmp);
     std::vector<Result> rows;
     // Optional third argument: run only the scenarios whose key it names (comma-separated):
-    // hello, health, get, list, search, post, dogpile, refuse (with dogpile), purchase, bus, replay.
+    // hello, health, get, list, search, post, dogpile, refuse (with dogpile), purchase, bus,
+    // replay.
     std::string only = argc > 3 ? std::string(",") + argv[3] + "," : "";
     auto want = [&](const char* key) {
         return only.empty() || only.find(std::string(",") + key + ",") != std::string::npos;
@@ -587,8 +619,8 @@ int main(int argc, char** argv) {
         http_scenarios |= want(key);
 
     if (http_scenarios) {
-        // The ceiling: a bare Beast hello-world, one thread, like ticketd --threads 1 below. It keeps
-        // running for the ratios below.
+        // The ceiling: a bare Beast hello-world, one thread, like ticketd --threads 1 below. It
+        // keeps running for the ratios below.
         Process hello;
         if (want("hello")) {
             auto port = free_port();
@@ -598,8 +630,8 @@ int main(int argc, char** argv) {
             r.rss_kib = hello.rss_kib();
             rows.push_back(r);
             if (want("dogpile")) {
-                // The floor for the dogpile: the same burst of 1,000 simultaneous requests, answered by
-                // the bare server with nothing to do.
+                // The floor for the dogpile: the same burst of 1,000 simultaneous requests,
+                // answered by the bare server with nothing to do.
                 auto burst = measure("hello-world: 1,000 simultaneous requests",
                                      bench::run_once_each(port, 1000, get("/healthz")));
                 burst.rss_kib = hello.rss_kib();
@@ -610,11 +642,11 @@ int main(int argc, char** argv) {
         auto port = free_port();
         auto metrics_port = free_port();
         auto data = (tmp / "data").string();
-        auto server =
-            spawn({build + "/ticketd", "--port", std::to_string(port), "--host", "127.0.0.1", "--data-dir", data,
-                   "--threads", "1", "--access-log", "false", "--log-level", "warn", "--reservation-window", "900",
-                   "--metrics-listen", "127.0.0.1:" + std::to_string(metrics_port)},
-                  port);
+        auto server = spawn({build + "/ticketd", "--port", std::to_string(port), "--host",
+                             "127.0.0.1", "--data-dir", data, "--threads", "1", "--access-log",
+                             "false", "--log-level", "warn", "--reservation-window", "900",
+                             "--metrics-listen", "127.0.0.1:" + std::to_string(metrics_port)},
+                            port);
         Result idle{"idle (empty data dir)", 0, 0, 0, 0, server.rss_kib("VmRSS:"), ""};
         char note[96];
         std::snprintf(note, sizeof note, "start-up %.1f ms", server.startup_ms);
@@ -625,23 +657,27 @@ int main(int argc, char** argv) {
         // by as much as ten points.
         auto vs_hello = [&](Result& r, const bench::Flow& flow) {
             if (hello.pid <= 0) return;
-            auto rps = [](const bench::LoadResult& res) { return static_cast<double>(res.units) / res.elapsed_s; };
+            auto rps = [](const bench::LoadResult& res) {
+                return static_cast<double>(res.units) / res.elapsed_s;
+            };
             std::vector<double> ratios;
             for (int i = 0; i < 3; ++i) {
-                double ceiling = rps(bench::run_closed_loop(hello.port, 50, seconds / 3, get("/healthz")));
+                double ceiling =
+                    rps(bench::run_closed_loop(hello.port, 50, seconds / 3, get("/healthz")));
                 double route = rps(bench::run_closed_loop(port, 50, seconds / 3, flow));
                 ratios.push_back(100.0 * route / ceiling);
             }
             std::sort(ratios.begin(), ratios.end());
             char n[96];
-            std::snprintf(n, sizeof n, "%.0f%% of hello-world (alternating runs: %.0f-%.0f%%)", ratios[1], ratios[0],
-                          ratios[2]);
+            std::snprintf(n, sizeof n, "%.0f%% of hello-world (alternating runs: %.0f-%.0f%%)",
+                          ratios[1], ratios[0], ratios[2]);
             r.note = n;
         };
 
         const std::string seller = cookie_for("seller");
         if (want("health")) {
-            auto r = measure("GET /healthz", bench::run_closed_loop(port, 50, seconds, get("/healthz")));
+            auto r =
+                measure("GET /healthz", bench::run_closed_loop(port, 50, seconds, get("/healthz")));
             vs_hello(r, get("/healthz"));
             r.rss_kib = server.rss_kib();
             rows.push_back(r);
@@ -651,10 +687,12 @@ int main(int argc, char** argv) {
         if (want("get")) {
             bench::Flow by_id = [&](long n, int step, std::string_view) {
                 return step ? std::string()
-                            : bench::http_request("GET",
-                                                  "/api/tickets/" + ids[static_cast<std::size_t>(n) % ids.size()]);
+                            : bench::http_request(
+                                  "GET",
+                                  "/api/tickets/" + ids[static_cast<std::size_t>(n) % ids.size()]);
             };
-            auto r = measure("GET /api/tickets/:id", bench::run_closed_loop(port, 50, seconds, by_id));
+            auto r =
+                measure("GET /api/tickets/:id", bench::run_closed_loop(port, 50, seconds, by_id));
             vs_hello(r, by_id);
             r.rss_kib = server.rss_kib();
             rows.push_back(r);
@@ -671,27 +709,32 @@ int main(int argc, char** argv) {
         // query for an artist and a city matches 100 tickets and one for an artist alone 2,500.
         if (want("search")) {
             static const char* artists[] = {
-                "Radiohead",   "Beyoncé",   "Coldplay",  "Adele",      "Metallica",  "Björk",          "Muse",
-                "Oasis",       "Blur",      "Queen",     "Pixies",     "Portishead", "Massive Attack", "Daft Punk",
-                "Arcade Fire", "Kraftwerk", "Sigur Rós", "Röyksopp",   "Air",        "Justice",        "Phoenix",
-                "Rosalía",     "Stromae",   "Christine", "Angèle",     "Zaz",        "Indochine",      "Dua Lipa",
-                "Lorde",       "Florence",  "Hozier",    "Interpol",   "Yeah Yeahs", "Vampire",        "Strokes",
-                "Wilco",       "Beck",      "Moby",      "Underworld", "Orbital"};
-            static const char* cities[] = {"London",  "Paris",   "Berlin", "Madrid", "Roma",   "Lisboa", "Dublin",
-                                           "Wien",    "Praha",   "Oslo",   "Köln",   "Zürich", "Genève", "Lyon",
-                                           "Nantes",  "Sevilla", "Porto",  "Milano", "Napoli", "Krakow", "Gdansk",
-                                           "Tallinn", "Riga",    "Malmö",  "Aarhus"};
+                "Radiohead", "Beyoncé",    "Coldplay",       "Adele",      "Metallica",
+                "Björk",     "Muse",       "Oasis",          "Blur",       "Queen",
+                "Pixies",    "Portishead", "Massive Attack", "Daft Punk",  "Arcade Fire",
+                "Kraftwerk", "Sigur Rós",  "Röyksopp",       "Air",        "Justice",
+                "Phoenix",   "Rosalía",    "Stromae",        "Christine",  "Angèle",
+                "Zaz",       "Indochine",  "Dua Lipa",       "Lorde",      "Florence",
+                "Hozier",    "Interpol",   "Yeah Yeahs",     "Vampire",    "Strokes",
+                "Wilco",     "Beck",       "Moby",           "Underworld", "Orbital"};
+            static const char* cities[] = {"London",  "Paris",   "Berlin", "Madrid", "Roma",
+                                           "Lisboa",  "Dublin",  "Wien",   "Praha",  "Oslo",
+                                           "Köln",    "Zürich",  "Genève", "Lyon",   "Nantes",
+                                           "Sevilla", "Porto",   "Milano", "Napoli", "Krakow",
+                                           "Gdansk",  "Tallinn", "Riga",   "Malmö",  "Aarhus"};
             auto search_port = free_port();
             auto search_server =
-                spawn({build + "/ticketd", "--port", std::to_string(search_port), "--host", "127.0.0.1", "--data-dir",
-                       (tmp / "search").string(), "--access-log", "false", "--log-level", "warn"},
+                spawn({build + "/ticketd", "--port", std::to_string(search_port), "--host",
+                       "127.0.0.1", "--data-dir", (tmp / "search").string(), "--access-log",
+                       "false", "--log-level", "warn"},
                       search_port);
             auto t0 = Clock::now();
             create_tickets(search_port, seller, 100000, 0, [](long i) {
                 auto artist = artists[i % 40], city = cities[(i / 40) % 25];
-                return json::serialize(
-                    json::object{{"title", std::string(artist) + " - " + city + " " + std::to_string(2027 + i % 3)},
-                                 {"price", 10 + i % 190}});
+                return json::serialize(json::object{
+                    {"title",
+                     std::string(artist) + " - " + city + " " + std::to_string(2027 + i % 3)},
+                    {"price", 10 + i % 190}});
             });
             double create_s = std::chrono::duration<double>(Clock::now() - t0).count();
             // Prefixes as people type them, one query after another across the vocabulary.
@@ -702,23 +745,26 @@ int main(int argc, char** argv) {
             std::vector<std::string> narrow, broad;
             for (int a = 0; a < 40; ++a) {
                 broad.push_back(bench::http_request(
-                    "GET", "/api/tickets?q=" + http::percent_encode(prefix(artists[a], 5)) + "&sort=price"));
+                    "GET", "/api/tickets?q=" + http::percent_encode(prefix(artists[a], 5)) +
+                               "&sort=price"));
                 for (int c = 0; c < 25; ++c)
                     narrow.push_back(bench::http_request(
-                        "GET",
-                        "/api/tickets?q=" + http::percent_encode(prefix(artists[a], 5) + " " + prefix(cities[c], 4)) +
-                            "&maxPrice=150&sort=price"));
+                        "GET", "/api/tickets?q=" +
+                                   http::percent_encode(prefix(artists[a], 5) + " " +
+                                                        prefix(cities[c], 4)) +
+                                   "&maxPrice=150&sort=price"));
             }
             auto rotate = [](const std::vector<std::string>& requests) -> bench::Flow {
                 return [&requests](long n, int step, std::string_view) {
-                    return step ? std::string() : requests[static_cast<std::size_t>(n) % requests.size()];
+                    return step ? std::string()
+                                : requests[static_cast<std::size_t>(n) % requests.size()];
                 };
             };
             auto r = measure("search: artist + city, price sort (100 of 100,000)",
                              bench::run_closed_loop(search_port, 50, seconds, rotate(narrow)));
             char note[96];
-            std::snprintf(note, sizeof note, "100,000 created via POST in %.1f s (%.0f/s)", create_s,
-                          100000 / create_s);
+            std::snprintf(note, sizeof note, "100,000 created via POST in %.1f s (%.0f/s)",
+                          create_s, 100000 / create_s);
             r.note = note;
             r.rss_kib = search_server.rss_kib();
             rows.push_back(r);
@@ -727,19 +773,23 @@ int main(int argc, char** argv) {
                 // page cache, so nearly every search is computed.
                 std::atomic<long> listed{0};
                 std::thread writer([&] {
-                    auto res = bench::run_closed_loop(search_port, 1, seconds, [&](long n, int step, std::string_view) {
-                        return step ? std::string()
-                                    : bench::http_request("POST", "/api/tickets", seller,
-                                                          R"({"title":"Radiohead - London 2030 )" + std::to_string(n) +
-                                                              R"(","price":20})");
-                    });
+                    auto res = bench::run_closed_loop(
+                        search_port, 1, seconds, [&](long n, int step, std::string_view) {
+                            return step ? std::string()
+                                        : bench::http_request(
+                                              "POST", "/api/tickets", seller,
+                                              R"({"title":"Radiohead - London 2030 )" +
+                                                  std::to_string(n) + R"(","price":20})");
+                        });
                     listed = res.units;
                 });
-                auto busy = measure("search: artist + city, while tickets are listed nonstop",
-                                    bench::run_closed_loop(search_port, 50, seconds, rotate(narrow)));
+                auto busy =
+                    measure("search: artist + city, while tickets are listed nonstop",
+                            bench::run_closed_loop(search_port, 50, seconds, rotate(narrow)));
                 writer.join();
                 char busy_note[96];
-                std::snprintf(busy_note, sizeof busy_note, "%.0f tickets listed/s meanwhile", listed / seconds);
+                std::snprintf(busy_note, sizeof busy_note, "%.0f tickets listed/s meanwhile",
+                              listed / seconds);
                 busy.note = busy_note;
                 busy.rss_kib = search_server.rss_kib();
                 rows.push_back(busy);
@@ -757,23 +807,26 @@ int main(int argc, char** argv) {
         if (want("post")) {
             const std::string poster = cookie_for("poster");
             auto r = measure(
-                "POST /api/tickets", bench::run_closed_loop(port, 50, seconds, [&](long n, int step, std::string_view) {
+                "POST /api/tickets",
+                bench::run_closed_loop(port, 50, seconds, [&](long n, int step, std::string_view) {
                     return step ? std::string()
                                 : bench::http_request("POST", "/api/tickets", poster,
-                                                      R"({"title":"P)" + std::to_string(n) + R"(","price":"12.50"})");
+                                                      R"({"title":"P)" + std::to_string(n) +
+                                                          R"(","price":"12.50"})");
                 }));
             r.rss_kib = server.rss_kib();
             rows.push_back(r);
         }
-        // Dogpile: 1,000 buyers, each on a connection of its own opened beforehand, all asking for the
-        // same ticket at once.
+        // Dogpile: 1,000 buyers, each on a connection of its own opened beforehand, all asking for
+        // the same ticket at once.
         if (want("dogpile")) {
             auto target = create_tickets(port, seller, 1, -1).at(0);
             std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let orders learn of it
             constexpr int buyers = 1000;
             std::vector<std::string> requests;
             for (int i = 0; i < buyers; ++i)
-                requests.push_back(bench::http_request("POST", "/api/orders", cookie_for("buyer" + std::to_string(i)),
+                requests.push_back(bench::http_request("POST", "/api/orders",
+                                                       cookie_for("buyer" + std::to_string(i)),
                                                        R"({"ticketId":")" + target + R"("})"));
             auto res = bench::run_once_each(port, buyers, [&](long n, int step, std::string_view) {
                 return step ? std::string() : requests[static_cast<std::size_t>(n)];
@@ -795,14 +848,17 @@ int main(int argc, char** argv) {
                        other,
                        server.rss_kib(),
                        ""};
-            row.note =
-                created == 1 ? "exactly one order: yes" : "exactly one order: NO (" + std::to_string(created) + ")";
+            row.note = created == 1 ? "exactly one order: yes"
+                                    : "exactly one order: NO (" + std::to_string(created) + ")";
             rows.push_back(row);
             if (want("refuse")) {  // the refusal path alone, closed loop (for profiling it)
-                auto r = measure("POST /api/orders on a reserved ticket",
-                                 bench::run_closed_loop(port, 50, seconds, [&](long n, int step, std::string_view) {
-                                     return step ? std::string() : requests[static_cast<std::size_t>(n % buyers)];
-                                 }));
+                auto r =
+                    measure("POST /api/orders on a reserved ticket",
+                            bench::run_closed_loop(
+                                port, 50, seconds, [&](long n, int step, std::string_view) {
+                                    return step ? std::string()
+                                                : requests[static_cast<std::size_t>(n % buyers)];
+                                }));
                 r.note = std::to_string(r.errors) + " refused (400), as they should be";
                 r.errors = 0;
                 rows.push_back(r);
@@ -814,7 +870,8 @@ int main(int argc, char** argv) {
             auto flows = purchase_flows(port, seller, 40000, seconds);
             auto r = measure("purchase flow (reserve + pay), 16 buyers", flows);
             r.rss_kib = server.rss_kib();
-            describe_cpu(r, server_cpu0, server.thread_cpu(), cpu_seconds() - client_cpu0, r.rps * seconds);
+            describe_cpu(r, server_cpu0, server.thread_cpu(), cpu_seconds() - client_cpu0,
+                         r.rps * seconds);
             r.note += "; " + memory_note(metrics_port) + "; " + step_note(flows);
             rows.push_back(r);
         }
@@ -824,11 +881,13 @@ int main(int argc, char** argv) {
         {
             SQLite::Database orders(data + "/orders.db");
             orders.exec("ATTACH '" + data + "/tickets.db' AS t");
-            SQLite::Statement q(orders,
-                                "SELECT t.tickets.updated_at - orders.created_at FROM orders JOIN t.tickets"
-                                " ON t.tickets.order_id = orders.id");
+            SQLite::Statement q(
+                orders,
+                "SELECT t.tickets.updated_at - orders.created_at FROM orders JOIN t.tickets"
+                " ON t.tickets.order_id = orders.id");
             std::vector<double> delays;
-            while (q.executeStep()) delays.push_back(static_cast<double>(q.getColumn(0).getInt64()));
+            while (q.executeStep())
+                delays.push_back(static_cast<double>(q.getColumn(0).getInt64()));
             Result row{"propagation: order committed -> ticket reserved",
                        0,
                        percentile(delays, 0.5),
@@ -852,8 +911,8 @@ int main(int argc, char** argv) {
     // three-node NATS cluster, R3), and the bus scenarios through its cluster, in the same run.
     if (std::getenv("BENCH_SPLIT") && std::string(std::getenv("BENCH_SPLIT")) == "1" &&
         (want("purchase") || want("bus"))) {
-        test::SplitDeployment split(std::string(TICKETD_SOURCE_DIR) + "/scripts/run-split", build + "/ticketd",
-                                    tmp / "split",
+        test::SplitDeployment split(std::string(TICKETD_SOURCE_DIR) + "/scripts/run-split",
+                                    build + "/ticketd", tmp / "split",
                                     {{"JWT_KEY", jwt_key},
                                      {"TICKETD_ACCESS_LOG", "false"},
                                      {"TICKETD_LOG_LEVEL", "warn"},
@@ -892,8 +951,9 @@ int main(int argc, char** argv) {
         {
             db::WriteTx tx(log);
             for (int i = 0; i < 1000000; ++i) {
-                auto payload = json::serialize(json::value_from(events::TicketCreated{
-                    "t" + std::to_string(i), 0, "Ticket " + std::to_string(i), 1000 + i % 5000, "u"}));
+                auto payload = json::serialize(json::value_from(
+                    events::TicketCreated{"t" + std::to_string(i), 0, "Ticket " + std::to_string(i),
+                                          1000 + i % 5000, "u"}));
                 append_logged(tx, "ticket:created", payload);
             }
             tx.commit();
@@ -902,16 +962,18 @@ int main(int argc, char** argv) {
         sub.migrate({"probe", "outbox"});
         bus::LocalBus bus(log);
         std::atomic<long> seen{0};
-        bus.subscribe<events::TicketCreated>("bench.replay", sub, [&](db::WriteTx&, const events::TicketCreated&) {
-            ++seen;
-            return bus::Outcome::ack;
-        });
+        bus.subscribe<events::TicketCreated>("bench.replay", sub,
+                                             [&](db::WriteTx&, const events::TicketCreated&) {
+                                                 ++seen;
+                                                 return bus::Outcome::ack;
+                                             });
         auto t0 = Clock::now();
         bus.start();
         bus.wait_idle(std::chrono::minutes(10));
         double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
-        bus_rows.push_back({"catch-up: new subscriber, 1,000,000 events", static_cast<double>(seen) / elapsed, 0, 0,
-                            1000000 - seen, 0, "events/s"});
+        bus_rows.push_back({"catch-up: new subscriber, 1,000,000 events",
+                            static_cast<double>(seen) / elapsed, 0, 0, 1000000 - seen, 0,
+                            "events/s"});
         bus.stop();
         // Start-up and idle memory with a 1,000,000-event log: a first run catches every module
         // up (the orders replica learns of a million tickets), then a second start is measured.
@@ -943,7 +1005,8 @@ int main(int argc, char** argv) {
         auto s = spawn(argv, p);
         std::this_thread::sleep_for(std::chrono::seconds(1));
         char n[128];
-        std::snprintf(n, sizeof n, "start-up %.1f ms (modules caught up in %.1f s before)", s.startup_ms, catch_up_s);
+        std::snprintf(n, sizeof n, "start-up %.1f ms (modules caught up in %.1f s before)",
+                      s.startup_ms, catch_up_s);
         bus_rows.push_back({"idle (1,000,000-event data dir)", 0, 0, 0, 0, s.rss_kib("VmRSS:"), n});
         s.stop();
     }

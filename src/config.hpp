@@ -13,7 +13,8 @@ struct Config : host::HostConfig {
     int reservation_window_seconds = 900;
     std::string payments = "fake";  // fake | stripe
     bool payments_chosen = false;   // set by --payments or PAYMENTS_PROVIDER
-    int order_wait_ms = 1000;       // an order (payment) waits this long for a ticket (order) not seen yet
+    int order_wait_ms =
+        1000;  // an order (payment) waits this long for a ticket (order) not seen yet
     // A once-sold ticket's price is at most its face value times this, in percent (0: no cap).
     int resale_cap_percent = 100;
     std::string stripe_key;

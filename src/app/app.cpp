@@ -40,7 +40,8 @@ host::HostOptions host_options(const Config& config, AppOptions options) {
             boost::json::object o{{"payments", config.payments},
                                   {"reservationWindowSeconds", config.reservation_window_seconds},
                                   {"resaleCapPercent", config.resale_cap_percent}};
-            if (!config.stripe_publishable_key.empty()) o["stripePublishableKey"] = config.stripe_publishable_key;
+            if (!config.stripe_publishable_key.empty())
+                o["stripePublishableKey"] = config.stripe_publishable_key;
             return http::json(200, o);
         });
     };

@@ -26,7 +26,8 @@ void Bus::check_declared(db::WriteTx& tx, std::string_view subject) const {
     for (const auto& [s, m] : publishers_)
         if (s == subject && m == module) return;
     throw std::logic_error(module + " publishes " + std::string(subject) +
-                           " without declaring it: add bus.publishes<E>(\"" + module + "\") to its add_listeners");
+                           " without declaring it: add bus.publishes<E>(\"" + module +
+                           "\") to its add_listeners");
 }
 
 }  // namespace ticketd::bus

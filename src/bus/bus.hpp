@@ -119,14 +119,16 @@ public:
     // (WriteTx&, const E&) or, to know its delivery, (WriteTx&, const E&, const Envelope&).
     template <events::Contract E, class F>
     void subscribe(std::string name, db::Database& db, F handler) {
-        subscribe_raw(std::move(name), std::string(E::subject), db,
-                      [h = std::move(handler)](db::WriteTx& tx, const RawEvent& raw, const Envelope& env) -> Outcome {
-                          E event = events::decode<E>(raw.payload);
-                          if constexpr (std::is_invocable_v<F&, db::WriteTx&, const E&, const Envelope&>)
-                              return h(tx, event, env);
-                          else
-                              return h(tx, event);
-                      });
+        subscribe_raw(
+            std::move(name), std::string(E::subject), db,
+            [h = std::move(handler)](db::WriteTx& tx, const RawEvent& raw,
+                                     const Envelope& env) -> Outcome {
+                E event = events::decode<E>(raw.payload);
+                if constexpr (std::is_invocable_v<F&, db::WriteTx&, const E&, const Envelope&>)
+                    return h(tx, event, env);
+                else
+                    return h(tx, event);
+            });
     }
 
     // Declares that `module` (the name of its database) publishes events of type E, for the
@@ -136,7 +138,9 @@ public:
         declare(E::subject, module);
     }
     // (subject, module) pairs declared with publishes().
-    const std::vector<std::pair<std::string, std::string>>& publishers() const { return publishers_; }
+    const std::vector<std::pair<std::string, std::string>>& publishers() const {
+        return publishers_;
+    }
 
     virtual void start() = 0;
     // Stops the bus threads; undelivered events stay in the log and outboxes for next time.
@@ -153,7 +157,8 @@ protected:
     // Writes the outbox row in tx and wakes the relay when tx commits.
     void publish_raw(db::WriteTx& tx, std::string_view subject, std::string payload);
     virtual void outbox_committed(db::Database& db) = 0;
-    virtual void subscribe_raw(std::string name, std::string subject, db::Database& db, RawHandler handler) = 0;
+    virtual void subscribe_raw(std::string name, std::string subject, db::Database& db,
+                               RawHandler handler) = 0;
 
 private:
     void declare(std::string_view subject, std::string_view module);

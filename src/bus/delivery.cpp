@@ -53,22 +53,27 @@ Delivery::Delivery(EventLog& log, const LocalBusOptions& options, Activity& acti
 
 Delivery::~Delivery() { stop(); }
 
-void Delivery::subscribe(std::string name, std::string subject, db::Database& db, RawHandler handler) {
+void Delivery::subscribe(std::string name, std::string subject, db::Database& db,
+                         RawHandler handler) {
     auto s = std::make_unique<Subscriber>();
     s->name = std::move(name);
     s->subject = std::move(subject);
     s->db = &db;
     s->handler = std::move(handler);
-    auto carried = log_.register_subscriber(s->name, s->subject);  // kept in bus.db by older versions
+    auto carried =
+        log_.register_subscriber(s->name, s->subject);  // kept in bus.db by older versions
     // A position past the log's end: a power cut took appends this subscriber had processed
     // (appends are not synced before delivery). The relay appends those events again from their
     // outboxes, numbered after the end, so the subscriber reads on from the end and its inbox
     // drops the ones it had; a new event can never take a number it believes it has seen.
-    s->position = std::min(position::load(db, s->name, carried.value_or(0), util::unix_now_ms()), log_.head());
+    s->position = std::min(position::load(db, s->name, carried.value_or(0), util::unix_now_ms()),
+                           log_.head());
     std::lock_guard lock(activity_.mutex);
     for (auto& existing : subscribers_)
-        if (existing->name == s->name) throw std::logic_error("durable subscriber name used twice: " + s->name);
-    auto worker = std::find_if(workers_.begin(), workers_.end(), [&](auto& w) { return w->db == &db; });
+        if (existing->name == s->name)
+            throw std::logic_error("durable subscriber name used twice: " + s->name);
+    auto worker =
+        std::find_if(workers_.begin(), workers_.end(), [&](auto& w) { return w->db == &db; });
     if (worker == workers_.end()) {
         workers_.push_back(std::make_unique<Worker>());
         worker = std::prev(workers_.end());
@@ -115,9 +120,10 @@ void Delivery::appended(const std::vector<std::string>& subjects) {
     std::lock_guard lock(activity_.mutex);
     for (const auto& subject : subjects) ++appends_[subject];
     for (auto& w : workers_) {
-        bool concerned = std::any_of(w->subscribers.begin(), w->subscribers.end(), [&](Subscriber* sub) {
-            return std::find(subjects.begin(), subjects.end(), sub->subject) != subjects.end();
-        });
+        bool concerned =
+            std::any_of(w->subscribers.begin(), w->subscribers.end(), [&](Subscriber* sub) {
+                return std::find(subjects.begin(), subjects.end(), sub->subject) != subjects.end();
+            });
         if (concerned) w->poke();
     }
 }
@@ -151,7 +157,8 @@ bool Delivery::deliver_batch(Subscriber& s) {
     s.caught_up = batch.size() < static_cast<std::size_t>(options_.delivery_batch);
     if (batch.empty()) return false;
 
-    auto handled = apply_in_order(*s.db, s.name, batch, s.attempts, options_.retry, s.handler, s.last_error);
+    auto handled =
+        apply_in_order(*s.db, s.name, batch, s.attempts, options_.retry, s.handler, s.last_error);
     if (handled.applied > 0) {
         s.position = batch[handled.applied - 1].seq;
         s.attempts = 0;
@@ -167,14 +174,16 @@ bool Delivery::deliver_batch(Subscriber& s) {
         s.not_before = {};
     } else {
         s.not_before = Clock::now() + options_.retry.backoff(s.attempts);
-        log::debug(
-            "event retry scheduled",
-            {{"subscriber", s.name}, {"seq", std::to_string(failing.seq)}, {"attempt", std::to_string(s.attempts)}});
+        log::debug("event retry scheduled", {{"subscriber", s.name},
+                                             {"seq", std::to_string(failing.seq)},
+                                             {"attempt", std::to_string(s.attempts)}});
     }
     return true;
 }
 
-bool Delivery::deliver_requeued(Subscriber& s) { return redeliver_requeued(log_, *s.db, s.name, s.handler); }
+bool Delivery::deliver_requeued(Subscriber& s) {
+    return redeliver_requeued(log_, *s.db, s.name, s.handler);
+}
 
 std::size_t Delivery::prune_inbox(Subscriber& s) {
     // Event ids begin with their creation time in milliseconds as 12 hex digits, so one range of
@@ -182,8 +191,8 @@ std::size_t Delivery::prune_inbox(Subscriber& s) {
     // those events are long behind every cursor, so dropping their rows is as safe.)
     char before[17];
     std::snprintf(before, sizeof before, "%012llx",
-                  static_cast<unsigned long long>(
-                      std::max<std::int64_t>(0, util::unix_now_ms() - options_.inbox_retention.count())));
+                  static_cast<unsigned long long>(std::max<std::int64_t>(
+                      0, util::unix_now_ms() - options_.inbox_retention.count())));
     std::size_t removed = 0;
     for (;;) {
         auto n = inbox::prune(*s.db, s.name, before, 1000);
@@ -218,7 +227,8 @@ void Delivery::loop(Worker& worker) {
                 try {
                     if (deliver_requeued(*s)) progressed = true;
                 } catch (const std::exception& e) {
-                    log::error("redelivering a dead letter failed", {{"subscriber", s->name}, {"error", e.what()}});
+                    log::error("redelivering a dead letter failed",
+                               {{"subscriber", s->name}, {"error", e.what()}});
                 }
             }
         }
@@ -258,9 +268,11 @@ void Delivery::loop(Worker& worker) {
                 if (s->attempts > 0) continue;
                 try {
                     if (auto n = prune_inbox(*s))
-                        log::debug("inbox pruned", {{"subscriber", s->name}, {"rows", std::to_string(n)}});
+                        log::debug("inbox pruned",
+                                   {{"subscriber", s->name}, {"rows", std::to_string(n)}});
                 } catch (const std::exception& e) {
-                    log::error("pruning the inbox failed", {{"subscriber", s->name}, {"error", e.what()}});
+                    log::error("pruning the inbox failed",
+                               {{"subscriber", s->name}, {"error", e.what()}});
                 }
             }
         }
@@ -271,8 +283,9 @@ void Delivery::loop(Worker& worker) {
         worker.waiting_retry = waiting;
         if (progressed) continue;  // more may be waiting beyond this batch
         activity_.settled_locked();
-        worker.wake.wait_until(lock, earliest,
-                               [&] { return stopping_ || worker.seen_generation != worker.generation; });
+        worker.wake.wait_until(lock, earliest, [&] {
+            return stopping_ || worker.seen_generation != worker.generation;
+        });
     }
 }
 

@@ -48,11 +48,13 @@ public:
     // Records the durable name `subscriber` for `subject`. Throws std::logic_error if the name
     // was registered for another subject. Returns the position kept here by versions that kept
     // positions in bus.db, if the name was registered by one.
-    std::optional<std::int64_t> register_subscriber(const std::string& subscriber, const std::string& subject);
+    std::optional<std::int64_t> register_subscriber(const std::string& subscriber,
+                                                    const std::string& subject);
 
     // Parks `event` for `subscriber` and syncs: once this returns the subscriber may move past
     // it. Parking the same (subscriber, seq) again replaces the first record.
-    void park(const std::string& subscriber, const RawEvent& event, const std::string& error, int attempts);
+    void park(const std::string& subscriber, const RawEvent& event, const std::string& error,
+              int attempts);
     // The oldest dead letter of `subscriber` re-queued by `ticketd dead-letters retry` and not
     // yet redelivered.
     std::optional<DeadLetter> next_requeued(const std::string& subscriber);

@@ -10,8 +10,9 @@
 
 namespace ticketd::bus {
 
-Handled apply_in_order(db::Database& db, const std::string& subscriber, std::span<const RawEvent> events,
-                       int first_attempts, const RetryPolicy& retry, const RawHandler& handler,
+Handled apply_in_order(db::Database& db, const std::string& subscriber,
+                       std::span<const RawEvent> events, int first_attempts,
+                       const RetryPolicy& retry, const RawHandler& handler,
                        std::string& last_error) {
     Handled result;
     std::size_t limit = events.size();
@@ -72,7 +73,8 @@ void park(EventLog& log, db::Database& db, const std::string& subscriber, const 
                                        {"error", error}});
 }
 
-bool redeliver_requeued(EventLog& log, db::Database& db, const std::string& subscriber, const RawHandler& handler) {
+bool redeliver_requeued(EventLog& log, db::Database& db, const std::string& subscriber,
+                        const RawHandler& handler) {
     auto letter = log.next_requeued(subscriber);
     if (!letter) return false;
     RawEvent event{.seq = letter->seq,
@@ -111,11 +113,13 @@ bool redeliver_requeued(EventLog& log, db::Database& db, const std::string& subs
         // between leaves it re-queued, to be tried again, never marked done with its effects lost.
         db.sync();
         log.mark_redelivered(letter->id);
-        log::info("dead letter redelivered", {{"subscriber", subscriber}, {"id", std::to_string(letter->id)}});
+        log::info("dead letter redelivered",
+                  {{"subscriber", subscriber}, {"id", std::to_string(letter->id)}});
     } else {
         log.park_again(letter->id, error);
-        log::error("dead letter failed again",
-                   {{"subscriber", subscriber}, {"id", std::to_string(letter->id)}, {"error", error}});
+        log::error(
+            "dead letter failed again",
+            {{"subscriber", subscriber}, {"id", std::to_string(letter->id)}, {"error", error}});
     }
     return true;
 }

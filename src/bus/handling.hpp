@@ -24,8 +24,9 @@ struct Handled {
 // before k are applied again in a fresh one: handlers act only through their transaction and
 // on_commit callbacks, so the discarded try leaves nothing behind. `first_attempts` is how often
 // events[0] has failed before; `last_error` gets the failure.
-Handled apply_in_order(db::Database& db, const std::string& subscriber, std::span<const RawEvent> events,
-                       int first_attempts, const RetryPolicy& retry, const RawHandler& handler,
+Handled apply_in_order(db::Database& db, const std::string& subscriber,
+                       std::span<const RawEvent> events, int first_attempts,
+                       const RetryPolicy& retry, const RawHandler& handler,
                        std::string& last_error);
 
 // Parks `event` as a dead letter (on disk when this returns) and then moves the subscriber's
@@ -34,6 +35,7 @@ void park(EventLog& log, db::Database& db, const std::string& subscriber, const 
           const std::string& error, int attempts);
 
 // Tries the oldest re-queued dead letter of `subscriber` once; true if there was one.
-bool redeliver_requeued(EventLog& log, db::Database& db, const std::string& subscriber, const RawHandler& handler);
+bool redeliver_requeued(EventLog& log, db::Database& db, const std::string& subscriber,
+                        const RawHandler& handler);
 
 }  // namespace ticketd::bus

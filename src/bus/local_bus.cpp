@@ -14,10 +14,12 @@ LocalBus::LocalBus(db::Database& log, LocalBusOptions options)
       log_(std::make_unique<EventLog>(log)),
       activity_(std::make_unique<Activity>()),
       delivery_(std::make_unique<Delivery>(*log_, options_, *activity_)),
-      relay_(std::make_unique<Relay>(*log_, options_, *activity_, [this](const std::vector<std::string>& subjects) {
-          delivery_->appended(subjects);
-      })) {
-    activity_->idle_locked = [this] { return !started_ || (relay_->idle_locked() && delivery_->idle_locked()); };
+      relay_(std::make_unique<Relay>(
+          *log_, options_, *activity_,
+          [this](const std::vector<std::string>& subjects) { delivery_->appended(subjects); })) {
+    activity_->idle_locked = [this] {
+        return !started_ || (relay_->idle_locked() && delivery_->idle_locked());
+    };
 }
 
 LocalBus::~LocalBus() { stop(); }
@@ -26,7 +28,8 @@ void LocalBus::attach_outbox(db::Database& db) { relay_->attach(db); }
 
 void LocalBus::outbox_committed(db::Database& db) { relay_->committed(db); }
 
-void LocalBus::subscribe_raw(std::string name, std::string subject, db::Database& db, RawHandler handler) {
+void LocalBus::subscribe_raw(std::string name, std::string subject, db::Database& db,
+                             RawHandler handler) {
     delivery_->subscribe(std::move(name), std::move(subject), db, std::move(handler));
 }
 
@@ -61,7 +64,8 @@ bool LocalBus::running() const {
 
 bool LocalBus::wait_idle(std::chrono::milliseconds timeout) {
     std::unique_lock lock(activity_->mutex);
-    return activity_->idle.wait_for(lock, timeout, [this] { return activity_->idle_locked(); }) && started_;
+    return activity_->idle.wait_for(lock, timeout, [this] { return activity_->idle_locked(); }) &&
+           started_;
 }
 
 std::vector<SubscriberStatus> LocalBus::subscribers() const { return delivery_->subscribers(); }

@@ -55,7 +55,8 @@ public:
 
 protected:
     void outbox_committed(db::Database& db) override;
-    void subscribe_raw(std::string name, std::string subject, db::Database& db, RawHandler handler) override;
+    void subscribe_raw(std::string name, std::string subject, db::Database& db,
+                       RawHandler handler) override;
 
 private:
     LocalBusOptions options_;

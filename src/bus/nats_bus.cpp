@@ -52,7 +52,8 @@ RawEvent to_event(natsMsg* msg, std::int64_t seq, std::int64_t logged_at_ms) {
     return RawEvent{.seq = seq,
                     .id = header(msg, "Nats-Msg-Id"),
                     .subject = header(msg, subject_header),
-                    .payload = std::string(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg))),
+                    .payload = std::string(natsMsg_GetData(msg),
+                                           static_cast<std::size_t>(natsMsg_GetDataLength(msg))),
                     .logged_at_ms = logged_at_ms,
                     .source = header(msg, source_header)};
 }
@@ -75,7 +76,7 @@ struct NatsBus::Impl {
         std::thread thread;
         natsSubscription* sub = nullptr;
         // The delivery thread's own:
-        std::uint64_t last_delivery = 0;                // the consumer's number of the last delivery received
+        std::uint64_t last_delivery = 0;  // the consumer's number of the last delivery received
         std::optional<Clock::time_point> silent_since;  // fetches have had no answer since
         std::int64_t position = 0;
         int attempts = 0;
@@ -103,7 +104,8 @@ struct NatsBus::Impl {
     bool stopping = false;
     std::thread relay_thread;
     std::vector<std::unique_ptr<Subscriber>> subs;
-    std::vector<natsSubscription*> retired;  // unsubscribed by rebind(), destroyed after closing (mutex)
+    std::vector<natsSubscription*>
+        retired;  // unsubscribed by rebind(), destroyed after closing (mutex)
 
     // The batch in flight: event id -> index, and each row's result (0 pending, 1 ok, 2 failed).
     std::mutex acks_mutex;
@@ -130,7 +132,8 @@ struct NatsBus::Impl {
         std::vector<const char*> urls;
         for (auto& s : options.servers) urls.push_back(s.c_str());
         natsStatus s = natsOptions_Create(&opts);
-        if (s == NATS_OK) s = natsOptions_SetServers(opts, urls.data(), static_cast<int>(urls.size()));
+        if (s == NATS_OK)
+            s = natsOptions_SetServers(opts, urls.data(), static_cast<int>(urls.size()));
         if (s == NATS_OK) s = natsOptions_SetName(opts, "ticketd");
         if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts, -1);  // forever
         if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts, 250);
@@ -143,12 +146,14 @@ struct NatsBus::Impl {
             if (s == NATS_NOT_YET_CONNECTED) s = NATS_OK;
         }
         natsOptions_Destroy(opts);
-        if (s != NATS_OK) throw std::runtime_error("cannot set up the NATS connection: " + status_text(s));
+        if (s != NATS_OK)
+            throw std::runtime_error("cannot set up the NATS connection: " + status_text(s));
         jsOptions jo;
         jsOptions_Init(&jo);
         jo.Wait = 5000;
         jo.PublishAsync.MaxPending = options.publish_batch;
-        jo.PublishAsync.AckHandler = [](jsCtx*, natsMsg* msg, jsPubAck* ack, jsPubAckErr*, void* closure) {
+        jo.PublishAsync.AckHandler = [](jsCtx*, natsMsg* msg, jsPubAck* ack, jsPubAckErr*,
+                                        void* closure) {
             auto* self = static_cast<Impl*>(closure);
             std::string id = header(msg, "Nats-Msg-Id");
             natsMsg_Destroy(msg);  // the handler owns it
@@ -158,7 +163,8 @@ struct NatsBus::Impl {
         };
         jo.PublishAsync.AckHandlerClosure = this;
         s = natsConnection_JetStream(&js, nc, &jo);
-        if (s != NATS_OK) throw std::runtime_error("cannot open a JetStream context: " + status_text(s));
+        if (s != NATS_OK)
+            throw std::runtime_error("cannot open a JetStream context: " + status_text(s));
     }
 
     bool connected() const { return nc && natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED; }
@@ -174,15 +180,18 @@ struct NatsBus::Impl {
         cfg.Subjects = subjects;
         cfg.SubjectsLen = 1;
         cfg.Storage = js_FileStorage;
-        cfg.Retention = js_LimitsPolicy;  // kept for good, as bus.db keeps them: a new subscriber replays all
+        cfg.Retention =
+            js_LimitsPolicy;  // kept for good, as bus.db keeps them: a new subscriber replays all
         cfg.Replicas = options.replicas;
-        cfg.Duplicates = std::chrono::duration_cast<std::chrono::nanoseconds>(options.duplicate_window).count();
+        cfg.Duplicates =
+            std::chrono::duration_cast<std::chrono::nanoseconds>(options.duplicate_window).count();
         jsStreamInfo* si = nullptr;
         jsErrCode code = static_cast<jsErrCode>(0);
         natsStatus s = js_AddStream(&si, js, &cfg, nullptr, &code);
         if (si) jsStreamInfo_Destroy(si);
         if (s == NATS_OK || code == JSStreamNameExistErr) return true;
-        log::warn("JetStream not ready yet", {{"stream", options.stream}, {"error", status_text(s, code)}});
+        log::warn("JetStream not ready yet",
+                  {{"stream", options.stream}, {"error", status_text(s, code)}});
         return false;
     }
 
@@ -196,7 +205,8 @@ struct NatsBus::Impl {
             {
                 std::unique_lock lock(mutex);
                 // Rows left by a crash, or whose publish failed, are looked at again every 100 ms.
-                wake.wait_for(lock, std::chrono::milliseconds(100), [&] { return stopping || relay_due; });
+                wake.wait_for(lock, std::chrono::milliseconds(100),
+                              [&] { return stopping || relay_due; });
                 if (stopping) return;
                 relay_due = false;
                 dbs = outboxes;
@@ -212,7 +222,8 @@ struct NatsBus::Impl {
             bool more = false;
             for (auto* db : dbs) {
                 try {
-                    auto limit = static_cast<std::size_t>(one_at_a_time ? 1 : options.publish_batch);
+                    auto limit =
+                        static_cast<std::size_t>(one_at_a_time ? 1 : options.publish_batch);
                     auto rows = outbox::read(*db, 0, static_cast<int>(limit));
                     if (rows.empty()) continue;
                     auto acked = publish(*db, rows);
@@ -221,7 +232,8 @@ struct NatsBus::Impl {
                     if (one_at_a_time) break;             // back off: the next pass is in 100 ms
                     more = more || rows.size() == limit;  // a full batch: there may be more at once
                 } catch (const std::exception& e) {
-                    log::error("relaying to NATS failed", {{"db", db->name()}, {"error", e.what()}});
+                    log::error("relaying to NATS failed",
+                               {{"db", db->name()}, {"error", e.what()}});
                     one_at_a_time = true;
                 }
             }
@@ -267,16 +279,18 @@ struct NatsBus::Impl {
         jsPubOptions_Init(&wait);
         wait.MaxWait = 5000;
         if (js_PublishAsyncComplete(js, &wait) != NATS_OK) {
-            // No answer in time: take the rest back (a late ack is then ignored) and count them failed.
+            // No answer in time: take the rest back (a late ack is then ignored) and count them
+            // failed.
             natsMsgList pending{};
-            if (js_PublishAsyncGetPendingList(&pending, js) == NATS_OK) natsMsgList_Destroy(&pending);
+            if (js_PublishAsyncGetPendingList(&pending, js) == NATS_OK)
+                natsMsgList_Destroy(&pending);
         }
         std::lock_guard lock(acks_mutex);
         std::size_t acked = 0;
         while (acked < rows.size() && results[acked] == 1) ++acked;
         if (acked < rows.size()) {
-            bool later_ok = std::any_of(results.begin() + static_cast<std::ptrdiff_t>(acked), results.end(),
-                                        [](int r) { return r == 1; });
+            bool later_ok = std::any_of(results.begin() + static_cast<std::ptrdiff_t>(acked),
+                                        results.end(), [](int r) { return r == 1; });
             log::warn("publishing to NATS failed; retrying one at a time",
                       {{"db", db.name()},
                        {"acked", std::to_string(acked)},
@@ -298,7 +312,8 @@ struct NatsBus::Impl {
         jsErrCode code = static_cast<jsErrCode>(0);
         natsStatus st = js_GetStreamInfo(&si, js, options.stream.c_str(), nullptr, &code);
         if (st != NATS_OK) {
-            log::warn("JetStream stream not reachable", {{"subscriber", s.name}, {"error", status_text(st, code)}});
+            log::warn("JetStream stream not reachable",
+                      {{"subscriber", s.name}, {"error", status_text(st, code)}});
             return false;
         }
         auto last = static_cast<std::int64_t>(si->State.LastSeq);
@@ -321,7 +336,8 @@ struct NatsBus::Impl {
         // run had fetched but not acked only once their ack wait ran out: out of order.
         st = js_DeleteConsumer(js, options.stream.c_str(), s.consumer.c_str(), nullptr, &code);
         if (st != NATS_OK && code != JSConsumerNotFoundErr) {
-            log::warn("cannot reset the durable consumer", {{"subscriber", s.name}, {"error", status_text(st, code)}});
+            log::warn("cannot reset the durable consumer",
+                      {{"subscriber", s.name}, {"error", status_text(st, code)}});
             return false;
         }
         jsConsumerInfo* ci = nullptr;
@@ -346,7 +362,8 @@ struct NatsBus::Impl {
         }
         if (ci) jsConsumerInfo_Destroy(ci);
         if (st != NATS_OK) {
-            log::warn("cannot set up the durable consumer", {{"subscriber", s.name}, {"error", status_text(st, code)}});
+            log::warn("cannot set up the durable consumer",
+                      {{"subscriber", s.name}, {"error", status_text(st, code)}});
             return false;
         }
         jsSubOptions so;
@@ -357,7 +374,8 @@ struct NatsBus::Impl {
         s.last_delivery = 0;
         st = js_PullSubscribe(&s.sub, js, filter.c_str(), s.consumer.c_str(), nullptr, &so, &code);
         if (st != NATS_OK) {
-            log::warn("cannot bind the pull subscription", {{"subscriber", s.name}, {"error", status_text(st, code)}});
+            log::warn("cannot bind the pull subscription",
+                      {{"subscriber", s.name}, {"error", status_text(st, code)}});
             s.sub = nullptr;
             return false;
         }
@@ -416,13 +434,15 @@ struct NatsBus::Impl {
         // know is made anew; while the cluster elects, it is only waited for (remaking consumers
         // then would only add to the election's load).
         if (st != NATS_TIMEOUT)
-            log::warn("fetching events failed", {{"subscriber", s.name}, {"error", status_text(st)}});
+            log::warn("fetching events failed",
+                      {{"subscriber", s.name}, {"error", status_text(st)}});
         if (!s.silent_since) s.silent_since = Clock::now();
         if (Clock::now() - *s.silent_since > std::chrono::seconds(2)) {
             s.silent_since.reset();
             jsConsumerInfo* ci = nullptr;
             jsErrCode code = static_cast<jsErrCode>(0);
-            st = js_GetConsumerInfo(&ci, js, options.stream.c_str(), s.consumer.c_str(), nullptr, &code);
+            st = js_GetConsumerInfo(&ci, js, options.stream.c_str(), s.consumer.c_str(), nullptr,
+                                    &code);
             if (ci) jsConsumerInfo_Destroy(ci);
             if (code == JSConsumerNotFoundErr) {
                 log::warn("the durable consumer is gone; making it anew", {{"subscriber", s.name}});
@@ -509,7 +529,8 @@ struct NatsBus::Impl {
 
     // Applies what s.held holds, as LocalBus's delivery does, then acks what was applied.
     void apply(Subscriber& s) {
-        auto handled = apply_in_order(*s.db, s.name, s.events, s.attempts, options.retry, s.handler, s.last_error);
+        auto handled = apply_in_order(*s.db, s.name, s.events, s.attempts, options.retry, s.handler,
+                                      s.last_error);
         std::size_t done = handled.applied;
         if (done > 0) s.attempts = 0;
         if (handled.failed) {
@@ -554,7 +575,8 @@ struct NatsBus::Impl {
                 s.busy = true;
                 if (s.attempts > 0 && Clock::now() < s.not_before) {
                     natsMsg_InProgress(s.held.front(), nullptr);  // keeps its ack deadline away
-                    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(s.not_before - Clock::now());
+                    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(s.not_before -
+                                                                                      Clock::now());
                     sleep_unless_stopping(std::min(wait, std::chrono::milliseconds(1000)));
                     continue;
                 }
@@ -571,7 +593,8 @@ struct NatsBus::Impl {
     std::int64_t lag_of(Subscriber& s) {
         jsConsumerInfo* ci = nullptr;
         jsErrCode code = static_cast<jsErrCode>(0);
-        if (js_GetConsumerInfo(&ci, js, options.stream.c_str(), s.consumer.c_str(), nullptr, &code) != NATS_OK)
+        if (js_GetConsumerInfo(&ci, js, options.stream.c_str(), s.consumer.c_str(), nullptr,
+                               &code) != NATS_OK)
             return -1;
         // Acknowledged but pending, or never delivered; plus what this process holds unacked.
         auto lag = static_cast<std::int64_t>(ci->NumPending) + ci->NumAckPending;
@@ -581,8 +604,8 @@ struct NatsBus::Impl {
     }
 };
 
-void NatsBus::tail(const NatsBusOptions& options, std::int64_t after, const std::string& subject, bool follow,
-                   const std::function<void(const RawEvent&)>& print) {
+void NatsBus::tail(const NatsBusOptions& options, std::int64_t after, const std::string& subject,
+                   bool follow, const std::function<void(const RawEvent&)>& print) {
     Impl impl(nullptr, options);
     impl.connect();
     struct Closer {
@@ -595,15 +618,18 @@ void NatsBus::tail(const NatsBusOptions& options, std::int64_t after, const std:
             i.nc = nullptr;
         }
     } closer{impl};
-    for (int i = 0; i < 50 && !impl.connected(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    if (!impl.connected()) throw std::runtime_error("cannot reach NATS at " + options.servers.front());
+    for (int i = 0; i < 50 && !impl.connected(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!impl.connected())
+        throw std::runtime_error("cannot reach NATS at " + options.servers.front());
     auto seq = static_cast<uint64_t>(after);
     for (;;) {
         jsStreamInfo* si = nullptr;
         jsErrCode code = static_cast<jsErrCode>(0);
         natsStatus st = js_GetStreamInfo(&si, impl.js, options.stream.c_str(), nullptr, &code);
         if (st != NATS_OK)
-            throw std::runtime_error("cannot read stream " + options.stream + ": " + status_text(st, code));
+            throw std::runtime_error("cannot read stream " + options.stream + ": " +
+                                     status_text(st, code));
         auto last = si->State.LastSeq;
         jsStreamInfo_Destroy(si);
         for (; seq < last; ++seq) {
@@ -611,10 +637,11 @@ void NatsBus::tail(const NatsBusOptions& options, std::int64_t after, const std:
             st = js_GetMsg(&msg, impl.js, options.stream.c_str(), seq + 1, nullptr, &code);
             if (st != NATS_OK) {
                 if (code == JSNoMessageFoundErr) continue;  // removed (by a limit): a gap
-                throw std::runtime_error("cannot read event " + std::to_string(seq + 1) + ": " + status_text(st, code));
+                throw std::runtime_error("cannot read event " + std::to_string(seq + 1) + ": " +
+                                         status_text(st, code));
             }
-            auto e =
-                to_event(msg, static_cast<std::int64_t>(natsMsg_GetSequence(msg)), natsMsg_GetTime(msg) / ns_per_ms);
+            auto e = to_event(msg, static_cast<std::int64_t>(natsMsg_GetSequence(msg)),
+                              natsMsg_GetTime(msg) / ns_per_ms);
             natsMsg_Destroy(msg);
             if (subject.empty() || subject == e.subject) print(e);
         }
@@ -654,7 +681,8 @@ void NatsBus::outbox_committed(db::Database&) {
     impl_->wake.notify_all();
 }
 
-void NatsBus::subscribe_raw(std::string name, std::string subject, db::Database& db, RawHandler handler) {
+void NatsBus::subscribe_raw(std::string name, std::string subject, db::Database& db,
+                            RawHandler handler) {
     auto& i = *impl_;
     i.dead->register_subscriber(name, subject);  // one name, one subject, as in-process
     std::lock_guard lock(i.mutex);

@@ -30,8 +30,9 @@ namespace ticketd::bus {
 struct NatsBusOptions {
     std::vector<std::string> servers;  // nats://host:port, one per cluster node
     std::string stream = "TICKETD";
-    std::string subject_prefix = "ticketd";  // the stream holds <prefix>.>; another stream, another prefix
-    int replicas = 0;                        // 0: 3 when 3 or more servers are given, else 1
+    std::string subject_prefix =
+        "ticketd";     // the stream holds <prefix>.>; another stream, another prefix
+    int replicas = 0;  // 0: 3 when 3 or more servers are given, else 1
     // How long JetStream remembers an event id to drop a repeat. A relay repeats a row only when
     // it did not learn of the ack (a crash between ack and delete, a lost reply), and repeats it
     // within seconds of restarting; the subscribers' inboxes (an hour) cover the rest.
@@ -64,12 +65,13 @@ public:
     // `ticketd events tail` in split mode: calls `print` for each event of the stream after
     // sequence `after` (of `subject`, or every subject when empty), in order; with `follow`, keeps
     // waiting for new ones. Throws std::runtime_error when the stream cannot be read.
-    static void tail(const NatsBusOptions& options, std::int64_t after, const std::string& subject, bool follow,
-                     const std::function<void(const RawEvent&)>& print);
+    static void tail(const NatsBusOptions& options, std::int64_t after, const std::string& subject,
+                     bool follow, const std::function<void(const RawEvent&)>& print);
 
 protected:
     void outbox_committed(db::Database& db) override;
-    void subscribe_raw(std::string name, std::string subject, db::Database& db, RawHandler handler) override;
+    void subscribe_raw(std::string name, std::string subject, db::Database& db,
+                       RawHandler handler) override;
 
 private:
     struct Impl;

@@ -19,7 +19,8 @@ Relay::~Relay() { stop(); }
 
 void Relay::attach(db::Database& db) {
     std::lock_guard lock(activity_.mutex);
-    if (std::find(outboxes_.begin(), outboxes_.end(), &db) == outboxes_.end()) outboxes_.push_back(&db);
+    if (std::find(outboxes_.begin(), outboxes_.end(), &db) == outboxes_.end())
+        outboxes_.push_back(&db);
     mark_pending_locked(db);
     wake_.notify_one();
 }
@@ -148,7 +149,8 @@ void Relay::loop() {
         lock.unlock();
         auto now = Clock::now();
         for (auto* db : all)
-            if (delete_due(state_[db], quiet, now) && std::find(dbs.begin(), dbs.end(), db) == dbs.end())
+            if (delete_due(state_[db], quiet, now) &&
+                std::find(dbs.begin(), dbs.end(), db) == dbs.end())
                 dbs.push_back(db);
         bool failed = false, cleanup_pending = false;
         try {

@@ -108,7 +108,8 @@ private:
                     connection_->setBusyTimeout(5000);
                 } catch (const std::exception& e) {
                     // The writers' own backstop checkpoints keep the log bounded meanwhile.
-                    log::warn("cannot open a checkpoint connection", {{"db", name_}, {"error", e.what()}});
+                    log::warn("cannot open a checkpoint connection",
+                              {{"db", name_}, {"error", e.what()}});
                     connection_.reset();
                     lock.lock();
                     due_ = false;
@@ -116,12 +117,13 @@ private:
                 }
             }
             int log_pages = 0, copied = 0;
-            int rc = sqlite3_exec(connection_->getHandle(), "SELECT 1 FROM sqlite_master LIMIT 1", nullptr, nullptr,
+            int rc = sqlite3_exec(connection_->getHandle(), "SELECT 1 FROM sqlite_master LIMIT 1",
+                                  nullptr, nullptr,
                                   nullptr);  // a read first: a connection that has read nothing
                                              // does not know the file is in WAL mode yet
             if (rc == SQLITE_OK)
-                rc = sqlite3_wal_checkpoint_v2(connection_->getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_pages,
-                                               &copied);
+                rc = sqlite3_wal_checkpoint_v2(connection_->getHandle(), nullptr,
+                                               SQLITE_CHECKPOINT_PASSIVE, &log_pages, &copied);
             if (rc != SQLITE_OK && rc != SQLITE_BUSY)
                 log::warn("checkpoint failed", {{"db", name_}, {"error", sqlite3_errstr(rc)}});
             lock.lock();
@@ -222,21 +224,25 @@ private:
                 connection_->setBusyTimeout(5000);
             }
             // A read first: a connection that has read nothing has not opened the log yet.
-            rc = sqlite3_exec(connection_->getHandle(), "SELECT 1 FROM sqlite_master LIMIT 1", nullptr, nullptr,
-                              nullptr);
+            rc = sqlite3_exec(connection_->getHandle(), "SELECT 1 FROM sqlite_master LIMIT 1",
+                              nullptr, nullptr, nullptr);
         } catch (const std::exception& e) {
-            log::error("cannot open a connection to sync the log; stopping", {{"db", name_}, {"error", e.what()}});
+            log::error("cannot open a connection to sync the log; stopping",
+                       {{"db", name_}, {"error", e.what()}});
             std::abort();
         }
         sqlite3_file* log = nullptr;
         if (rc == SQLITE_OK)
-            rc = sqlite3_file_control(connection_->getHandle(), "main", SQLITE_FCNTL_JOURNAL_POINTER, &log);
+            rc = sqlite3_file_control(connection_->getHandle(), "main",
+                                      SQLITE_FCNTL_JOURNAL_POINTER, &log);
         if (rc == SQLITE_OK && !(log && log->pMethods)) rc = SQLITE_IOERR_FSYNC;  // no log to sync
         // Data only (fdatasync): the log's contents and size, without its timestamps, which would
         // cost a file-system journal commit per sync.
-        if (rc == SQLITE_OK) rc = log->pMethods->xSync(log, SQLITE_SYNC_NORMAL | SQLITE_SYNC_DATAONLY);
+        if (rc == SQLITE_OK)
+            rc = log->pMethods->xSync(log, SQLITE_SYNC_NORMAL | SQLITE_SYNC_DATAONLY);
         if (rc != SQLITE_OK) {
-            log::error("cannot sync the database log; stopping", {{"db", name_}, {"error", sqlite3_errstr(rc)}});
+            log::error("cannot sync the database log; stopping",
+                       {{"db", name_}, {"error", sqlite3_errstr(rc)}});
             std::abort();
         }
     }
@@ -293,7 +299,8 @@ Database::Database(std::string name, const std::string& path, Durability durabil
         path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX);
     connection_->setBusyTimeout(5000);
     if (path != ":memory:") connection_->exec("PRAGMA journal_mode=WAL");
-    connection_->exec(durability == Durability::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+    connection_->exec(durability == Durability::full ? "PRAGMA synchronous=FULL"
+                                                     : "PRAGMA synchronous=NORMAL");
     connection_->exec("PRAGMA foreign_keys=ON");
     connection_->exec("PRAGMA temp_store=MEMORY");
     // Reads through a memory map instead of pread copies, and a page cache that holds the hot
@@ -309,11 +316,13 @@ Database::Database(std::string name, const std::string& path, Durability durabil
             [](void* context, sqlite3* handle, const char* schema, int pages) {
                 auto* self = static_cast<Database*>(context);
                 if (self->syncer_) self->syncer_->committed();
-                if (self->checkpointer_->log_grew(pages)) Checkpointer::finish_in_writer(handle, schema);
+                if (self->checkpointer_->log_grew(pages))
+                    Checkpointer::finish_in_writer(handle, schema);
                 // Backstop: if writers outrun the background thread, the committing thread
                 // checkpoints itself, as SQLite would by default, so the log stays bounded.
                 else if (pages >= 8 * Checkpointer::threshold_pages)
-                    sqlite3_wal_checkpoint_v2(handle, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+                    sqlite3_wal_checkpoint_v2(handle, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                              nullptr);
                 return SQLITE_OK;
             },
             this);
@@ -374,7 +383,8 @@ void Database::reset_statements() {
     in_use_.clear();
 }
 
-void Database::migrate(std::initializer_list<std::string_view> schema_sets, std::span<const EmbeddedFile> app_schema) {
+void Database::migrate(std::initializer_list<std::string_view> schema_sets,
+                       std::span<const EmbeddedFile> app_schema) {
     WriteTx tx(*this);
     tx.exec(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -384,25 +394,31 @@ void Database::migrate(std::initializer_list<std::string_view> schema_sets, std:
     for (std::string_view set : schema_sets) {
         auto migrations = migrations_for(set, app_schema);
         int known = migrations.empty() ? 0 : migrations.back().version;
-        auto& q = tx.statement("SELECT coalesce(max(version), 0) FROM schema_migrations WHERE schema_set = ?");
+        auto& q = tx.statement(
+            "SELECT coalesce(max(version), 0) FROM schema_migrations WHERE schema_set = ?");
         q.bind(1, std::string(set));
         q.executeStep();
         int applied = q.getColumn(0).getInt();
-        q.tryReset();  // an unfinished SELECT would make a migration's DROP TABLE fail (SQLITE_LOCKED)
+        q.tryReset();  // an unfinished SELECT would make a migration's DROP TABLE fail
+                       // (SQLITE_LOCKED)
         if (applied > known)
-            throw std::runtime_error("database " + path_ + " has schema " + std::string(set) + " version " +
-                                     std::to_string(applied) + ", newer than this binary knows (" +
-                                     std::to_string(known) + "); upgrade the program");
+            throw std::runtime_error("database " + path_ + " has schema " + std::string(set) +
+                                     " version " + std::to_string(applied) +
+                                     ", newer than this binary knows (" + std::to_string(known) +
+                                     "); upgrade the program");
         for (const auto& m : migrations) {
             if (m.version <= applied) continue;
             tx.exec(m.sql);
-            auto& ins = tx.statement("INSERT INTO schema_migrations (schema_set, version, name) VALUES (?, ?, ?)");
+            auto& ins = tx.statement(
+                "INSERT INTO schema_migrations (schema_set, version, name) VALUES (?, ?, ?)");
             ins.bind(1, m.set);
             ins.bind(2, m.version);
             ins.bind(3, m.name);
             ins.exec();
-            log::info("migration applied",
-                      {{"db", name_}, {"set", m.set}, {"version", std::to_string(m.version)}, {"name", m.name}});
+            log::info("migration applied", {{"db", name_},
+                                            {"set", m.set},
+                                            {"version", std::to_string(m.version)},
+                                            {"name", m.name}});
         }
     }
     tx.commit();
@@ -413,7 +429,9 @@ ReadLock::~ReadLock() { db_.reset_statements(); }
 SQLite::Statement& ReadLock::statement(std::string_view sql) { return db_.statement(sql); }
 SQLite::Database& ReadLock::connection() { return *db_.connection_; }
 
-WriteTx::WriteTx(Database& db) : db_(db), lock_(db.mutex_) { db_.connection_->exec("BEGIN IMMEDIATE"); }
+WriteTx::WriteTx(Database& db) : db_(db), lock_(db.mutex_) {
+    db_.connection_->exec("BEGIN IMMEDIATE");
+}
 
 WriteTx::~WriteTx() {
     if (!open_) return;
@@ -439,8 +457,12 @@ void WriteTx::commit() {
     for (auto& cb : callbacks) cb();
 }
 
-void WriteTx::on_commit(std::function<void()> callback) { on_commit_.push_back(std::move(callback)); }
-void WriteTx::on_commit_locked(std::function<void()> callback) { on_commit_locked_.push_back(std::move(callback)); }
+void WriteTx::on_commit(std::function<void()> callback) {
+    on_commit_.push_back(std::move(callback));
+}
+void WriteTx::on_commit_locked(std::function<void()> callback) {
+    on_commit_locked_.push_back(std::move(callback));
+}
 
 void sync_all(const std::vector<Database*>& dbs) {
     if (dbs.empty()) return;

@@ -58,7 +58,8 @@ public:
     // Applies the migrations of the named schema sets that this file has not seen, all in one
     // transaction: the core's own (bus, outbox) and those among `app_schema`, the application's
     // embedded schema/ files. Throws std::runtime_error if the file was written by a newer schema.
-    void migrate(std::initializer_list<std::string_view> schema_sets, std::span<const EmbeddedFile> app_schema = {});
+    void migrate(std::initializer_list<std::string_view> schema_sets,
+                 std::span<const EmbeddedFile> app_schema = {});
 
 private:
     friend class WriteTx;

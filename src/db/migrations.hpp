@@ -22,6 +22,7 @@ std::span<const EmbeddedFile> core_schema_files();
 // The migrations of one schema set, from the core's files and `app_files` (an application's
 // schema/, embedded the same way), in version order. Throws std::logic_error for a file whose
 // name is not NNN_name.sql or a version used twice.
-std::vector<Migration> migrations_for(std::string_view set, std::span<const EmbeddedFile> app_files = {});
+std::vector<Migration> migrations_for(std::string_view set,
+                                      std::span<const EmbeddedFile> app_files = {});
 
 }  // namespace ticketd::db

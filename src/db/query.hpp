@@ -30,7 +30,8 @@ inline void bind_one(SQLite::Statement& s, int i, const std::optional<std::int64
         s.bind(i);  // NULL
 }
 template <class T>
-requires std::is_integral_v<T> &&(!std::is_same_v<T, bool>)void bind_one(SQLite::Statement& s, int i, T v) {
+requires std::is_integral_v<T> &&
+    (!std::is_same_v<T, bool>)void bind_one(SQLite::Statement& s, int i, T v) {
     s.bind(i, static_cast<std::int64_t>(v));
 }
 

@@ -49,7 +49,8 @@ bool is_ours(const sqlite3_file* f) {
 int flush(File& f) {
     if (f.pending.empty()) return SQLITE_OK;
     writes_issued.fetch_add(1, std::memory_order_relaxed);
-    int rc = f.real->pMethods->xWrite(f.real, f.pending.data(), static_cast<int>(f.pending.size()), f.pending_at);
+    int rc = f.real->pMethods->xWrite(f.real, f.pending.data(), static_cast<int>(f.pending.size()),
+                                      f.pending_at);
     f.pending.clear();
     f.commit_header = false;
     return rc;
@@ -86,7 +87,8 @@ int x_write(sqlite3_file* file, const void* data, int n, sqlite3_int64 offset) {
         return f.real->pMethods->xWrite(f.real, data, n, offset);
     }
     bool follows = offset == f.pending_at + static_cast<sqlite3_int64>(f.pending.size());
-    if (!f.pending.empty() && (!follows || f.pending.size() + static_cast<std::size_t>(n) > max_write_bytes))
+    if (!f.pending.empty() &&
+        (!follows || f.pending.size() + static_cast<std::size_t>(n) > max_write_bytes))
         if (int rc = flush(f); rc != SQLITE_OK) return rc;
     if (f.pending.empty()) f.pending_at = offset;
     auto* bytes = static_cast<const char*>(data);
@@ -139,7 +141,10 @@ int x_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags, i
         return rc != SQLITE_OK ? rc : SQLITE_CANTOPEN;
     }
     int version = f.real->pMethods->iVersion;
-    file->pMethods = &methods[static_cast<std::size_t>(version < 1 ? 1 : version > 3 ? 3 : version) - 1];
+    file->pMethods = &methods[static_cast<std::size_t>(version < 1   ? 1
+                                                       : version > 3 ? 3
+                                                                     : version) -
+                              1];
     if (flags & SQLITE_OPEN_WAL) {
         // Gather writes only when the database file's shared-memory calls can flush them.
         sqlite3_file* database = sqlite3_database_file_object(name);
@@ -202,7 +207,8 @@ void install_wal_vfs() {
 }
 
 WalWriteCounts wal_write_counts() {
-    return {writes_requested.load(std::memory_order_relaxed), writes_issued.load(std::memory_order_relaxed)};
+    return {writes_requested.load(std::memory_order_relaxed),
+            writes_issued.load(std::memory_order_relaxed)};
 }
 
 }  // namespace ticketd::db

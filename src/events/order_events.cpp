@@ -10,12 +10,13 @@ namespace json = boost::json;
 using namespace detail;
 
 void tag_invoke(json::value_from_tag, json::value& v, const OrderCreated& e) {
-    v = json::object{{"id", e.id},
-                     {"version", e.version},
-                     {"status", e.status},
-                     {"userId", e.user_id},
-                     {"expiresAt", e.expires_at},
-                     {"ticket", json::object{{"id", e.ticket.id}, {"priceCents", e.ticket.price_cents}}}};
+    v = json::object{
+        {"id", e.id},
+        {"version", e.version},
+        {"status", e.status},
+        {"userId", e.user_id},
+        {"expiresAt", e.expires_at},
+        {"ticket", json::object{{"id", e.ticket.id}, {"priceCents", e.ticket.price_cents}}}};
 }
 
 OrderCreated tag_invoke(json::value_to_tag<OrderCreated>, const json::value& v) {
@@ -30,7 +31,8 @@ OrderCreated tag_invoke(json::value_to_tag<OrderCreated>, const json::value& v) 
 }
 
 void tag_invoke(json::value_from_tag, json::value& v, const OrderCancelled& e) {
-    v = json::object{{"id", e.id}, {"version", e.version}, {"ticket", json::object{{"id", e.ticket.id}}}};
+    v = json::object{
+        {"id", e.id}, {"version", e.version}, {"ticket", json::object{{"id", e.ticket.id}}}};
 }
 
 OrderCancelled tag_invoke(json::value_to_tag<OrderCancelled>, const json::value& v) {
@@ -41,8 +43,10 @@ OrderCancelled tag_invoke(json::value_to_tag<OrderCancelled>, const json::value&
 }
 
 void tag_invoke(json::value_from_tag, json::value& v, const OrderCompleted& e) {
-    v = json::object{
-        {"id", e.id}, {"version", e.version}, {"userId", e.user_id}, {"ticket", json::object{{"id", e.ticket.id}}}};
+    v = json::object{{"id", e.id},
+                     {"version", e.version},
+                     {"userId", e.user_id},
+                     {"ticket", json::object{{"id", e.ticket.id}}}};
 }
 
 OrderCompleted tag_invoke(json::value_to_tag<OrderCompleted>, const json::value& v) {

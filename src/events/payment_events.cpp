@@ -15,7 +15,9 @@ void tag_invoke(json::value_from_tag, json::value& v, const PaymentCreated& e) {
 
 PaymentCreated tag_invoke(json::value_to_tag<PaymentCreated>, const json::value& v) {
     const auto& o = as_object(v, PaymentCreated::subject);
-    return {.id = get_string(o, "id"), .order_id = get_string(o, "orderId"), .stripe_id = get_string(o, "stripeId")};
+    return {.id = get_string(o, "id"),
+            .order_id = get_string(o, "orderId"),
+            .stripe_id = get_string(o, "stripeId")};
 }
 
 void tag_invoke(json::value_from_tag, json::value& v, const PaymentRefunded& e) {
@@ -24,7 +26,9 @@ void tag_invoke(json::value_from_tag, json::value& v, const PaymentRefunded& e) 
 
 PaymentRefunded tag_invoke(json::value_to_tag<PaymentRefunded>, const json::value& v) {
     const auto& o = as_object(v, PaymentRefunded::subject);
-    return {.id = get_string(o, "id"), .order_id = get_string(o, "orderId"), .refund_id = get_string(o, "refundId")};
+    return {.id = get_string(o, "id"),
+            .order_id = get_string(o, "orderId"),
+            .refund_id = get_string(o, "refundId")};
 }
 
 }  // namespace ticketd::events

@@ -10,8 +10,11 @@ namespace json = boost::json;
 using namespace detail;
 
 void tag_invoke(json::value_from_tag, json::value& v, const TicketCreated& e) {
-    v = json::object{
-        {"id", e.id}, {"version", e.version}, {"title", e.title}, {"priceCents", e.price_cents}, {"userId", e.user_id}};
+    v = json::object{{"id", e.id},
+                     {"version", e.version},
+                     {"title", e.title},
+                     {"priceCents", e.price_cents},
+                     {"userId", e.user_id}};
 }
 
 TicketCreated tag_invoke(json::value_to_tag<TicketCreated>, const json::value& v) {
@@ -24,8 +27,11 @@ TicketCreated tag_invoke(json::value_to_tag<TicketCreated>, const json::value& v
 }
 
 void tag_invoke(json::value_from_tag, json::value& v, const TicketUpdated& e) {
-    json::object o{
-        {"id", e.id}, {"version", e.version}, {"title", e.title}, {"priceCents", e.price_cents}, {"userId", e.user_id}};
+    json::object o{{"id", e.id},
+                   {"version", e.version},
+                   {"title", e.title},
+                   {"priceCents", e.price_cents},
+                   {"userId", e.user_id}};
     if (e.order_id) o["orderId"] = *e.order_id;
     v = std::move(o);
 }

@@ -42,23 +42,27 @@ void copy(Connection& from, const std::string& to_path) {
     if (!b) throw std::runtime_error("backup of " + to_path + " failed: " + sqlite3_errmsg(to->db));
     int rc = sqlite3_backup_step(b, -1);
     sqlite3_backup_finish(b);
-    if (rc != SQLITE_DONE) throw std::runtime_error("backup of " + to_path + " failed: " + sqlite3_errstr(rc));
+    if (rc != SQLITE_DONE)
+        throw std::runtime_error("backup of " + to_path + " failed: " + sqlite3_errstr(rc));
 }
 
 void check(const std::string& path) {
     auto c = open(path, SQLITE_OPEN_READONLY);
     sqlite3_stmt* stmt = nullptr;
     sqlite3_prepare_v2(c->db, "PRAGMA integrity_check", -1, &stmt, nullptr);
-    std::string result =
-        sqlite3_step(stmt) == SQLITE_ROW ? reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)) : "no answer";
+    std::string result = sqlite3_step(stmt) == SQLITE_ROW
+                             ? reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))
+                             : "no answer";
     sqlite3_finalize(stmt);
-    if (result != "ok") throw std::runtime_error("integrity check of " + path + " failed: " + result);
+    if (result != "ok")
+        throw std::runtime_error("integrity check of " + path + " failed: " + result);
 }
 
 void require_no_databases(const std::string& dir, const std::vector<std::string>& databases) {
     for (const auto& name : databases)
         if (fs::exists(fs::path(dir) / (name + ".db")))
-            throw std::runtime_error(dir + " already holds " + name + ".db; choose an empty directory");
+            throw std::runtime_error(dir + " already holds " + name +
+                                     ".db; choose an empty directory");
 }
 
 }  // namespace
@@ -75,7 +79,8 @@ void backup_data_dir(const std::string& data_dir, const std::string& dest_dir,
     for (const auto& name : databases) {
         auto path = (fs::path(data_dir) / (name + ".db")).string();
         if (!fs::exists(path)) continue;
-        sources.push_back({name, open(path, SQLITE_OPEN_READWRITE), open(path, SQLITE_OPEN_READONLY)});
+        sources.push_back(
+            {name, open(path, SQLITE_OPEN_READWRITE), open(path, SQLITE_OPEN_READONLY)});
     }
     if (sources.empty()) throw std::runtime_error("no databases in " + data_dir);
     // Hold the write lock of every database, in a fixed order, while a second connection copies
@@ -91,8 +96,11 @@ void backup_data_dir(const std::string& data_dir, const std::string& dest_dir,
     for (auto& s : sources) exec(*s.locker, "ROLLBACK", "unlocking " + s.name + ".db");
     for (auto& s : sources) check((fs::path(dest_dir) / (s.name + ".db")).string());
     auto key = fs::path(data_dir) / "jwt.key";
-    if (fs::exists(key)) fs::copy_file(key, fs::path(dest_dir) / "jwt.key", fs::copy_options::overwrite_existing);
-    log::info("backup complete", {{"from", data_dir}, {"to", dest_dir}, {"databases", std::to_string(sources.size())}});
+    if (fs::exists(key))
+        fs::copy_file(key, fs::path(dest_dir) / "jwt.key", fs::copy_options::overwrite_existing);
+    log::info(
+        "backup complete",
+        {{"from", data_dir}, {"to", dest_dir}, {"databases", std::to_string(sources.size())}});
 }
 
 void restore_data_dir(const std::string& backup_dir, const std::string& data_dir,
@@ -112,7 +120,8 @@ void restore_data_dir(const std::string& backup_dir, const std::string& data_dir
     auto key = fs::path(backup_dir) / "jwt.key";
     if (fs::exists(key)) {
         fs::copy_file(key, fs::path(data_dir) / "jwt.key", fs::copy_options::overwrite_existing);
-        fs::permissions(fs::path(data_dir) / "jwt.key", fs::perms::owner_read | fs::perms::owner_write);
+        fs::permissions(fs::path(data_dir) / "jwt.key",
+                        fs::perms::owner_read | fs::perms::owner_write);
     }
     log::info("restore complete", {{"from", backup_dir}, {"to", data_dir}});
 }

@@ -23,8 +23,8 @@ int serve(const Application& app, const HostConfig& config) {
     host->start();
     log::info("listening", {{"url", "http://" + config.host + ":" + std::to_string(host->port())}});
     if (host->metrics_port())
-        log::info("metrics",
-                  {{"url", "http://" + config.metrics_host + ":" + std::to_string(host->metrics_port()) + "/metrics"}});
+        log::info("metrics", {{"url", "http://" + config.metrics_host + ":" +
+                                          std::to_string(host->metrics_port()) + "/metrics"}});
     host->wait_for_signal();
     host->stop();
     log::info(app.name + " stopped");
@@ -40,7 +40,8 @@ std::unique_ptr<db::Database> open_log(const HostConfig& config) {
     return log;
 }
 
-int dead_letters(const Application& app, const HostConfig& config, const std::vector<std::string>& args) {
+int dead_letters(const Application& app, const HostConfig& config,
+                 const std::vector<std::string>& args) {
     auto log = open_log(config);
     if (!args.empty()) {
         std::int64_t id = 0;
@@ -52,7 +53,8 @@ int dead_letters(const Application& app, const HostConfig& config, const std::ve
             std::cerr << app.name << ": no parked event #" << id << "\n";
             return 1;
         }
-        std::cout << "dead letter #" << id << " re-queued; a running server delivers it within a second\n";
+        std::cout << "dead letter #" << id
+                  << " re-queued; a running server delivers it within a second\n";
         return 0;
     }
     auto letters = bus::EventLog(*log).dead_letters();
@@ -61,15 +63,17 @@ int dead_letters(const Application& app, const HostConfig& config, const std::ve
         return 0;
     }
     for (const auto& d : letters) {
-        std::cout << "#" << d.id << " " << util::format_rfc3339_ms(util::from_unix_ms(d.parked_at_ms))
+        std::cout << "#" << d.id << " "
+                  << util::format_rfc3339_ms(util::from_unix_ms(d.parked_at_ms))
                   << " subscriber=" << d.subscriber << " seq=" << d.seq << " subject=" << d.subject
-                  << " event=" << d.event_id << " attempts=" << d.attempts << "\n    error: " << d.error
-                  << "\n    payload: " << d.payload << "\n";
+                  << " event=" << d.event_id << " attempts=" << d.attempts
+                  << "\n    error: " << d.error << "\n    payload: " << d.payload << "\n";
     }
     return 0;
 }
 
-int events_command(const Application& app, const HostConfig& config, const std::vector<std::string>& args) {
+int events_command(const Application& app, const HostConfig& config,
+                   const std::vector<std::string>& args) {
     std::string what = args.empty() ? "" : args[0];
     if (what == "catalog" || what == "graph" || what == "doc") {
         // Build the application in memory: the registrations are the source of truth.
@@ -80,8 +84,9 @@ int events_command(const Application& app, const HostConfig& config, const std::
         log::configure(log::Level::error, log::Format::text);
         auto host = app.make_host(*c);
         std::cout << (what == "catalog" ? event_catalog(host->bus(), app.contracts)
-                      : what == "graph" ? event_graph(host->bus(), app.contracts)
-                                        : events_doc(host->bus(), app.contracts, app.events_doc_intro));
+                      : what == "graph"
+                          ? event_graph(host->bus(), app.contracts)
+                          : events_doc(host->bus(), app.contracts, app.events_doc_intro));
         return 0;
     }
     if (what != "tail") {
@@ -89,13 +94,14 @@ int events_command(const Application& app, const HostConfig& config, const std::
         return 2;
     }
     auto print = [](const bus::RawEvent& e) {
-        std::cout << e.seq << " " << util::format_rfc3339_ms(util::from_unix_ms(e.logged_at_ms)) << " " << e.subject
-                  << " from=" << e.source << " id=" << e.id << " " << e.payload << "\n";
+        std::cout << e.seq << " " << util::format_rfc3339_ms(util::from_unix_ms(e.logged_at_ms))
+                  << " " << e.subject << " from=" << e.source << " id=" << e.id << " " << e.payload
+                  << "\n";
         std::cout.flush();
     };
     if (!config.bus_servers.empty()) {  // split mode: the log is the JetStream stream
-        bus::NatsBus::tail(nats_options(app.name, config.bus_servers), config.tail_from, config.tail_subject,
-                           config.tail_follow, print);
+        bus::NatsBus::tail(nats_options(app.name, config.bus_servers), config.tail_from,
+                           config.tail_subject, config.tail_follow, print);
         return 0;
     }
     auto log = open_log(config);
@@ -126,7 +132,8 @@ std::string help_text(const Application& app) {
     std::ostringstream out;
     auto line = [&](const std::string& usage, const std::string& text) {
         std::string left = app.name + " " + usage;
-        out << "  " << left << std::string(left.size() < 30 ? 31 - left.size() : 3, ' ') << text << "\n";
+        out << "  " << left << std::string(left.size() < 30 ? 31 - left.size() : 3, ' ') << text
+            << "\n";
     };
     out << app.name << ": " << app.summary << "\n\nUsage:\n";
     line("[serve] [flags]", "run the server (the default)");
@@ -146,7 +153,8 @@ std::string help_text(const Application& app) {
     return out.str();
 }
 
-int run_cli(const Application& app, int argc, const char* const* argv, const std::vector<std::string>& env) {
+int run_cli(const Application& app, int argc, const char* const* argv,
+            const std::vector<std::string>& env) {
     auto config = app.make_config();
     ParsedCommand cmd;
     try {
@@ -175,7 +183,8 @@ int run_cli(const Application& app, int argc, const char* const* argv, const std
             if (c.name == cmd.name) return c.run(*config, cmd.args);
         if (cmd.name == "backup" || cmd.name == "restore") {
             if (cmd.args.size() != 1) {
-                std::cerr << app.name << ": usage: " << app.name << " " << cmd.name << " DIR [--data-dir DIR]\n";
+                std::cerr << app.name << ": usage: " << app.name << " " << cmd.name
+                          << " DIR [--data-dir DIR]\n";
                 return 2;
             }
             auto names = database_names(app.modules);

@@ -46,6 +46,7 @@ ParsedCommand parse_command_line(const Application& app, int argc, const char* c
 std::string help_text(const Application& app);
 
 // Runs the command; returns the exit status (2 for a usage error, 1 for a failure).
-int run_cli(const Application& app, int argc, const char* const* argv, const std::vector<std::string>& env);
+int run_cli(const Application& app, int argc, const char* const* argv,
+            const std::vector<std::string>& env);
 
 }  // namespace ticketd::host

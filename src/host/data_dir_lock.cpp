@@ -15,7 +15,8 @@ DataDirLock::DataDirLock(const std::string& data_dir, const std::string& program
     if (fd_ < 0) throw std::runtime_error("cannot open " + path);
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
         ::close(fd_);
-        throw std::runtime_error("another " + program + " is already using the data directory " + data_dir);
+        throw std::runtime_error("another " + program + " is already using the data directory " +
+                                 data_dir);
     }
 }
 

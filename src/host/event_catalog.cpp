@@ -31,14 +31,16 @@ std::string json_type(const boost::json::value& v) {
     }
 }
 
-void describe(const boost::json::object& full, const boost::json::object* plain, const std::string& prefix,
-              std::vector<std::string>& out) {
+void describe(const boost::json::object& full, const boost::json::object* plain,
+              const std::string& prefix, std::vector<std::string>& out) {
     for (const auto& [key, value] : full) {
         bool optional = !plain || !plain->contains(key);
         std::string name = prefix + std::string(key) + (optional ? "?" : "");
         if (value.is_object()) {
             const boost::json::object* nested =
-                plain && plain->contains(key) && plain->at(key).is_object() ? &plain->at(key).get_object() : nullptr;
+                plain && plain->contains(key) && plain->at(key).is_object()
+                    ? &plain->at(key).get_object()
+                    : nullptr;
             describe(value.get_object(), nested, prefix + std::string(key) + ".", out);
         } else {
             out.push_back(name + ": " + json_type(value));
@@ -73,11 +75,14 @@ std::string join(const std::vector<std::string>& v, const char* sep) {
     return out.empty() ? "(none)" : out;
 }
 
-std::string module_of(const std::string& durable_name) { return durable_name.substr(0, durable_name.find('.')); }
+std::string module_of(const std::string& durable_name) {
+    return durable_name.substr(0, durable_name.find('.'));
+}
 
 }  // namespace
 
-std::vector<std::string> describe_fields(const boost::json::object& full, const boost::json::object& plain) {
+std::vector<std::string> describe_fields(const boost::json::object& full,
+                                         const boost::json::object& plain) {
     std::vector<std::string> out;
     describe(full, &plain, "", out);
     return out;
@@ -106,14 +111,17 @@ std::string event_graph(const bus::Bus& bus, const std::vector<ContractInfo>& in
     return out.str();
 }
 
-std::string events_doc(const bus::Bus& bus, const std::vector<ContractInfo>& infos, const std::string& intro) {
+std::string events_doc(const bus::Bus& bus, const std::vector<ContractInfo>& infos,
+                       const std::string& intro) {
     std::ostringstream out;
     out << intro << "## Flows\n\n```mermaid\n"
         << event_graph(bus, infos) << "```\n\n## Contracts\n\n"
-        << "| subject | fields | published by | subscribers (durable names) |\n| --- | --- | --- | --- |\n";
+        << "| subject | fields | published by | subscribers (durable names) |\n| --- | --- | --- | "
+           "--- |\n";
     for (const auto& c : contracts(bus, infos)) {
         std::string fields;
-        for (const auto& f : c.fields) fields += (fields.empty() ? "" : "<br>") + std::string("`") + f + "`";
+        for (const auto& f : c.fields)
+            fields += (fields.empty() ? "" : "<br>") + std::string("`") + f + "`";
         out << "| `" << c.subject << "` | " << fields << " | " << join(c.publishers, ", ") << " | "
             << join(c.subscribers, ", ") << " |\n";
     }

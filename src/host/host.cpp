@@ -22,10 +22,12 @@
 
 namespace ticketd::host {
 
-bus::NatsBusOptions nats_options(const std::string& program, const std::vector<std::string>& servers) {
+bus::NatsBusOptions nats_options(const std::string& program,
+                                 const std::vector<std::string>& servers) {
     bus::NatsBusOptions o{.servers = servers};
     o.stream.clear();
-    for (char c : program) o.stream += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (char c : program)
+        o.stream += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     o.subject_prefix = program;
     return o;
 }
@@ -54,7 +56,9 @@ struct Host::Impl {
     std::once_flag stop_once;
     bool started = false;
 
-    OpsView ops_view() { return {.config = config, .bus = *bus, .log = *log_db, .modules = modules}; }
+    OpsView ops_view() {
+        return {.config = config, .bus = *bus, .log = *log_db, .modules = modules};
+    }
 
     Impl(const HostConfig& c, HostOptions options) : config(c) {
         clock = options.clock ? options.clock : &system_clock;
@@ -62,7 +66,9 @@ struct Host::Impl {
         if (!in_memory) {
             std::error_code ec;
             std::filesystem::create_directories(config.data_dir, ec);
-            if (ec) throw std::runtime_error("cannot create data directory " + config.data_dir + ": " + ec.message());
+            if (ec)
+                throw std::runtime_error("cannot create data directory " + config.data_dir + ": " +
+                                         ec.message());
             data_dir_lock = std::make_unique<DataDirLock>(config.data_dir, options.program);
         }
         // The event log is in `normal` mode whatever the durability mode: the relay syncs it
@@ -85,7 +91,8 @@ struct Host::Impl {
         so.port = config.port;
         so.threads = config.threads;
         so.max_connections = static_cast<std::size_t>(config.max_connections);
-        so.max_connections_per_address = static_cast<std::size_t>(config.max_connections_per_address);
+        so.max_connections_per_address =
+            static_cast<std::size_t>(config.max_connections_per_address);
         so.trusted_proxies = http::AddressSet::parse(config.trusted_proxies);
         so.body_memory = static_cast<std::size_t>(config.body_memory_mb) * 1024 * 1024;
         so.read_timeout = std::chrono::milliseconds(config.read_timeout_ms);
@@ -101,17 +108,20 @@ struct Host::Impl {
             mo.max_connections = 64;
             mo.access_log = false;
             metrics_router.get("/metrics", [this](const http::Request&) {
-                return http::text_response(200, scrape_metrics(ops_view()), "text/plain; version=0.0.4; charset=utf-8");
+                return http::text_response(200, scrape_metrics(ops_view()),
+                                           "text/plain; version=0.0.4; charset=utf-8");
             });
             metrics_server = std::make_unique<http::Server>(metrics_router, mo);
         }
 
-        sessions = std::make_unique<http::Sessions>(signing_key(config), config.production,
-                                                    std::chrono::hours(24) * config.session_days, *clock);
-        workers =
-            std::make_unique<util::WorkerPool>(static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
+        sessions =
+            std::make_unique<http::Sessions>(signing_key(config), config.production,
+                                             std::chrono::hours(24) * config.session_days, *clock);
+        workers = std::make_unique<util::WorkerPool>(
+            static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
         router.before(http::refuse_cross_site);
-        router.before([this](http::Request& req) { req.current_user = sessions->from_request(req); });
+        router.before(
+            [this](http::Request& req) { req.current_user = sessions->from_request(req); });
 
         ModuleContext ctx{.config = config,
                           .bus = *bus,
@@ -136,7 +146,8 @@ struct Host::Impl {
     }
 };
 
-Host::Host(const HostConfig& config, HostOptions options) : impl_(std::make_unique<Impl>(config, std::move(options))) {}
+Host::Host(const HostConfig& config, HostOptions options)
+    : impl_(std::make_unique<Impl>(config, std::move(options))) {}
 
 Host::~Host() { stop(); }
 
@@ -151,7 +162,9 @@ void Host::start() {
 }
 
 std::uint16_t Host::port() const { return impl_->server->port(); }
-std::uint16_t Host::metrics_port() const { return impl_->metrics_server ? impl_->metrics_server->port() : 0; }
+std::uint16_t Host::metrics_port() const {
+    return impl_->metrics_server ? impl_->metrics_server->port() : 0;
+}
 void Host::wait_for_signal() { impl_->server->wait_for_signal(); }
 
 void Host::stop() {

@@ -34,7 +34,7 @@ struct HostOptions {
     std::vector<ModuleFactory> extra_modules;  // always built (tests add probes this way)
     std::span<const EmbeddedFile> schema;      // the application's schema/ (its modules' sets)
     std::span<const EmbeddedFile> web;         // served for GETs no route takes; empty: 404
-    bool app_shell = true;                     // a GET of an unknown path without an extension gets web's index.html
+    bool app_shell = true;  // a GET of an unknown path without an extension gets web's index.html
     std::string content_security_policy =
         "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
     // The application's own routes beside its modules' (ticketd: /api/config).
@@ -72,7 +72,8 @@ private:
 };
 
 // The NATS transport's options for `program` on `servers`: its own stream and subjects.
-bus::NatsBusOptions nats_options(const std::string& program, const std::vector<std::string>& servers);
+bus::NatsBusOptions nats_options(const std::string& program,
+                                 const std::vector<std::string>& servers);
 
 // The databases of an application's data directory: "bus", then each registered module's.
 std::vector<std::string> database_names(const std::vector<ModuleSpec>& modules);

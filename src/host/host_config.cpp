@@ -12,7 +12,8 @@ int parse_int(const std::string& text, long min, long max) {
     long v = 0;
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
     if (ec != std::errc{} || ptr != text.data() + text.size() || v < min || v > max)
-        throw std::invalid_argument("expected an integer from " + std::to_string(min) + " to " + std::to_string(max));
+        throw std::invalid_argument("expected an integer from " + std::to_string(min) + " to " +
+                                    std::to_string(max));
     return static_cast<int>(v);
 }
 
@@ -32,14 +33,17 @@ std::string one_of(const std::string& text, const std::vector<std::string>& allo
     throw std::invalid_argument("expected one of " + list);
 }
 
-std::vector<Option> host_options(const std::string& env_prefix, const std::vector<std::string>& module_names) {
+std::vector<Option> host_options(const std::string& env_prefix,
+                                 const std::vector<std::string>& module_names) {
     const std::string& p = env_prefix;
     std::string names;
     for (const auto& m : module_names) names += (names.empty() ? "" : " ") + m;
     return {
-        {"--port", "PORT", "N", "TCP port to listen on", [](auto& c) { return std::to_string(c.port); },
+        {"--port", "PORT", "N", "TCP port to listen on",
+         [](auto& c) { return std::to_string(c.port); },
          [](auto& c, auto& v) { c.port = static_cast<std::uint16_t>(parse_int(v, 0, 65535)); }},
-        {"--host", p + "HOST", "ADDR", "address to listen on (0.0.0.0: all; 127.0.0.1: this machine)",
+        {"--host", p + "HOST", "ADDR",
+         "address to listen on (0.0.0.0: all; 127.0.0.1: this machine)",
          [](auto& c) { return c.host; },
          [](auto& c, auto& v) {
              if (v.empty()) throw std::invalid_argument("expected an IP address");
@@ -53,30 +57,37 @@ std::vector<Option> host_options(const std::string& env_prefix, const std::vecto
              c.data_dir = v;
          }},
         {"--threads", p + "THREADS", "N", "HTTP threads (0: one per hardware thread)",
-         [](auto& c) { return std::to_string(c.threads); }, [](auto& c, auto& v) { c.threads = parse_int(v, 0, 256); }},
-        {"--production", "", "", "production mode (same as " + p + "ENV=production): JWT_KEY required, Secure cookies",
-         [](auto& c) { return std::string(c.production ? "on" : "off"); }, [](auto& c, auto&) { c.production = true; }},
+         [](auto& c) { return std::to_string(c.threads); },
+         [](auto& c, auto& v) { c.threads = parse_int(v, 0, 256); }},
+        {"--production", "", "",
+         "production mode (same as " + p + "ENV=production): JWT_KEY required, Secure cookies",
+         [](auto& c) { return std::string(c.production ? "on" : "off"); },
+         [](auto& c, auto&) { c.production = true; }},
         {"", p + "ENV", "development|production", "deployment mode",
          [](auto& c) { return std::string(c.production ? "production" : "development"); },
          [](auto& c, auto& v) {
              c.production = one_of(v, {"development", "production"}) == "production";
          }},
-        {"", "JWT_KEY", "KEY", "key signing session tokens (development: generated into the data dir)",
+        {"", "JWT_KEY", "KEY",
+         "key signing session tokens (development: generated into the data dir)",
          [](auto&) { return std::string("generated"); }, [](auto& c, auto& v) { c.jwt_key = v; }},
         {"--session-days", p + "SESSION_DAYS", "DAYS", "how long a session token stays valid",
          [](auto& c) { return std::to_string(c.session_days); },
          [](auto& c, auto& v) { c.session_days = parse_int(v, 1, 365); }},
         {"--durability", p + "DURABILITY", "normal|full",
-         "normal survives a crash of the process; full also survives power loss, ~10x slower commits",
+         "normal survives a crash of the process; full also survives power loss, ~10x slower "
+         "commits",
          [](auto& c) { return c.durability; },
          [](auto& c, auto& v) {
              c.durability = one_of(v, {"normal", "full"});
          }},
-        {"--log-format", p + "LOG_FORMAT", "text|json", "log line format", [](auto& c) { return c.log_format; },
+        {"--log-format", p + "LOG_FORMAT", "text|json", "log line format",
+         [](auto& c) { return c.log_format; },
          [](auto& c, auto& v) {
              c.log_format = one_of(v, {"text", "json"});
          }},
-        {"--log-level", p + "LOG_LEVEL", "LEVEL", "debug, info, warn or error", [](auto& c) { return c.log_level; },
+        {"--log-level", p + "LOG_LEVEL", "LEVEL", "debug, info, warn or error",
+         [](auto& c) { return c.log_level; },
          [](auto& c, auto& v) {
              c.log_level = one_of(v, {"debug", "info", "warn", "error"});
          }},
@@ -84,16 +95,20 @@ std::vector<Option> host_options(const std::string& env_prefix, const std::vecto
          [](auto& c) { return std::string(c.access_log ? "true" : "false"); },
          [](auto& c, auto& v) { c.access_log = parse_bool(v); }},
         {"--max-connections", p + "MAX_CONNECTIONS", "N",
-         "open connections at most; at the cap the one idle longest is closed for a newcomer (503 when all are busy)",
+         "open connections at most; at the cap the one idle longest is closed for a newcomer (503 "
+         "when all are busy)",
          [](auto& c) { return std::to_string(c.max_connections); },
          [](auto& c, auto& v) { c.max_connections = parse_int(v, 1, 1000000); }},
         {"--max-connections-per-address", p + "MAX_CONNECTIONS_PER_ADDRESS", "N",
-         "open connections from one address at most, by the same rule (0: no cap; trusted proxies are exempt)",
+         "open connections from one address at most, by the same rule (0: no cap; trusted proxies "
+         "are exempt)",
          [](auto& c) { return std::to_string(c.max_connections_per_address); },
          [](auto& c, auto& v) { c.max_connections_per_address = parse_int(v, 0, 1000000); }},
         {"--trusted-proxies", p + "TRUSTED_PROXIES", "CIDR[,CIDR]",
          "reverse proxies whose X-Forwarded-For names the client (for throttles and caps)",
-         [](auto& c) { return c.trusted_proxies.empty() ? std::string("none") : c.trusted_proxies; },
+         [](auto& c) {
+             return c.trusted_proxies.empty() ? std::string("none") : c.trusted_proxies;
+         },
          [](auto& c, auto& v) {
              http::AddressSet::parse(v);  // throws std::invalid_argument naming the bad entry
              c.trusted_proxies = v;
@@ -105,7 +120,8 @@ std::vector<Option> host_options(const std::string& env_prefix, const std::vecto
         {"--metrics-listen", p + "METRICS_LISTEN", "HOST:PORT|off",
          "where /metrics is served, apart from the public port (port 0: any free one)",
          [](auto& c) {
-             return c.metrics_port < 0 ? std::string("off") : c.metrics_host + ":" + std::to_string(c.metrics_port);
+             return c.metrics_port < 0 ? std::string("off")
+                                       : c.metrics_host + ":" + std::to_string(c.metrics_port);
          },
          [](auto& c, auto& v) {
              if (v == "off") {
@@ -113,7 +129,8 @@ std::vector<Option> host_options(const std::string& env_prefix, const std::vecto
                  return;
              }
              auto colon = v.rfind(':');
-             if (colon == std::string::npos || colon == 0) throw std::invalid_argument("expected HOST:PORT or off");
+             if (colon == std::string::npos || colon == 0)
+                 throw std::invalid_argument("expected HOST:PORT or off");
              c.metrics_host = v.substr(0, colon);
              c.metrics_port = parse_int(v.substr(colon + 1), 0, 65535);
          }},
@@ -134,12 +151,14 @@ std::vector<Option> host_options(const std::string& env_prefix, const std::vecto
              std::stringstream in(v);
              for (std::string m; std::getline(in, m, ',');) {
                  one_of(m, module_names);
-                 if (std::find(c.modules.begin(), c.modules.end(), m) == c.modules.end()) c.modules.push_back(m);
+                 if (std::find(c.modules.begin(), c.modules.end(), m) == c.modules.end())
+                     c.modules.push_back(m);
              }
              if (c.modules.empty()) throw std::invalid_argument("expected at least one module");
          }},
         {"--bus", p + "BUS", "local|nats://HOST:PORT[,...]",
-         "the event bus: in this process (bus.db), or NATS JetStream servers shared by every process",
+         "the event bus: in this process (bus.db), or NATS JetStream servers shared by every "
+         "process",
          [](auto& c) { return c.bus; },
          [](auto& c, auto& v) {
              c.bus_servers.clear();
@@ -150,24 +169,28 @@ std::vector<Option> host_options(const std::string& env_prefix, const std::vecto
              std::stringstream in(v);
              for (std::string url; std::getline(in, url, ',');) {
                  if (url.rfind("nats://", 0) != 0 || url.size() <= 7)
-                     throw std::invalid_argument("expected local or nats://HOST:PORT[,nats://HOST:PORT...]");
+                     throw std::invalid_argument(
+                         "expected local or nats://HOST:PORT[,nats://HOST:PORT...]");
                  c.bus_servers.push_back(url);
              }
-             if (c.bus_servers.empty()) throw std::invalid_argument("expected local or nats://HOST:PORT");
+             if (c.bus_servers.empty())
+                 throw std::invalid_argument("expected local or nats://HOST:PORT");
              c.bus = v;
          }},
-        {"--subject", "", "SUBJECT", "events tail: only this subject", [](auto&) { return std::string("all"); },
-         [](auto& c, auto& v) { c.tail_subject = v; }},
-        {"--from", "", "SEQ", "events tail: start after this sequence number", [](auto&) { return std::string("0"); },
+        {"--subject", "", "SUBJECT", "events tail: only this subject",
+         [](auto&) { return std::string("all"); }, [](auto& c, auto& v) { c.tail_subject = v; }},
+        {"--from", "", "SEQ", "events tail: start after this sequence number",
+         [](auto&) { return std::string("0"); },
          [](auto& c, auto& v) { c.tail_from = parse_int(v, 0, 2000000000); }},
-        {"--follow", "", "", "events tail: keep printing new events", [](auto&) { return std::string("off"); },
-         [](auto& c, auto&) { c.tail_follow = true; }},
+        {"--follow", "", "", "events tail: keep printing new events",
+         [](auto&) { return std::string("off"); }, [](auto& c, auto&) { c.tail_follow = true; }},
     };
 }
 
-ParsedCommand parse_options(const std::vector<Option>& options, const std::vector<std::string>& commands,
-                            const std::string& program, int argc, const char* const* argv,
-                            const std::vector<std::string>& env, HostConfig& config) {
+ParsedCommand parse_options(const std::vector<Option>& options,
+                            const std::vector<std::string>& commands, const std::string& program,
+                            int argc, const char* const* argv, const std::vector<std::string>& env,
+                            HostConfig& config) {
     ParsedCommand cmd;
     std::map<std::string, std::string> vars;
     for (const auto& kv : env) {
@@ -192,7 +215,8 @@ ParsedCommand parse_options(const std::vector<Option>& options, const std::vecto
         if (arg == "--version") return {.name = "version", .args = {}};
         if (arg.rfind("--", 0) != 0) {
             if (!named) {
-                if (arg != "serve" && std::find(commands.begin(), commands.end(), arg) == commands.end())
+                if (arg != "serve" &&
+                    std::find(commands.begin(), commands.end(), arg) == commands.end())
                     throw UsageError("unknown command '" + arg + "' (see " + program + " --help)");
                 cmd.name = arg;
                 named = true;
@@ -233,7 +257,8 @@ std::string options_help(const std::vector<Option>& options, const HostConfig& d
         std::string left = o.flag.empty() ? "" : o.flag + (o.value.empty() ? "" : " " + o.value);
         std::string env = o.env.empty() ? "" : "$" + o.env + (o.flag.empty() ? "=" + o.value : "");
         std::string head = left.empty() ? env : (env.empty() ? left : left + ", " + env);
-        out << "  " << head << "\n      " << o.help << " (default: " << o.show_default(defaults) << ")\n";
+        out << "  " << head << "\n      " << o.help << " (default: " << o.show_default(defaults)
+            << ")\n";
     }
     return out.str();
 }

@@ -43,7 +43,8 @@ struct HostConfig {
     std::string bus = "local";
     std::vector<std::string> bus_servers;  // from --bus nats://...
     bool runs(const std::string& module) const {
-        return modules.empty() || std::find(modules.begin(), modules.end(), module) != modules.end();
+        return modules.empty() ||
+               std::find(modules.begin(), modules.end(), module) != modules.end();
     }
     // `events tail` only.
     std::string tail_subject;
@@ -65,7 +66,8 @@ struct Option {
 // An option of an application's own config type C (derived from HostConfig).
 template <class C>
 Option app_option(std::string flag, std::string env, std::string value, std::string help,
-                  std::function<std::string(const C&)> show_default, std::function<void(C&, const std::string&)> set) {
+                  std::function<std::string(const C&)> show_default,
+                  std::function<void(C&, const std::string&)> set) {
     return {std::move(flag),
             std::move(env),
             std::move(value),
@@ -86,7 +88,8 @@ std::string one_of(const std::string& text, const std::vector<std::string>& allo
 
 // The options every application has. `env_prefix` names its variables ("TICKETD_" gives
 // TICKETD_DATA_DIR; PORT and JWT_KEY have no prefix); `module_names` are what --modules accepts.
-std::vector<Option> host_options(const std::string& env_prefix, const std::vector<std::string>& module_names);
+std::vector<Option> host_options(const std::string& env_prefix,
+                                 const std::vector<std::string>& module_names);
 
 // What a command line asks for: a command name (the first word that is not a flag; `serve` when
 // there is none, `help` for --help, `version` for --version) and its positional arguments.
@@ -98,9 +101,10 @@ struct ParsedCommand {
 // Reads `options` into `config`: defaults (already in it), then environment variables, then
 // flags (flags win). `commands` are the command names accepted. Throws UsageError, naming
 // `program` in its hints.
-ParsedCommand parse_options(const std::vector<Option>& options, const std::vector<std::string>& commands,
-                            const std::string& program, int argc, const char* const* argv,
-                            const std::vector<std::string>& env, HostConfig& config);
+ParsedCommand parse_options(const std::vector<Option>& options,
+                            const std::vector<std::string>& commands, const std::string& program,
+                            int argc, const char* const* argv, const std::vector<std::string>& env,
+                            HostConfig& config);
 
 // The flags part of --help: each option with its variable, help and default (read off `defaults`).
 std::string options_help(const std::vector<Option>& options, const HostConfig& defaults);

@@ -56,7 +56,8 @@ struct ModuleContext {
     template <class C>
     const C& settings() const {
         if (auto* c = dynamic_cast<const C*>(&config)) return *c;
-        throw std::logic_error(std::string("this module needs settings of type ") + typeid(C).name());
+        throw std::logic_error(std::string("this module needs settings of type ") +
+                               typeid(C).name());
     }
 };
 

@@ -25,18 +25,23 @@ std::string scrape_metrics(const OpsView& view) {
                         "Events of a subscriber's subject logged but not yet processed.");
     bus::EventLog events(view.log);
     for (const auto& s : subs)
-        metrics::write_sample(out, "ticketd_subscriber_lag_events", "subscriber=" + metrics::label_value(s.name),
+        metrics::write_sample(out, "ticketd_subscriber_lag_events",
+                              "subscriber=" + metrics::label_value(s.name),
                               static_cast<double>(s.lag));
     metrics::write_help(out, "ticketd_dead_letters", "gauge", "Parked events not yet redelivered.");
-    metrics::write_sample(out, "ticketd_dead_letters", "", static_cast<double>(events.dead_letter_count()));
-    metrics::write_help(out, "ticketd_event_log_head", "gauge", "Sequence number of the newest logged event.");
+    metrics::write_sample(out, "ticketd_dead_letters", "",
+                          static_cast<double>(events.dead_letter_count()));
+    metrics::write_help(out, "ticketd_event_log_head", "gauge",
+                        "Sequence number of the newest logged event.");
     metrics::write_sample(out, "ticketd_event_log_head", "", static_cast<double>(events.head()));
     metrics::write_help(out, "ticketd_outbox_pending", "gauge",
                         "Outbox rows not yet moved to the event log, by module.");
     for (auto& m : view.modules)
-        metrics::write_sample(out, "ticketd_outbox_pending", "module=" + metrics::label_value(m->name()),
+        metrics::write_sample(out, "ticketd_outbox_pending",
+                              "module=" + metrics::label_value(m->name()),
                               static_cast<double>(bus::outbox::count(m->database())));
-    metrics::write_help(out, "ticketd_database_size_bytes", "gauge", "Size of each database file and its WAL.");
+    metrics::write_help(out, "ticketd_database_size_bytes", "gauge",
+                        "Size of each database file and its WAL.");
     auto size_of = [](db::Database& db) {
         std::error_code ec;
         double total = 0;
@@ -49,15 +54,17 @@ std::string scrape_metrics(const OpsView& view) {
     if (view.config.data_dir != ":memory:") {
         metrics::write_sample(out, "ticketd_database_size_bytes", "db=\"bus\"", size_of(view.log));
         for (auto& m : view.modules)
-            metrics::write_sample(out, "ticketd_database_size_bytes", "db=" + metrics::label_value(m->name()),
-                                  size_of(m->database()));
+            metrics::write_sample(out, "ticketd_database_size_bytes",
+                                  "db=" + metrics::label_value(m->name()), size_of(m->database()));
     }
-    metrics::write_help(out, "ticketd_database_cache_bytes", "gauge",
-                        "Memory held by each database connection's SQLite page cache (at most 16 MB each).");
+    metrics::write_help(
+        out, "ticketd_database_cache_bytes", "gauge",
+        "Memory held by each database connection's SQLite page cache (at most 16 MB each).");
     metrics::write_sample(out, "ticketd_database_cache_bytes", "db=\"bus\"",
                           static_cast<double>(view.log.cache_bytes()));
     for (auto& m : view.modules)
-        metrics::write_sample(out, "ticketd_database_cache_bytes", "db=" + metrics::label_value(m->name()),
+        metrics::write_sample(out, "ticketd_database_cache_bytes",
+                              "db=" + metrics::label_value(m->name()),
                               static_cast<double>(m->database().cache_bytes()));
     metrics::write_process(out);
     for (auto& m : view.modules) m->write_metrics(out);
@@ -65,7 +72,9 @@ std::string scrape_metrics(const OpsView& view) {
 }
 
 void add_ops_routes(http::Router& router, const OpsView& view) {
-    router.get("/healthz", [](const http::Request&) { return http::json(200, boost::json::object{{"status", "ok"}}); });
+    router.get("/healthz", [](const http::Request&) {
+        return http::json(200, boost::json::object{{"status", "ok"}});
+    });
     // Public, so it says only whether the server is ready; what is not is in the log.
     router.get("/readyz", [view](const http::Request&) {
         bool ready = view.bus.running();
@@ -84,9 +93,10 @@ void add_ops_routes(http::Router& router, const OpsView& view) {
         if (ready) return http::json(200, boost::json::object{{"status", "ready"}});
         // Also in the API's error shape, like every other answer of 400 and above.
         return http::json(503,
-                          boost::json::object{{"status", "not ready"},
-                                              {"errors", boost::json::array{boost::json::object{
-                                                             {"message", "Not ready; the server log says why"}}}}});
+                          boost::json::object{
+                              {"status", "not ready"},
+                              {"errors", boost::json::array{boost::json::object{
+                                             {"message", "Not ready; the server log says why"}}}}});
     });
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// What an operator sees of a running server: /healthz and /readyz on the public router, and the text of /metrics
-// (served on its own listener, see --metrics-listen).
+// What an operator sees of a running server: /healthz and /readyz on the public router, and the
+// text of /metrics (served on its own listener, see --metrics-listen).
 #include <memory>
 #include <string>
 #include <vector>

@@ -34,7 +34,8 @@ std::string signing_key(const host::HostConfig& config) {
     ::fsync(fd);
     ::close(fd);
     if (!ok) throw std::runtime_error("cannot write " + path);
-    log::warn("JWT_KEY not set: generated a development signing key; set JWT_KEY in production", {{"file", path}});
+    log::warn("JWT_KEY not set: generated a development signing key; set JWT_KEY in production",
+              {{"file", path}});
     return key;
 }
 

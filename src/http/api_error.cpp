@@ -7,7 +7,9 @@
 namespace ticketd::http {
 
 ApiError::ApiError(int status, std::string message, std::string field)
-    : std::runtime_error(message), status_(status), errors_{{std::move(message), std::move(field)}} {}
+    : std::runtime_error(message),
+      status_(status),
+      errors_{{std::move(message), std::move(field)}} {}
 
 ApiError::ApiError(std::vector<FieldError> errors, int status)
     : std::runtime_error(errors.empty() ? std::string("Invalid request") : errors.front().message),

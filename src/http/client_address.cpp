@@ -15,7 +15,8 @@ std::string_view trim(std::string_view s) {
 }
 
 // IPv4 as ::ffff:a.b.c.d, so that a v4-mapped peer matches a v4 range.
-std::optional<std::array<std::uint8_t, 16>> to_bytes(std::string_view text, bool* was_v4 = nullptr) {
+std::optional<std::array<std::uint8_t, 16>> to_bytes(std::string_view text,
+                                                     bool* was_v4 = nullptr) {
     std::string s(trim(text));
     if (s.size() > 2 && s.front() == '[' && s.back() == ']') s = s.substr(1, s.size() - 2);
     std::array<std::uint8_t, 16> out{};
@@ -56,7 +57,8 @@ AddressSet AddressSet::parse(std::string_view list) {
                 prefix = std::stoi(std::string(digits));
         }
         if (!bytes || prefix < 0 || prefix > max)
-            throw std::invalid_argument("not an address or CIDR range: '" + std::string(entry) + "'");
+            throw std::invalid_argument("not an address or CIDR range: '" + std::string(entry) +
+                                        "'");
         set.ranges_.push_back({!v4, *bytes, v4 ? prefix + 96 : prefix});
     }
     return set;

@@ -34,8 +34,9 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 bool quiet_error(const beast::error_code& ec) {
-    return ec == bhttp::error::end_of_stream || ec == net::error::operation_aborted || ec == beast::error::timeout ||
-           ec == net::error::connection_reset || ec == net::error::broken_pipe || ec == net::error::eof ||
+    return ec == bhttp::error::end_of_stream || ec == net::error::operation_aborted ||
+           ec == beast::error::timeout || ec == net::error::connection_reset ||
+           ec == net::error::broken_pipe || ec == net::error::eof ||
            ec == net::error::not_connected || ec == net::error::bad_descriptor;
 }
 
@@ -49,7 +50,8 @@ std::string new_request_id() {
         std::memcpy(&seed, bytes.data(), sizeof seed);
         return seed;
     }();
-    std::uint64_t n = next.fetch_add(0x9E3779B97F4A7C15ull, std::memory_order_relaxed);  // odd step: full period
+    std::uint64_t n =
+        next.fetch_add(0x9E3779B97F4A7C15ull, std::memory_order_relaxed);  // odd step: full period
     static constexpr char digits[] = "0123456789abcdef";
     std::string out(16, '0');
     for (int i = 15; i >= 0; --i, n >>= 4) out[static_cast<std::size_t>(i)] = digits[n & 15];
@@ -61,7 +63,8 @@ std::string request_id_from(const Request& req) {
     if (auto given = req.header("x-request-id"); given && !given->empty() && given->size() <= 64) {
         bool plain = true;
         for (char c : *given)
-            if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) plain = false;
+            if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+                plain = false;
         if (plain) return std::string(*given);
     }
     return new_request_id();
@@ -70,7 +73,8 @@ std::string request_id_from(const Request& req) {
 class HttpConnection final : public Connection {
 public:
     // The connection is already counted in `connections`; the destructor uncounts it.
-    HttpConnection(tcp::socket&& socket, ServerState& server) : stream_(std::move(socket)), server_(server) {
+    HttpConnection(tcp::socket&& socket, ServerState& server)
+        : stream_(std::move(socket)), server_(server) {
         beast::error_code ec;
         auto ep = stream_.socket().remote_endpoint(ec);
         if (!ec) remote_ = ep.address().to_string();
@@ -80,7 +84,9 @@ public:
         server_.connection_closed(entry_, remote_);
     }
 
-    Clock::rep waiting_since() const override { return waiting_since_.load(std::memory_order_relaxed); }
+    Clock::rep waiting_since() const override {
+        return waiting_since_.load(std::memory_order_relaxed);
+    }
     void evict() override {
         net::post(stream_.get_executor(), [self = shared()] {
             if (self->waiting_since() != 0) return self->close();
@@ -125,9 +131,12 @@ public:
     }
 
 private:
-    std::shared_ptr<HttpConnection> shared() { return std::static_pointer_cast<HttpConnection>(shared_from_this()); }
+    std::shared_ptr<HttpConnection> shared() {
+        return std::static_pointer_cast<HttpConnection>(shared_from_this());
+    }
     void arm(std::chrono::milliseconds timeout) {
-        deadline_.store((Clock::now() + timeout).time_since_epoch().count(), std::memory_order_relaxed);
+        deadline_.store((Clock::now() + timeout).time_since_epoch().count(),
+                        std::memory_order_relaxed);
     }
     void disarm() { deadline_.store(0, std::memory_order_relaxed); }
 
@@ -138,8 +147,9 @@ private:
         parser_->body_limit(server_.options.body_limit);
         arm(server_.options.read_timeout);
         waiting_since_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
-        bhttp::async_read_header(stream_, buffer_, *parser_,
-                                 [self = shared()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+        bhttp::async_read_header(
+            stream_, buffer_, *parser_,
+            [self = shared()](beast::error_code ec, std::size_t) { self->on_header(ec); });
     }
 
     void on_header(beast::error_code ec) {
@@ -149,7 +159,8 @@ private:
         if (!parser_->is_done()) {
             // The body will be held in memory: count it against the server's budget first.
             auto length = parser_->content_length();
-            std::size_t need = length ? static_cast<std::size_t>(*length) : server_.options.body_limit;
+            std::size_t need =
+                length ? static_cast<std::size_t>(*length) : server_.options.body_limit;
             if (!server_.reserve_body(remote_, need)) return reply_error(503, "Server busy, retry");
             body_reserved_ = need;
         }
@@ -157,10 +168,11 @@ private:
         auto expect = h.find(bhttp::field::expect);
         if (expect != h.end() && beast::iequals(expect->value(), "100-continue")) {
             auto cont = std::make_shared<std::string>("HTTP/1.1 100 Continue\r\n\r\n");
-            net::async_write(stream_, net::buffer(*cont), [self = shared(), cont](beast::error_code ec, std::size_t) {
-                if (ec) return self->close();
-                self->read_body();
-            });
+            net::async_write(stream_, net::buffer(*cont),
+                             [self = shared(), cont](beast::error_code ec, std::size_t) {
+                                 if (ec) return self->close();
+                                 self->read_body();
+                             });
             return;
         }
         read_body();
@@ -168,15 +180,17 @@ private:
 
     void read_body() {
         if (parser_->is_done()) return on_request();  // no body (a GET): nothing more to read
-        bhttp::async_read(stream_, buffer_, *parser_, [self = shared()](beast::error_code ec, std::size_t) {
-            if (ec) return self->on_read_error(ec);
-            self->on_request();
-        });
+        bhttp::async_read(stream_, buffer_, *parser_,
+                          [self = shared()](beast::error_code ec, std::size_t) {
+                              if (ec) return self->on_read_error(ec);
+                              self->on_request();
+                          });
     }
 
     void on_read_error(beast::error_code ec) {
         if (ec == bhttp::error::body_limit) return reply_error(413, "Request body too large");
-        if (ec == bhttp::error::header_limit) return reply_error(431, "Request header fields too large");
+        if (ec == bhttp::error::header_limit)
+            return reply_error(431, "Request header fields too large");
         if (quiet_error(ec) || ec == bhttp::error::partial_message) return close();
         // Anything else is a malformed request: say so once, then hang up.
         return reply_error(400, "Bad request");
@@ -212,12 +226,15 @@ private:
         req.path = req.target.substr(0, q);
         if (q != std::string::npos) req.query = req.target.substr(q + 1);
         req.headers.reserve(std::distance(message.begin(), message.end()));
-        for (const auto& f : message) req.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+        for (const auto& f : message)
+            req.headers.push_back({std::string(f.name_string()), std::string(f.value())});
         req.body = std::move(message.body());
         req.remote_address = remote_;
-        const auto& trusted = server_.options.trusted_proxies;  // none by default: no header to look for
-        req.client_address =
-            trusted.empty() ? remote_ : client_address(remote_, req.header("x-forwarded-for"), trusted);
+        const auto& trusted =
+            server_.options.trusted_proxies;  // none by default: no header to look for
+        req.client_address = trusted.empty()
+                                 ? remote_
+                                 : client_address(remote_, req.header("x-forwarded-for"), trusted);
         req.request_id = request_id_from(req);
         keep_alive_ = message.keep_alive() && !server_.stopping;
         head_ = message.method() == bhttp::verb::head;
@@ -227,14 +244,15 @@ private:
         log_copy.path = req.path;
         log_copy.request_id = req.request_id;
         auto self = shared();
-        server_.router.dispatch(std::move(req), [self, log_copy = std::move(log_copy)](Response r) mutable {
-            // Inline when the handler answered on this connection's strand (the usual case);
-            // queued onto it when the answer comes from another thread.
-            net::dispatch(self->stream_.get_executor(),
-                          [self, r = std::move(r), log_copy = std::move(log_copy)]() mutable {
-                              self->write(std::move(r), std::move(log_copy));
-                          });
-        });
+        server_.router.dispatch(
+            std::move(req), [self, log_copy = std::move(log_copy)](Response r) mutable {
+                // Inline when the handler answered on this connection's strand (the usual case);
+                // queued onto it when the answer comes from another thread.
+                net::dispatch(self->stream_.get_executor(),
+                              [self, r = std::move(r), log_copy = std::move(log_copy)]() mutable {
+                                  self->write(std::move(r), std::move(log_copy));
+                              });
+            });
     }
 
     void write(Response r, Request req) {
@@ -257,14 +275,16 @@ private:
         }
         arm(server_.options.write_timeout);
         auto self = shared();
-        bhttp::async_write(stream_, *res,
-                           [self, res, req = std::move(req), status = r.status, size](
-                               beast::error_code ec, std::size_t) { self->after_write(ec, req, status, size); });
+        bhttp::async_write(
+            stream_, *res,
+            [self, res, req = std::move(req), status = r.status, size](
+                beast::error_code ec, std::size_t) { self->after_write(ec, req, status, size); });
     }
 
     void after_write(beast::error_code ec, const Request& req, int status, std::size_t size) {
         if (server_.options.access_log) {
-            auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_).count();
+            auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_)
+                          .count();
             char ms[32];
             std::snprintf(ms, sizeof ms, "%.3f", static_cast<double>(us) / 1000.0);
             log::info("request", {{"method", req.method},

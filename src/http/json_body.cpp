@@ -10,14 +10,16 @@
 
 namespace ticketd::http {
 
-std::int64_t query_integer(const Request& req, std::string_view name, std::int64_t min, std::int64_t max,
-                           std::int64_t fallback, Validation& v) {
+std::int64_t query_integer(const Request& req, std::string_view name, std::int64_t min,
+                           std::int64_t max, std::int64_t fallback, Validation& v) {
     auto text = req.query_param(name);
     if (!text) return fallback;
     std::int64_t n = 0;
     auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
-    if (text->empty() || ec != std::errc{} || ptr != text->data() + text->size() || n < min || n > max) {
-        v.fail(std::string(name) + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max),
+    if (text->empty() || ec != std::errc{} || ptr != text->data() + text->size() || n < min ||
+        n > max) {
+        v.fail(std::string(name) + " must be an integer from " + std::to_string(min) + " to " +
+                   std::to_string(max),
                std::string(name));
         return fallback;
     }
@@ -30,12 +32,15 @@ namespace {
 // if none: ASCII's, NEL, NBSP, OGHAM SPACE MARK, U+2000-200A, LINE and PARAGRAPH SEPARATOR,
 // NARROW NBSP, MEDIUM MATHEMATICAL SPACE, IDEOGRAPHIC SPACE.
 std::size_t space_at(std::string_view s, std::size_t at) {
-    auto byte = [&](std::size_t i) { return at + i < s.size() ? static_cast<unsigned char>(s[at + i]) : 0u; };
+    auto byte = [&](std::size_t i) {
+        return at + i < s.size() ? static_cast<unsigned char>(s[at + i]) : 0u;
+    };
     unsigned c0 = byte(0), c1 = byte(1), c2 = byte(2);
     if (c0 == ' ' || (c0 >= '\t' && c0 <= '\r')) return 1;
     if (c0 == 0xC2 && (c1 == 0x85 || c1 == 0xA0)) return 2;
     if (c0 == 0xE1 && c1 == 0x9A && c2 == 0x80) return 3;
-    if (c0 == 0xE2 && c1 == 0x80 && (c2 <= 0x8A || c2 == 0xA8 || c2 == 0xA9 || c2 == 0xAF)) return 3;
+    if (c0 == 0xE2 && c1 == 0x80 && (c2 <= 0x8A || c2 == 0xA8 || c2 == 0xA9 || c2 == 0xAF))
+        return 3;
     if (c0 == 0xE2 && c1 == 0x81 && c2 == 0x9F) return 3;
     if (c0 == 0xE3 && c1 == 0x80 && c2 == 0x80) return 3;
     return 0;
@@ -72,7 +77,8 @@ boost::json::object json_object(const Request& req) {
     std::string_view mime = *type;
     mime = mime.substr(0, mime.find(';'));
     while (!mime.empty() && mime.back() == ' ') mime.remove_suffix(1);
-    if (!iequals(mime, "application/json") && !(mime.size() > 5 && iequals(mime.substr(mime.size() - 5), "+json")))
+    if (!iequals(mime, "application/json") &&
+        !(mime.size() > 5 && iequals(mime.substr(mime.size() - 5), "+json")))
         throw ApiError::bad_request("Request body must be JSON");
     if (trim(req.body).empty()) return {};
     boost::system::error_code ec;
@@ -81,7 +87,8 @@ boost::json::object json_object(const Request& req) {
     return std::move(v.get_object());
 }
 
-std::string required_string(const boost::json::object& body, std::string_view key, std::string_view message) {
+std::string required_string(const boost::json::object& body, std::string_view key,
+                            std::string_view message) {
     auto* v = body.if_contains(key);
     if (!v || !v->is_string()) throw ApiError::bad_request(std::string(message), std::string(key));
     std::string s = trim(v->get_string());
@@ -104,8 +111,9 @@ void write_json(std::string& out, const boost::json::value& v) {
         case boost::json::kind::double_: {
             double d = v.get_double();
             char buf[64];
-            auto r = std::isfinite(d) ? std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed)
-                                      : std::to_chars_result{buf, std::errc::invalid_argument};
+            auto r = std::isfinite(d)
+                         ? std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed)
+                         : std::to_chars_result{buf, std::errc::invalid_argument};
             if (r.ec == std::errc{})
                 out.append(buf, r.ptr);
             else

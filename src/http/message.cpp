@@ -19,8 +19,8 @@ std::string percent_encode(std::string_view s) {
     static constexpr char hex[] = "0123456789ABCDEF";
     std::string out;
     for (unsigned char c : s) {
-        if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_' ||
-            c == '.' || c == '~') {
+        if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+            c == '-' || c == '_' || c == '.' || c == '~') {
             out += static_cast<char>(c);
         } else {
             out += '%';
@@ -75,7 +75,8 @@ std::optional<std::string> Request::query_param(std::string_view name) const {
         auto eq = pair.find('=');
         std::string key = percent_decode(pair.substr(0, eq), true);
         if (key != name) continue;
-        return eq == std::string_view::npos ? std::string{} : percent_decode(pair.substr(eq + 1), true);
+        return eq == std::string_view::npos ? std::string{}
+                                            : percent_decode(pair.substr(eq + 1), true);
     }
     return std::nullopt;
 }

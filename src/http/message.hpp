@@ -56,7 +56,9 @@ struct Response {
 
     // Replaces any header of that name.
     void set_header(std::string_view name, std::string value);
-    void add_header(std::string name, std::string value) { headers.push_back({std::move(name), std::move(value)}); }
+    void add_header(std::string name, std::string value) {
+        headers.push_back({std::move(name), std::move(value)});
+    }
     std::optional<std::string_view> header(std::string_view name) const;
 };
 

@@ -47,7 +47,8 @@ void Reply::fail(std::exception_ptr error) const {
 }
 
 Response error_response(const ApiError& error) {
-    Response r = text_response(error.status(), error_body(error.errors()), "application/json; charset=utf-8");
+    Response r = text_response(error.status(), error_body(error.errors()),
+                               "application/json; charset=utf-8");
     for (const auto& [name, value] : error.headers) r.set_header(name, value);
     return r;
 }
@@ -63,7 +64,8 @@ Response exception_response(std::exception_ptr error, const Request& req) {
                                       {"route", req.route.empty() ? req.path : req.route},
                                       {"error", e.what()}});
     } catch (...) {
-        log::error("request failed", {{"request_id", req.request_id}, {"error", "unknown exception"}});
+        log::error("request failed",
+                   {{"request_id", req.request_id}, {"error", "unknown exception"}});
     }
     return error_response(ApiError(500, "Something went wrong"));
 }
@@ -114,7 +116,8 @@ void Router::dispatch(Request req, std::function<void(Response)> inner_done) con
     bool path_known = false;
     const Route* found = nullptr;
     std::string_view method = req.method == "HEAD" ? std::string_view("GET") : req.method;
-    bool well_formed = !req.path.empty() && req.path.front() == '/' && req.path.find("//") == std::string::npos;
+    bool well_formed =
+        !req.path.empty() && req.path.front() == '/' && req.path.find("//") == std::string::npos;
     if (well_formed) {
         for (const auto& route : routes_) {
             if (!match(route, path, nullptr)) continue;
@@ -128,11 +131,13 @@ void Router::dispatch(Request req, std::function<void(Response)> inner_done) con
     // Every response is counted under its route pattern ("static" for files, else "unmatched"),
     // with its latency. Routes are fixed once the server runs, so the pattern can be pointed to.
     static const std::string unmatched = "unmatched", static_files = "static";
-    const std::string* route_name = found                                           ? &found->pattern
+    const std::string* route_name = found ? &found->pattern
                                     : (!path_known && fallback_ && method == "GET") ? &static_files
                                                                                     : &unmatched;
-    auto done = [inner_done = std::move(inner_done), started, method = req.method, route_name](Response r) {
-        double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    auto done = [inner_done = std::move(inner_done), started, method = req.method,
+                 route_name](Response r) {
+        double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         metrics::record_request(*route_name, method, r.status, seconds);
         inner_done(std::move(r));
     };

@@ -36,7 +36,8 @@ void ServerState::sweep() {
                 if (s->overdue(now))
                     // Null when the connection is already being destroyed (its destructor
                     // waits for this lock); the pointers are released after the lock.
-                    if (auto alive = s->weak_from_this().lock()) overdue.push_back(std::move(alive));
+                    if (auto alive = s->weak_from_this().lock())
+                        overdue.push_back(std::move(alive));
         }
         for (auto& s : overdue) s->time_out();
         overdue.clear();
@@ -48,10 +49,11 @@ bool ServerState::make_room(const std::string& address) {
     std::shared_ptr<Connection> victim;
     {
         std::lock_guard lock(mutex);
-        bool exempt = options.max_connections_per_address == 0 || options.trusted_proxies.contains(address);
+        bool exempt =
+            options.max_connections_per_address == 0 || options.trusted_proxies.contains(address);
         auto mine = per_address.find(address);
-        bool address_full =
-            !exempt && mine != per_address.end() && mine->second.connections >= options.max_connections_per_address;
+        bool address_full = !exempt && mine != per_address.end() &&
+                            mine->second.connections >= options.max_connections_per_address;
         if (!address_full && connections.load() < options.max_connections) return true;
         // The one that has waited longest for its client: among this address's own when its cap
         // is what is reached, else among all.
@@ -77,7 +79,8 @@ void ServerState::do_accept() {
             log::warn("accept failed", {{"error", ec.message()}});
             if (ec == net::error::no_descriptors || ec == net::error::no_buffer_space) {
                 // Out of file descriptors: pause briefly instead of spinning.
-                auto timer = std::make_shared<net::steady_timer>(ioc, std::chrono::milliseconds(50));
+                auto timer =
+                    std::make_shared<net::steady_timer>(ioc, std::chrono::milliseconds(50));
                 timer->async_wait([this, timer](error_code) { do_accept(); });
                 return;
             }
@@ -130,8 +133,8 @@ void Server::listen() {
     if (ec) {
         error_code ignored;
         i.acceptor.close(ignored);
-        throw std::runtime_error("cannot listen on " + i.options.host + ":" + std::to_string(i.options.port) + ": " +
-                                 ec.message());
+        throw std::runtime_error("cannot listen on " + i.options.host + ":" +
+                                 std::to_string(i.options.port) + ": " + ec.message());
     }
     i.bound_port = i.acceptor.local_endpoint().port();
 }
@@ -146,8 +149,9 @@ void Server::start() {
     });
     i.do_accept();
     i.sweep();
-    int n =
-        i.options.threads > 0 ? i.options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    int n = i.options.threads > 0
+                ? i.options.threads
+                : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     for (int t = 0; t < n; ++t)
         i.threads.emplace_back([&i, t] {
             util::name_this_thread("http-" + std::to_string(t));
@@ -183,7 +187,8 @@ void Server::stop() {
         live.clear();
         {
             std::unique_lock lock(i.mutex);
-            if (!i.closed_cv.wait_for(lock, i.options.shutdown_grace, [&i] { return i.connections == 0; }))
+            if (!i.closed_cv.wait_for(lock, i.options.shutdown_grace,
+                                      [&i] { return i.connections == 0; }))
                 log::warn("shutdown grace period over; closing remaining connections",
                           {{"open", std::to_string(i.connections.load())}});
         }
@@ -223,6 +228,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<util::Timer> Server::make_timer() { return std::make_unique<AsioTimer>(impl_->ioc); }
+std::unique_ptr<util::Timer> Server::make_timer() {
+    return std::make_unique<AsioTimer>(impl_->ioc);
+}
 
 }  // namespace ticketd::http

@@ -1,7 +1,8 @@
 #pragma once
 // The HTTP/1.1 server: a listener (server.cpp) and one asynchronous Connection per client
-// (connection.cpp) on a pool of Asio threads. Keep-alive and pipelining-safe (one request at a time per connection,
-// answered in order), with limits on body and header size, a read timeout and a connection cap.
+// (connection.cpp) on a pool of Asio threads. Keep-alive and pipelining-safe (one request at a time
+// per connection, answered in order), with limits on body and header size, a read timeout and a
+// connection cap.
 #include <chrono>
 #include <cstdint>
 #include <functional>

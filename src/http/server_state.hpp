@@ -63,14 +63,16 @@ struct ServerState {
         : router(r),
           options(std::move(o)),
           stop_future(stop_requested.get_future().share()),
-          ioc(options.threads > 0 ? options.threads
-                                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
+          ioc(options.threads > 0
+                  ? options.threads
+                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
           acceptor(ioc),
           signals(ioc, SIGINT, SIGTERM),
           sweeper(ioc),
           // A timed-out connection is closed at most a quarter of its timeout late (1 s at most).
           sweep_period(std::clamp(std::min(options.read_timeout, options.write_timeout) / 4,
-                                  std::chrono::milliseconds(10), std::chrono::milliseconds(1000))) {}
+                                  std::chrono::milliseconds(10), std::chrono::milliseconds(1000))) {
+    }
 
     void do_accept();
     void sweep();
@@ -78,11 +80,13 @@ struct ServerState {
     // one that has waited longest for its client if a cap is reached. False: every connection
     // that counts is busy, and the newcomer gets a 503.
     bool make_room(const std::string& address);
-    void connection_closed(std::optional<std::list<Connection*>::iterator> entry, const std::string& address) {
+    void connection_closed(std::optional<std::list<Connection*>::iterator> entry,
+                           const std::string& address) {
         std::lock_guard lock(mutex);
         if (entry) {  // it had joined the list and the count (start())
             open.erase(*entry);
-            if (auto it = per_address.find(address); it != per_address.end() && --it->second.connections == 0)
+            if (auto it = per_address.find(address);
+                it != per_address.end() && --it->second.connections == 0)
                 per_address.erase(it);
         }
         --connections;
@@ -104,7 +108,8 @@ struct ServerState {
     void release_body(const std::string& address, std::size_t n) {
         std::lock_guard lock(mutex);
         body_bytes -= n;
-        if (auto it = per_address.find(address); it != per_address.end()) it->second.body_bytes -= n;
+        if (auto it = per_address.find(address); it != per_address.end())
+            it->second.body_bytes -= n;
     }
 };
 

@@ -18,7 +18,8 @@ namespace ticketd::http {
 class Sessions {
 public:
     // `key` signs and verifies tokens; `secure_cookies` adds the Secure attribute (production).
-    Sessions(std::string key, bool secure_cookies, std::chrono::seconds lifetime, const util::Clock& clock);
+    Sessions(std::string key, bool secure_cookies, std::chrono::seconds lifetime,
+             const util::Clock& clock);
 
     // A signed token for this user, issued now and valid for `lifetime`.
     std::string issue(std::string_view user_id, std::string_view email) const;
@@ -40,8 +41,8 @@ private:
     const util::Clock& clock_;
 };
 
-// The router step that refuses state-changing requests (POST, PUT, DELETE, PATCH) a browser marks as cross-site
-// (Sec-Fetch-Site: cross-site, or an Origin whose host is not this server's): 403.
+// The router step that refuses state-changing requests (POST, PUT, DELETE, PATCH) a browser marks
+// as cross-site (Sec-Fetch-Site: cross-site, or an Origin whose host is not this server's): 403.
 void refuse_cross_site(const Request& req);
 
 }  // namespace ticketd::http

@@ -28,7 +28,8 @@ std::string_view content_type(std::string_view path) {
 
 }  // namespace
 
-StaticSite::StaticSite(std::span<const EmbeddedFile> files, std::string content_security_policy, bool app_shell)
+StaticSite::StaticSite(std::span<const EmbeddedFile> files, std::string content_security_policy,
+                       bool app_shell)
     : csp_(std::move(content_security_policy)), app_shell_(app_shell) {
     for (const auto& f : files) {
         unsigned char digest[EVP_MAX_MD_SIZE];
@@ -43,7 +44,8 @@ Response StaticSite::serve(const Request& req) const {
     std::string_view path = req.path;
     // An origin-form target starts with '/'; anything else ("*", an absolute URL, a bare query)
     // names no file.
-    if (!path.starts_with("/") || path.starts_with("/api/") || path == "/api") throw ApiError::not_found();
+    if (!path.starts_with("/") || path.starts_with("/api/") || path == "/api")
+        throw ApiError::not_found();
     std::string_view rel = path.substr(1);
     const auto& table = assets_;
     auto it = table.find(rel.empty() ? std::string_view("index.html") : rel);

@@ -15,7 +15,8 @@ class StaticSite {
 public:
     // `files` outlive the site. `content_security_policy` is sent with every HTML page. With
     // `app_shell`, a path without a file extension (a client-side route) gets index.html.
-    StaticSite(std::span<const EmbeddedFile> files, std::string content_security_policy, bool app_shell);
+    StaticSite(std::span<const EmbeddedFile> files, std::string content_security_policy,
+               bool app_shell);
 
     // Answers a GET for `req.path`: the file itself ("/" is index.html), or the app shell.
     // Paths under /api/, missing assets and (without the shell) unknown paths are 404 in the

@@ -26,14 +26,16 @@ public:
     // callback on a request thread. Whatever that clock does, no wait outlasts twice `timeout`
     // of real time: the timer is never armed for longer than `timeout`, and a waiter is also
     // answered once that much real time has passed.
-    ArrivalWaiters(std::unique_ptr<Timer> timer, Post post, const Clock& clock, std::chrono::milliseconds timeout);
+    ArrivalWaiters(std::unique_ptr<Timer> timer, Post post, const Clock& clock,
+                   std::chrono::milliseconds timeout);
 
     // True if `present()` is: the caller goes on at once and `done` is dropped. Otherwise `done`
     // runs later, through `post`, with true once arrived(key) is called or with false after the
     // timeout. `present` runs under this object's lock, so an arrival between the check and the
     // wait cannot be missed; it may take a database lock as long as arrived() is never called
     // with that lock held (call it from WriteTx::on_commit).
-    bool present_or_wait(const std::string& key, const std::function<bool()>& present, std::function<void(bool)> done);
+    bool present_or_wait(const std::string& key, const std::function<bool()>& present,
+                         std::function<void(bool)> done);
     // Wakes everyone waiting for `key`; cheap when nobody is.
     void arrived(const std::string& key);
     // Answers every waiter with false (at shutdown).

@@ -6,7 +6,8 @@ using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 
 ManualClock::ManualClock(TimePoint start)
-    : ms_since_epoch_(duration_cast<milliseconds>(start.time_since_epoch()).count()), start_ms_(ms_since_epoch_) {}
+    : ms_since_epoch_(duration_cast<milliseconds>(start.time_since_epoch()).count()),
+      start_ms_(ms_since_epoch_) {}
 
 TimePoint ManualClock::now() const { return TimePoint{milliseconds{ms_since_epoch_.load()}}; }
 

@@ -25,7 +25,9 @@ public:
 class SystemClock final : public Clock {
 public:
     TimePoint now() const override { return std::chrono::system_clock::now(); }
-    std::chrono::steady_clock::time_point monotonic() const override { return std::chrono::steady_clock::now(); }
+    std::chrono::steady_clock::time_point monotonic() const override {
+        return std::chrono::steady_clock::now();
+    }
 };
 
 // A clock that moves only when told to. Thread-safe.

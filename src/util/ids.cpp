@@ -28,10 +28,12 @@ std::string to_hex(std::string_view bytes) {
 std::string random_id() { return to_hex(random_bytes(16)); }
 
 std::string time_ordered_id() {
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
                   .count();
     std::string bytes = random_bytes(16);
-    for (int i = 5; i >= 0; --i, ms >>= 8) bytes[static_cast<std::size_t>(i)] = static_cast<char>(ms & 0xff);
+    for (int i = 5; i >= 0; --i, ms >>= 8)
+        bytes[static_cast<std::size_t>(i)] = static_cast<char>(ms & 0xff);
     return to_hex(bytes);
 }
 

@@ -13,7 +13,8 @@
 namespace ticketd::metrics {
 namespace {
 
-constexpr std::array<double, 12> buckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5};
+constexpr std::array<double, 12> buckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                            0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
 
 struct Histogram {
     std::array<std::uint64_t, buckets.size()> counts{};
@@ -72,13 +73,15 @@ std::string_view method_label(std::string_view method) {
     return "other";
 }
 
-void record_request(std::string_view route, std::string_view raw_method, int status, double seconds) {
+void record_request(std::string_view route, std::string_view raw_method, int status,
+                    double seconds) {
     auto method = method_label(raw_method);
     std::lock_guard lock(mutex_);
     auto key = SeriesView(route, method, status);
     auto counter = requests_.find(key);
     if (counter == requests_.end())
-        counter = requests_.emplace(std::tuple(std::string(route), std::string(method), status), 0).first;
+        counter =
+            requests_.emplace(std::tuple(std::string(route), std::string(method), status), 0).first;
     ++counter->second;
     auto it = latency_.find(route);
     if (it == latency_.end()) it = latency_.emplace(std::string(route), Histogram{}).first;
@@ -103,7 +106,8 @@ void record_dead_letter(std::string_view subscriber) {
     ++it->second;
 }
 
-void write_help(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+void write_help(std::string& out, std::string_view name, std::string_view type,
+                std::string_view help) {
     out += "# HELP ";
     out += name;
     out += ' ';
@@ -129,7 +133,8 @@ void write_sample(std::string& out, std::string_view name, std::string_view labe
 
 void write_prometheus(std::string& out) {
     std::lock_guard lock(mutex_);
-    write_help(out, "ticketd_http_requests_total", "counter", "HTTP requests by route pattern, method and status.");
+    write_help(out, "ticketd_http_requests_total", "counter",
+               "HTTP requests by route pattern, method and status.");
     for (const auto& [key, n] : requests_) {
         const auto& [route, method, status] = key;
         write_sample(out, "ticketd_http_requests_total",
@@ -143,15 +148,19 @@ void write_prometheus(std::string& out) {
         std::string base = "route=" + label_value(route);
         for (std::size_t i = 0; i < buckets.size(); ++i)
             write_sample(out, "ticketd_http_request_duration_seconds_bucket",
-                         base + ",le=" + label_value(number(buckets[i])), static_cast<double>(h.counts[i]));
+                         base + ",le=" + label_value(number(buckets[i])),
+                         static_cast<double>(h.counts[i]));
         write_sample(out, "ticketd_http_request_duration_seconds_bucket", base + ",le=\"+Inf\"",
                      static_cast<double>(h.count));
         write_sample(out, "ticketd_http_request_duration_seconds_sum", base, h.sum);
-        write_sample(out, "ticketd_http_request_duration_seconds_count", base, static_cast<double>(h.count));
+        write_sample(out, "ticketd_http_request_duration_seconds_count", base,
+                     static_cast<double>(h.count));
     }
-    write_help(out, "ticketd_events_published_total", "counter", "Events appended to the event log, by subject.");
+    write_help(out, "ticketd_events_published_total", "counter",
+               "Events appended to the event log, by subject.");
     for (const auto& [subject, n] : published_)
-        write_sample(out, "ticketd_events_published_total", "subject=" + label_value(subject), static_cast<double>(n));
+        write_sample(out, "ticketd_events_published_total", "subject=" + label_value(subject),
+                     static_cast<double>(n));
     write_help(out, "ticketd_events_dead_lettered_total", "counter",
                "Events parked after too many failed tries since start, by subscriber.");
     for (const auto& [sub, n] : dead_letters_)
@@ -163,14 +172,17 @@ void write_process(std::string& out) {
     long pages = 0, resident = 0;
     std::ifstream statm("/proc/self/statm");
     if (statm >> pages >> resident) {
-        write_help(out, "process_resident_memory_bytes", "gauge", "Resident memory of the process.");
+        write_help(out, "process_resident_memory_bytes", "gauge",
+                   "Resident memory of the process.");
         write_sample(out, "process_resident_memory_bytes", "",
                      static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)));
     }
     struct mallinfo2 heap = mallinfo2();
     write_help(out, "ticketd_heap_in_use_bytes", "gauge",
-               "Memory the process's allocations hold (malloc arenas and large blocks), freed memory not counted.");
-    write_sample(out, "ticketd_heap_in_use_bytes", "", static_cast<double>(heap.uordblks + heap.hblkhd));
+               "Memory the process's allocations hold (malloc arenas and large blocks), freed "
+               "memory not counted.");
+    write_sample(out, "ticketd_heap_in_use_bytes", "",
+                 static_cast<double>(heap.uordblks + heap.hblkhd));
 }
 
 }  // namespace ticketd::metrics

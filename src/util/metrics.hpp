@@ -23,7 +23,8 @@ void write_prometheus(std::string& out);
 void write_process(std::string& out);
 
 // Helpers for gauges computed at scrape time.
-void write_help(std::string& out, std::string_view name, std::string_view type, std::string_view help);
+void write_help(std::string& out, std::string_view name, std::string_view type,
+                std::string_view help);
 void write_sample(std::string& out, std::string_view name, std::string_view labels, double value);
 std::string label_value(std::string_view v);  // quoted and escaped
 

@@ -14,7 +14,8 @@ ParsedPrice parse_price_text(std::string_view s) {
     if (s.empty() || s.front() == '-') return {0, PriceError::not_positive};
     auto dot = s.find('.');
     std::string_view whole = s.substr(0, dot);
-    std::string_view fraction = dot == std::string_view::npos ? std::string_view{} : s.substr(dot + 1);
+    std::string_view fraction =
+        dot == std::string_view::npos ? std::string_view{} : s.substr(dot + 1);
     if (whole.empty() && fraction.empty()) return {0, PriceError::not_positive};
     for (char c : whole)
         if (c < '0' || c > '9') return {0, PriceError::not_positive};

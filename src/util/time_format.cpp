@@ -8,11 +8,15 @@ namespace ticketd::util {
 
 using namespace std::chrono;
 
-std::int64_t to_unix_ms(TimePoint t) { return duration_cast<milliseconds>(t.time_since_epoch()).count(); }
+std::int64_t to_unix_ms(TimePoint t) {
+    return duration_cast<milliseconds>(t.time_since_epoch()).count();
+}
 
 std::int64_t unix_now_ms() { return to_unix_ms(system_clock::now()); }
 
-TimePoint from_unix_ms(std::int64_t ms) { return TimePoint{duration_cast<system_clock::duration>(milliseconds{ms})}; }
+TimePoint from_unix_ms(std::int64_t ms) {
+    return TimePoint{duration_cast<system_clock::duration>(milliseconds{ms})};
+}
 
 std::string format_rfc3339_ms(TimePoint t) {
     std::int64_t ms = to_unix_ms(t);
@@ -22,8 +26,8 @@ std::string format_rfc3339_ms(TimePoint t) {
     std::tm tm{};
     gmtime_r(&tt, &tm);
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                  tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
     return buf;
 }
 
@@ -36,8 +40,8 @@ std::optional<TimePoint> parse_rfc3339(std::string_view s) {
     };
     int y, mo, d, h, mi, sec;
     if (!num(0, 4, y) || s[4] != '-' || !num(5, 2, mo) || s[7] != '-' || !num(8, 2, d) ||
-        (s[10] != 'T' && s[10] != 't') || !num(11, 2, h) || s[13] != ':' || !num(14, 2, mi) || s[16] != ':' ||
-        !num(17, 2, sec))
+        (s[10] != 'T' && s[10] != 't') || !num(11, 2, h) || s[13] != ':' || !num(14, 2, mi) ||
+        s[16] != ':' || !num(17, 2, sec))
         return std::nullopt;
     int ms = 0;
     std::size_t pos = 19;
@@ -47,7 +51,8 @@ std::optional<TimePoint> parse_rfc3339(std::string_view s) {
         std::size_t digits = pos - start;
         if (digits == 0) return std::nullopt;
         int scale = 100;
-        for (std::size_t i = start; i < pos && i < start + 3; ++i, scale /= 10) ms += (s[i] - '0') * scale;
+        for (std::size_t i = start; i < pos && i < start + 3; ++i, scale /= 10)
+            ms += (s[i] - '0') * scale;
         (void)digits;
     }
     if (pos != s.size() - 1) return std::nullopt;
@@ -57,7 +62,8 @@ std::optional<TimePoint> parse_rfc3339(std::string_view s) {
     year_month_day date{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
     if (!date.ok()) return std::nullopt;  // 30 February and the like
     auto days = sys_days{date};
-    return TimePoint{days.time_since_epoch() + hours{h} + minutes{mi} + seconds{sec} + milliseconds{ms}};
+    return TimePoint{days.time_since_epoch() + hours{h} + minutes{mi} + seconds{sec} +
+                     milliseconds{ms}};
 }
 
 }  // namespace ticketd::util

@@ -61,7 +61,8 @@ constexpr int window_seconds = 2;
 std::string cookie_for(const std::string& user) {
     static util::SystemClock clock;
     static http::Sessions sessions(jwt_key, false, std::chrono::hours(24), clock);
-    return util::base64_encode(json::serialize(json::object{{"jwt", sessions.issue(user, user + "@chaos")}}));
+    return util::base64_encode(
+        json::serialize(json::object{{"jwt", sessions.issue(user, user + "@chaos")}}));
 }
 
 // What the driver saw acknowledged (a 2xx answer), and when the answer came.
@@ -82,7 +83,9 @@ struct Ledger {
     long lost_within_bound = 0;  // power cuts: acknowledged too recently to be kept
 };
 
-long long ms(Clock::duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
+long long ms(Clock::duration d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
 
 std::string field(const std::string& body, const char* key) {
     boost::system::error_code ec;
@@ -92,7 +95,8 @@ std::string field(const std::string& body, const char* key) {
 }
 
 long long unix_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
 
@@ -108,15 +112,16 @@ void worker(int id, std::uint16_t port, Ledger& ledger, std::atomic<bool>& stop)
     std::vector<std::string> bought;               // tickets I paid for, to resell
     auto pick_ticket = [&]() -> std::string {
         std::lock_guard lock(ledger.m);
-        return ledger.tickets.empty() ? std::string() : ledger.tickets[rng() % ledger.tickets.size()];
+        return ledger.tickets.empty() ? std::string()
+                                      : ledger.tickets[rng() % ledger.tickets.size()];
     };
     while (!stop) {
         int what = static_cast<int>(rng() % 20);
         ++ledger.requests;
         try {
             if (what < 6) {
-                auto res =
-                    c.post("/api/tickets", R"({"title":"chaos","price":)" + std::to_string(1 + rng() % 500) + "}");
+                auto res = c.post("/api/tickets", R"({"title":"chaos","price":)" +
+                                                      std::to_string(1 + rng() % 500) + "}");
                 if (res.status == 201) {
                     std::lock_guard lock(ledger.m);
                     ledger.tickets.push_back(field(res.body, "id"));
@@ -138,7 +143,8 @@ void worker(int id, std::uint16_t port, Ledger& ledger, std::atomic<bool>& stop)
             } else if (what < 16) {
                 if (my_orders.empty()) continue;
                 auto order = my_orders[rng() % my_orders.size()];
-                auto res = c.post("/api/payments", R"({"token":"tok_visa","orderId":")" + order + R"("})");
+                auto res =
+                    c.post("/api/payments", R"({"token":"tok_visa","orderId":")" + order + R"("})");
                 if (res.status == 201) {
                     if (bought.size() < 50) bought.push_back(ticket_of[order]);
                     std::lock_guard lock(ledger.m);
@@ -166,7 +172,8 @@ void worker(int id, std::uint16_t port, Ledger& ledger, std::atomic<bool>& stop)
                     ++ledger.acked;
                 }
                 // 400 "Ticket is not sold" while the sale has not reached tickets: try again later.
-                if (res.status == 200 || res.status == 401) bought.erase(bought.begin() + static_cast<long>(at));
+                if (res.status == 200 || res.status == 401)
+                    bought.erase(bought.begin() + static_cast<long>(at));
             } else if (what == 18) {
                 // Orders the waiting list handed me: mine to pay or cancel like my own.
                 auto res = c.get("/api/orders");
@@ -204,11 +211,13 @@ long query(SQLite::Database& db, const std::string& sql) {
 
 // Right after a power cut at `cut`, with the server down: every write acknowledged before
 // `cut - bound` is on disk; younger ones that are gone are forgotten. Returns the violations.
-int check_after_cut(const fs::path& dir, Ledger& ledger, Clock::time_point cut, Clock::duration bound) {
+int check_after_cut(const fs::path& dir, Ledger& ledger, Clock::time_point cut,
+                    Clock::duration bound) {
     std::lock_guard lock(ledger.m);
     int violations = 0;
     // `sql` takes the ledger's key as ?1 and, when `sent_ms` is given, the time it was sent as ?2.
-    auto check = [&](const char* what, Ledger::Acked& acked, const fs::path& db, const std::string& sql,
+    auto check = [&](const char* what, Ledger::Acked& acked, const fs::path& db,
+                     const std::string& sql,
                      const std::map<std::string, long long>* sent_ms = nullptr) {
         SQLite::Database conn(db);
         for (auto it = acked.begin(); it != acked.end();) {
@@ -221,8 +230,8 @@ int check_after_cut(const fs::path& dir, Ledger& ledger, Clock::time_point cut, 
             }
             if (it->second < cut - bound) {
                 ++violations;
-                std::printf("VIOLATION: %s acknowledged %lld ms before the power cut is gone: %s\n", what,
-                            ms(cut - it->second), it->first.c_str());
+                std::printf("VIOLATION: %s acknowledged %lld ms before the power cut is gone: %s\n",
+                            what, ms(cut - it->second), it->first.c_str());
             }
             ++ledger.lost_within_bound;
             it = acked.erase(it);
@@ -231,15 +240,18 @@ int check_after_cut(const fs::path& dir, Ledger& ledger, Clock::time_point cut, 
     check("a ticket", ledger.ticket_acks, dir / "tickets.db", "SELECT 1 FROM tickets WHERE id = ?");
     std::erase_if(ledger.tickets, [&](auto& id) { return !ledger.ticket_acks.count(id); });
     check("an order", ledger.orders, dir / "orders.db", "SELECT 1 FROM orders WHERE id = ?");
-    check("a payment", ledger.paid_orders, dir / "payments.db", "SELECT 1 FROM payments WHERE order_id = ?");
+    check("a payment", ledger.paid_orders, dir / "payments.db",
+          "SELECT 1 FROM payments WHERE order_id = ?");
     check("a cancellation", ledger.cancelled, dir / "orders.db",
           "SELECT 1 FROM orders WHERE id = ? AND status = 'cancelled'");
     // In line, handed over (an order of that user for that ticket since the join), or cleared by
     // a sale since the join: the same test as the final invariant, so that a young join the cut
     // took is forgotten here even when the user had an older order for that ticket.
     check("a waiting-list join", ledger.joins, dir / "orders.db",
-          "SELECT 1 FROM waitlist WHERE ticket_id || '|' || user_id = ?1 UNION ALL SELECT 1 FROM orders"
-          " WHERE ticket_id || '|' || user_id = ?1 AND created_at >= ?2 UNION ALL SELECT 1 FROM orders"
+          "SELECT 1 FROM waitlist WHERE ticket_id || '|' || user_id = ?1 UNION ALL SELECT 1 FROM "
+          "orders"
+          " WHERE ticket_id || '|' || user_id = ?1 AND created_at >= ?2 UNION ALL SELECT 1 FROM "
+          "orders"
           " WHERE status = 'complete' AND ?1 LIKE ticket_id || '|%' AND updated_at >= ?2",
           &ledger.join_sent_ms);
     std::erase_if(ledger.join_sent_ms, [&](auto& j) { return !ledger.joins.count(j.first); });
@@ -254,33 +266,38 @@ int check_after_cut(const fs::path& dir, Ledger& ledger, Clock::time_point cut, 
 int check_quiet_writes_survive(test::ChildServer& server, const fs::path& dir, std::mt19937& rng,
                                Clock::duration bound) {
     test::HttpClient c(server.port());
-    auto signup = c.post("/api/users/signup", R"({"email":"quiet@example.com","password":"secret-quiet"})");
+    auto signup =
+        c.post("/api/users/signup", R"({"email":"quiet@example.com","password":"secret-quiet"})");
     auto ticket = c.post("/api/tickets", R"({"title":"quiet","price":5})");
     auto ticket_id = field(ticket.body, "id");
     test::HttpResponse order;
     for (int i = 0; i < 100 && order.status != 201; ++i)
         order = c.post("/api/orders", R"({"ticketId":")" + ticket_id + R"("})");
     if (signup.status != 201 || ticket.status != 201 || order.status != 201) {
-        std::printf("VIOLATION: the quiet writes were refused (%d %d %d)\n", signup.status, ticket.status,
-                    order.status);
+        std::printf("VIOLATION: the quiet writes were refused (%d %d %d)\n", signup.status,
+                    ticket.status, order.status);
         return 1;
     }
     std::this_thread::sleep_for(bound + std::chrono::milliseconds(200));
     server.kill9();
     auto cut = test::apply_power_cut(dir, rng, true);
-    std::printf("quiet server: %lld unsynced writes lost by the cut\n", static_cast<long long>(cut.undone));
+    std::printf("quiet server: %lld unsynced writes lost by the cut\n",
+                static_cast<long long>(cut.undone));
     int violations = 0;
     auto exists = [&](const char* db, const std::string& sql, const std::string& what) {
         SQLite::Database conn(dir / db);
         SQLite::Statement q(conn, sql);
         if (!q.executeStep()) {
             ++violations;
-            std::printf("VIOLATION: on a quiet server, %s was lost by a power cut after the bound\n", what.c_str());
+            std::printf(
+                "VIOLATION: on a quiet server, %s was lost by a power cut after the bound\n",
+                what.c_str());
         }
     };
     exists("auth.db", "SELECT 1 FROM users WHERE email = 'quiet@example.com'", "a sign-up");
     exists("tickets.db", "SELECT 1 FROM tickets WHERE id = '" + ticket_id + "'", "a ticket");
-    exists("orders.db", "SELECT 1 FROM orders WHERE id = '" + field(order.body, "id") + "'", "an order");
+    exists("orders.db", "SELECT 1 FROM orders WHERE id = '" + field(order.body, "id") + "'",
+           "an order");
     server.start();
     return violations;
 }
@@ -302,13 +319,14 @@ void settle(const std::vector<std::uint16_t>& metrics_ports) {
         bool busy = false;
         std::size_t pos = 0;
         // Sample lines only ("\nname"), not the HELP/TYPE lines that mention the name.
-        for (auto name :
-             {"\nticketd_subscriber_lag_events{", "\nticketd_outbox_pending{", "\nticketd_expiration_jobs_pending "}) {
+        for (auto name : {"\nticketd_subscriber_lag_events{", "\nticketd_outbox_pending{",
+                          "\nticketd_expiration_jobs_pending "}) {
             pos = 0;
             while ((pos = m.find(name, pos)) != std::string::npos) {
                 auto line_end = m.find('\n', pos + 1);
                 if (line_end == std::string::npos) line_end = m.size();
-                auto value = m.substr(m.rfind(' ', line_end) + 1, line_end - m.rfind(' ', line_end) - 1);
+                auto value =
+                    m.substr(m.rfind(' ', line_end) + 1, line_end - m.rfind(' ', line_end) - 1);
                 if (value != "0") busy = true;
                 pos = line_end;
             }
@@ -328,7 +346,8 @@ int check_at_rest(const fs::path& dir, Ledger& ledger, Layout layout, long& even
         std::printf("VIOLATION: %s (%ld)\n", what.c_str(), n);
     };
     auto path = [&](const std::string& name) {
-        return (layout == Layout::split ? dir / name / (name + ".db") : dir / (name + ".db")).string();
+        return (layout == Layout::split ? dir / name / (name + ".db") : dir / (name + ".db"))
+            .string();
     };
     SQLite::Database orders(path("orders"));
     orders.exec("ATTACH '" + path("tickets") + "' AS t");
@@ -336,7 +355,8 @@ int check_at_rest(const fs::path& dir, Ledger& ledger, Layout layout, long& even
     orders.exec("ATTACH '" + path("expiration") + "' AS x");
     violation("a ticket held by two orders (active, or complete and not relisted)",
               query(orders,
-                    "SELECT count(*) FROM (SELECT ticket_id FROM orders WHERE status != 'cancelled' AND released = 0"
+                    "SELECT count(*) FROM (SELECT ticket_id FROM orders WHERE status != "
+                    "'cancelled' AND released = 0"
                     " GROUP BY ticket_id HAVING count(*) > 1)"));
     auto missing = [&](const char* table, const std::vector<std::string>& ids) {
         long n = 0;
@@ -353,7 +373,8 @@ int check_at_rest(const fs::path& dir, Ledger& ledger, Layout layout, long& even
     violation("acknowledged orders missing", missing("orders", order_ids));
     long unpaid = 0;
     for (const auto& [o, at] : ledger.paid_orders) {
-        SQLite::Statement q(orders, "SELECT status = 'complete' OR refund_id IS NOT NULL FROM orders WHERE id = ?");
+        SQLite::Statement q(
+            orders, "SELECT status = 'complete' OR refund_id IS NOT NULL FROM orders WHERE id = ?");
         q.bind(1, o);
         if (!q.executeStep() || q.getColumn(0).getInt() == 0) ++unpaid;
         SQLite::Statement pq(orders, "SELECT count(*) FROM p.payments WHERE order_id = ?");
@@ -368,12 +389,13 @@ int check_at_rest(const fs::path& dir, Ledger& ledger, Layout layout, long& even
         if (!q.executeStep() || q.getColumn(0).getString() != "cancelled") ++not_cancelled;
     }
     violation("acknowledged cancellations not cancelled", not_cancelled);
-    auto now_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count();
-    violation("due reservations not expired",
-              query(orders, "SELECT count(*) FROM orders WHERE status = 'created' AND expires_at < " +
-                                std::to_string(now_ms - 500)));
+    auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+    violation(
+        "due reservations not expired",
+        query(orders, "SELECT count(*) FROM orders WHERE status = 'created' AND expires_at < " +
+                          std::to_string(now_ms - 500)));
     violation("money kept for a cancelled order",
               query(orders,
                     "SELECT count(*) FROM p.payments JOIN orders ON orders.id = p.payments.order_id"
@@ -387,34 +409,44 @@ int check_at_rest(const fs::path& dir, Ledger& ledger, Layout layout, long& even
     // relisting is one history entry.
     violation("completed orders whose ticket is not the buyer's",
               query(orders,
-                    "SELECT count(*) FROM orders o JOIN t.tickets tt ON tt.id = o.ticket_id WHERE o.status ="
-                    " 'complete' AND o.released = 0 AND (tt.user_id != o.user_id OR tt.order_id IS NOT o.id)"));
-    violation("tickets whose 'sold' entries are not their completed orders",
-              query(orders,
-                    "SELECT count(*) FROM t.tickets tt WHERE (SELECT count(*) FROM t.ticket_history h WHERE"
-                    " h.ticket_id = tt.id AND h.event = 'sold') != (SELECT count(*) FROM orders o WHERE"
-                    " o.ticket_id = tt.id AND o.status = 'complete')"));
-    violation("tickets whose 'relisted' entries are not their released orders",
-              query(orders,
-                    "SELECT count(*) FROM t.tickets tt WHERE (SELECT count(*) FROM t.ticket_history h WHERE"
-                    " h.ticket_id = tt.id AND h.event = 'relisted') != (SELECT count(*) FROM orders o WHERE"
-                    " o.ticket_id = tt.id AND o.released = 1)"));
+                    "SELECT count(*) FROM orders o JOIN t.tickets tt ON tt.id = o.ticket_id WHERE "
+                    "o.status ="
+                    " 'complete' AND o.released = 0 AND (tt.user_id != o.user_id OR tt.order_id IS "
+                    "NOT o.id)"));
+    violation(
+        "tickets whose 'sold' entries are not their completed orders",
+        query(
+            orders,
+            "SELECT count(*) FROM t.tickets tt WHERE (SELECT count(*) FROM t.ticket_history h WHERE"
+            " h.ticket_id = tt.id AND h.event = 'sold') != (SELECT count(*) FROM orders o WHERE"
+            " o.ticket_id = tt.id AND o.status = 'complete')"));
+    violation(
+        "tickets whose 'relisted' entries are not their released orders",
+        query(
+            orders,
+            "SELECT count(*) FROM t.tickets tt WHERE (SELECT count(*) FROM t.ticket_history h WHERE"
+            " h.ticket_id = tt.id AND h.event = 'relisted') != (SELECT count(*) FROM orders o WHERE"
+            " o.ticket_id = tt.id AND o.released = 1)"));
     long relists_missing = 0;
     for (const auto& [ticket, at] : ledger.relists) {
-        SQLite::Statement q(orders, "SELECT 1 FROM t.ticket_history WHERE ticket_id = ? AND event = 'relisted'");
+        SQLite::Statement q(
+            orders, "SELECT 1 FROM t.ticket_history WHERE ticket_id = ? AND event = 'relisted'");
         q.bind(1, ticket);
         if (!q.executeStep()) ++relists_missing;
     }
     violation("acknowledged resales missing", relists_missing);
     // The waiting list: a line only behind a reservation, never holding the reservation's own
     // buyer, and every acknowledged join in line, handed over, or cleared by a sale after it.
-    violation("a line behind a ticket no reservation holds",
-              query(orders,
-                    "SELECT count(DISTINCT w.ticket_id) FROM waitlist w WHERE NOT EXISTS (SELECT 1 FROM orders o"
-                    " WHERE o.ticket_id = w.ticket_id AND o.status IN ('created', 'awaiting:payment'))"));
+    violation(
+        "a line behind a ticket no reservation holds",
+        query(orders,
+              "SELECT count(DISTINCT w.ticket_id) FROM waitlist w WHERE NOT EXISTS (SELECT 1 FROM "
+              "orders o"
+              " WHERE o.ticket_id = w.ticket_id AND o.status IN ('created', 'awaiting:payment'))"));
     violation("a buyer in line for the ticket their own order holds",
               query(orders,
-                    "SELECT count(*) FROM waitlist w JOIN orders o ON o.ticket_id = w.ticket_id AND o.user_id ="
+                    "SELECT count(*) FROM waitlist w JOIN orders o ON o.ticket_id = w.ticket_id "
+                    "AND o.user_id ="
                     " w.user_id WHERE o.status != 'cancelled' AND o.released = 0"));
     long joins_lost = 0;
     for (const auto& [key, sent] : ledger.join_sent_ms) {
@@ -422,7 +454,8 @@ int check_at_rest(const fs::path& dir, Ledger& ledger, Layout layout, long& even
         SQLite::Statement q(
             orders,
             "SELECT EXISTS (SELECT 1 FROM waitlist WHERE ticket_id = ?1 AND user_id = ?2)"
-            " OR EXISTS (SELECT 1 FROM orders WHERE ticket_id = ?1 AND user_id = ?2 AND created_at >= ?3)"
+            " OR EXISTS (SELECT 1 FROM orders WHERE ticket_id = ?1 AND user_id = ?2 AND created_at "
+            ">= ?3)"
             " OR EXISTS (SELECT 1 FROM orders WHERE ticket_id = ?1 AND status = 'complete'"
             " AND updated_at >= ?3)");
         q.bind(1, key.substr(0, bar));
@@ -443,10 +476,11 @@ int check_at_rest(const fs::path& dir, Ledger& ledger, Layout layout, long& even
         }
         db.exec("ATTACH '" + (dir / "bus.db").string() + "' AS b");
         dead += query(db, "SELECT count(*) FROM b.dead_letters");
-        behind +=
-            query(db,
-                  "SELECT count(*) FROM bus_positions p JOIN b.cursors c ON c.subscriber = p.subscriber"
-                  " WHERE p.position < (SELECT coalesce(max(seq), 0) FROM b.events e WHERE e.subject = c.subject)");
+        behind += query(
+            db,
+            "SELECT count(*) FROM bus_positions p JOIN b.cursors c ON c.subscriber = p.subscriber"
+            " WHERE p.position < (SELECT coalesce(max(seq), 0) FROM b.events e WHERE e.subject = "
+            "c.subject)");
         // Every logged event of a subscriber's subject is in its inbox, exactly once.
         inbox_gaps +=
             query(db,
@@ -454,7 +488,8 @@ int check_at_rest(const fs::path& dir, Ledger& ledger, Layout layout, long& even
                   " WHERE c.subscriber LIKE '" +
                       std::string(name) +
                       ".%' AND NOT EXISTS"
-                      " (SELECT 1 FROM inbox i WHERE i.subscriber = c.subscriber AND i.event_id = e.event_id)");
+                      " (SELECT 1 FROM inbox i WHERE i.subscriber = c.subscriber AND i.event_id = "
+                      "e.event_id)");
     }
     violation("subscribers behind the log head", behind);
     violation("outbox rows left", outbox);
@@ -468,14 +503,15 @@ int check_at_rest(const fs::path& dir, Ledger& ledger, Layout layout, long& even
 }
 
 // Runs the load with its kills (or power cuts), then checks; returns the number of violations.
-int run(const std::string& binary, const fs::path& dir, int kills, int power_cuts, const std::string& durability,
-        int workers) {
+int run(const std::string& binary, const fs::path& dir, int kills, int power_cuts,
+        const std::string& durability, int workers) {
     // The same ports serve every restart, so the workers' clients find the server again.
     auto metrics_port = test::pick_stable_port();
-    test::ChildServer server(binary, dir.string(),
-                             {"--reservation-window", std::to_string(window_seconds), "--durability", durability,
-                              "--metrics-listen", "127.0.0.1:" + std::to_string(metrics_port)},
-                             {{"JWT_KEY", jwt_key}});
+    test::ChildServer server(
+        binary, dir.string(),
+        {"--reservation-window", std::to_string(window_seconds), "--durability", durability,
+         "--metrics-listen", "127.0.0.1:" + std::to_string(metrics_port)},
+        {{"JWT_KEY", jwt_key}});
     server.start();
     std::mt19937 rng(42);
     // The documented bound: in normal mode a commit is synced at most about a second after it
@@ -486,7 +522,8 @@ int run(const std::string& binary, const fs::path& dir, int kills, int power_cut
     Ledger ledger;
     std::atomic<bool> stop{false};
     std::vector<std::thread> threads;
-    for (int w = 0; w < workers; ++w) threads.emplace_back(worker, w, server.port(), std::ref(ledger), std::ref(stop));
+    for (int w = 0; w < workers; ++w)
+        threads.emplace_back(worker, w, server.port(), std::ref(ledger), std::ref(stop));
     for (int k = 0; k < kills; ++k) {
         std::this_thread::sleep_for(std::chrono::milliseconds(200 + rng() % 800));
         server.kill9();
@@ -508,7 +545,8 @@ int run(const std::string& binary, const fs::path& dir, int kills, int power_cut
         }
         if (int found = check_after_cut(dir, ledger, cut, bound); found > 0) {
             violations += found;
-            std::printf("this cut: %s had gone longest unsynced, %lld ms\n", r.longest_unsynced_file.c_str(),
+            std::printf("this cut: %s had gone longest unsynced, %lld ms\n",
+                        r.longest_unsynced_file.c_str(),
                         static_cast<long long>(ms(r.longest_unsynced)));
         }
         server.start();
@@ -525,15 +563,18 @@ int run(const std::string& binary, const fs::path& dir, int kills, int power_cut
     violations += check_at_rest(dir, ledger, Layout::one_process, events);
 
     std::printf(
-        "chaos: kills=%d requests=%ld acknowledged=%ld refused-while-down=%ld tickets=%zu orders=%zu "
+        "chaos: kills=%d requests=%ld acknowledged=%ld refused-while-down=%ld tickets=%zu "
+        "orders=%zu "
         "paid=%zu cancelled=%zu joins=%zu resales=%zu events=%ld violations=%d\n",
-        kills, ledger.requests.load(), ledger.acked.load(), ledger.failed.load(), ledger.tickets.size(),
-        ledger.orders.size(), ledger.paid_orders.size(), ledger.cancelled.size(), ledger.joins.size(),
-        ledger.relists.size(), events, violations);
+        kills, ledger.requests.load(), ledger.acked.load(), ledger.failed.load(),
+        ledger.tickets.size(), ledger.orders.size(), ledger.paid_orders.size(),
+        ledger.cancelled.size(), ledger.joins.size(), ledger.relists.size(), events, violations);
     if (power_cuts > 0)
         std::printf(
-            "power cuts: %d in %s mode; files with unsynced writes %d, such writes %lld, undone %lld, "
-            "torn %d; acknowledged writes lost within the bound %ld; longest a log went unsynced %lld ms "
+            "power cuts: %d in %s mode; files with unsynced writes %d, such writes %lld, undone "
+            "%lld, "
+            "torn %d; acknowledged writes lost within the bound %ld; longest a log went unsynced "
+            "%lld ms "
             "(%s)\n",
             power_cuts, durability.c_str(), cuts.files, static_cast<long long>(cuts.writes),
             static_cast<long long>(cuts.undone), cuts.torn, ledger.lost_within_bound,
@@ -543,8 +584,8 @@ int run(const std::string& binary, const fs::path& dir, int kills, int power_cut
 
 // The same load against the split deployment: SIGKILLs of random module processes and of NATS
 // nodes (one at a time, the cluster keeps a majority), then the same checks at rest.
-int run_split(const std::string& script, const std::string& binary, const fs::path& dir, int kills, int nats_kills,
-              int workers) {
+int run_split(const std::string& script, const std::string& binary, const fs::path& dir, int kills,
+              int nats_kills, int workers) {
     test::SplitDeployment split(script, binary, dir,
                                 {{"JWT_KEY", jwt_key},
                                  {"EXPIRATION_WINDOW_SECONDS", std::to_string(window_seconds)},
@@ -554,8 +595,10 @@ int run_split(const std::string& script, const std::string& binary, const fs::pa
     Ledger ledger;
     std::atomic<bool> stop{false};
     std::vector<std::thread> threads;
-    for (int w = 0; w < workers; ++w) threads.emplace_back(worker, w, split.port(), std::ref(ledger), std::ref(stop));
-    const std::vector<std::string> modules = {"auth", "tickets", "orders", "expiration", "payments"};
+    for (int w = 0; w < workers; ++w)
+        threads.emplace_back(worker, w, split.port(), std::ref(ledger), std::ref(stop));
+    const std::vector<std::string> modules = {"auth", "tickets", "orders", "expiration",
+                                              "payments"};
     std::vector<std::string> plan;
     for (int k = 0; k < kills; ++k) plan.push_back(modules[rng() % modules.size()]);
     for (int k = 0; k < nats_kills; ++k)
@@ -584,11 +627,12 @@ int run_split(const std::string& script, const std::string& binary, const fs::pa
     long events = 0;
     violations += check_at_rest(dir, ledger, Layout::split, events);
     std::printf(
-        "chaos split: module kills=%d nats kills=%d requests=%ld acknowledged=%ld refused-while-down=%ld "
+        "chaos split: module kills=%d nats kills=%d requests=%ld acknowledged=%ld "
+        "refused-while-down=%ld "
         "tickets=%zu orders=%zu paid=%zu cancelled=%zu joins=%zu resales=%zu violations=%d\n",
-        kills, nats_kills, ledger.requests.load(), ledger.acked.load(), ledger.failed.load(), ledger.tickets.size(),
-        ledger.orders.size(), ledger.paid_orders.size(), ledger.cancelled.size(), ledger.joins.size(),
-        ledger.relists.size(), violations);
+        kills, nats_kills, ledger.requests.load(), ledger.acked.load(), ledger.failed.load(),
+        ledger.tickets.size(), ledger.orders.size(), ledger.paid_orders.size(),
+        ledger.cancelled.size(), ledger.joins.size(), ledger.relists.size(), violations);
     return violations;
 }
 
@@ -598,7 +642,8 @@ int main(int argc, char** argv) {
     if (argc < 2) {
         std::fprintf(stderr,
                      "usage: ticketd_chaos PATH/TO/ticketd [--kills N] [--power-cuts N]"
-                     " [--durability normal|full] [--workers N] [--split scripts/run-split [--nats-kills N]]\n");
+                     " [--durability normal|full] [--workers N] [--split scripts/run-split "
+                     "[--nats-kills N]]\n");
         return 2;
     }
     int kills = 0, power_cuts = 0, workers = 8, nats_kills = 0;
@@ -624,8 +669,9 @@ int main(int argc, char** argv) {
     fs::create_directories(dir);
     int violations = 0;
     try {
-        violations = split_script.empty() ? run(argv[1], dir, kills, power_cuts, durability, workers)
-                                          : run_split(split_script, argv[1], dir, kills, nats_kills, workers);
+        violations = split_script.empty()
+                         ? run(argv[1], dir, kills, power_cuts, durability, workers)
+                         : run_split(split_script, argv[1], dir, kills, nats_kills, workers);
     } catch (const std::exception& e) {
         std::printf("chaos: error: %s\n", e.what());
         violations = -1;

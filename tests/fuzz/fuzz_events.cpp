@@ -16,8 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         try {
             E e = boost::json::value_to<E>(v);
             auto once = boost::json::serialize(boost::json::value_from(e));
-            auto twice =
-                boost::json::serialize(boost::json::value_from(boost::json::value_to<E>(boost::json::parse(once))));
+            auto twice = boost::json::serialize(
+                boost::json::value_from(boost::json::value_to<E>(boost::json::parse(once))));
             if (once != twice) std::abort();
         } catch (const std::invalid_argument&) {
         }

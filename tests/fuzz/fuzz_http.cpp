@@ -42,7 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto q = req.target.find('?');
     req.path = req.target.substr(0, q);
     if (q != std::string::npos) req.query = req.target.substr(q + 1);
-    for (const auto& f : message) req.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+    for (const auto& f : message)
+        req.headers.push_back({std::string(f.name_string()), std::string(f.value())});
     req.body = std::move(message.body());
     req.remote_address = "127.0.0.1";
     req.request_id = "fuzz";

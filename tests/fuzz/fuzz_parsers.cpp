@@ -15,7 +15,8 @@ using namespace ticketd;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string text(reinterpret_cast<const char*>(data), size);
     auto price = util::parse_price_text(text);
-    if (price.error == util::PriceError::none && (price.cents <= 0 || price.cents > util::max_price_cents))
+    if (price.error == util::PriceError::none &&
+        (price.cents <= 0 || price.cents > util::max_price_cents))
         std::abort();
     if (auto t = util::parse_rfc3339(text)) {
         // What parses must print and parse back to the same instant (to the millisecond).

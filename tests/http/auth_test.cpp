@@ -24,7 +24,9 @@ namespace json = boost::json;
 
 namespace {
 
-std::string message(const test::HttpResponse& r, int i = 0) { return test::error_message(r.body, i); }
+std::string message(const test::HttpResponse& r, int i = 0) {
+    return test::error_message(r.body, i);
+}
 std::string field(const test::HttpResponse& r, int i = 0) { return test::error_field(r.body, i); }
 std::string creds(const std::string& email, const std::string& password) {
     return json::serialize(json::object{{"email", email}, {"password", password}});
@@ -74,7 +76,8 @@ TEST_CASE("sign-up validation names every invalid field", "[auth]") {
     CHECK(field(both, 0) == "email");
     CHECK(message(both, 1) == "Password must be between 4 and 20 characters");
     CHECK(field(both, 1) == "password");
-    for (auto bad : {"", "a@b", "a@@b.com", "a b@c.com", "@x.com", "x@.com", "x@com.", "x@-a.com"}) {
+    for (auto bad :
+         {"", "a@b", "a@@b.com", "a b@c.com", "@x.com", "x@.com", "x@com.", "x@-a.com"}) {
         auto res = client.post("/api/users/signup", creds(bad, "password"));
         CHECK(res.status == 400);
         CHECK(message(res) == "Email must be valid");
@@ -93,7 +96,8 @@ TEST_CASE("an email can be registered once, even when sign-ups race", "[auth]") 
     test::TestServer app;
     {
         test::HttpClient client(app.port());
-        REQUIRE(client.post("/api/users/signup", creds("taken@example.com", "password")).status == 201);
+        REQUIRE(client.post("/api/users/signup", creds("taken@example.com", "password")).status ==
+                201);
         auto again = client.post("/api/users/signup", creds("TAKEN@example.com", "other1"));
         CHECK(again.status == 400);
         CHECK(message(again) == "Email in use");
@@ -104,7 +108,8 @@ TEST_CASE("an email can be registered once, even when sign-ups race", "[auth]") 
     for (int i = 0; i < racers; ++i)
         threads.emplace_back([&, i] {
             test::HttpClient c(app.port());
-            auto res = c.post("/api/users/signup", creds("race@example.com", "pw" + std::to_string(1000 + i)));
+            auto res = c.post("/api/users/signup",
+                              creds("race@example.com", "pw" + std::to_string(1000 + i)));
             if (res.status == 201)
                 ++created;
             else if (res.status == 400 && message(res) == "Email in use")
@@ -192,12 +197,13 @@ TEST_CASE("bad, forged and expired tokens are simply no session", "[auth][securi
     CHECK(user_with(cookie_with(none + "." + payload + ".")).is_null());
     CHECK(user_with(cookie_with(none + "." + payload + "." + signature)).is_null());
     // Signed with another key.
-    http::Sessions other("a-different-key-entirely-0123456789", false, std::chrono::hours(1), clock);
+    http::Sessions other("a-different-key-entirely-0123456789", false, std::chrono::hours(1),
+                         clock);
     CHECK(user_with(cookie_with(other.issue("x", "dave@example.com"))).is_null());
     // Garbage.
-    for (std::string junk :
-         std::vector<std::string>{"", "not-base64!", util::base64_encode("{}"), util::base64_encode("[1]"),
-                                  cookie_with("a.b.c"), cookie_with("....")})
+    for (std::string junk : std::vector<std::string>{"", "not-base64!", util::base64_encode("{}"),
+                                                     util::base64_encode("[1]"),
+                                                     cookie_with("a.b.c"), cookie_with("....")})
         CHECK(user_with(junk).is_null());
     // Expired: 14 days later the token no longer counts.
     clock.advance(std::chrono::hours(24 * 14) + std::chrono::seconds(1));
@@ -210,7 +216,8 @@ TEST_CASE("production mode marks the cookie Secure and requires JWT_KEY", "[auth
     auto res = client.post("/api/users/signup", creds("erin@example.com", "password"));
     REQUIRE(res.status == 201);
     CHECK(res.header("set-cookie")->find("; Secure") != std::string::npos);
-    CHECK(client.post("/api/users/signout", "").header("set-cookie")->find("; Secure") != std::string::npos);
+    CHECK(client.post("/api/users/signout", "").header("set-cookie")->find("; Secure") !=
+          std::string::npos);
 
     test::TempDir dir;
     auto config = test::test_config(dir.path());
@@ -219,13 +226,15 @@ TEST_CASE("production mode marks the cookie Secure and requires JWT_KEY", "[auth
     CHECK_THROWS_WITH(App(config), Catch::Contains("JWT_KEY must be set"));
 }
 
-TEST_CASE("development mode generates a signing key once, readable only by its owner", "[auth][security]") {
+TEST_CASE("development mode generates a signing key once, readable only by its owner",
+          "[auth][security]") {
     test::TempDir dir;
     std::string cookie;
     {
         test::TestServer app(dir.path(), [](Config& c) { c.jwt_key.clear(); });
         test::HttpClient client(app.port());
-        REQUIRE(client.post("/api/users/signup", creds("fay@example.com", "password")).status == 201);
+        REQUIRE(client.post("/api/users/signup", creds("fay@example.com", "password")).status ==
+                201);
         cookie = *client.cookie;
     }
     struct stat st {};
@@ -238,7 +247,8 @@ TEST_CASE("development mode generates a signing key once, readable only by its o
     CHECK(current_user(client).at("email") == "fay@example.com");
 }
 
-TEST_CASE("cross-site state-changing requests are refused, same-origin ones are not", "[auth][security]") {
+TEST_CASE("cross-site state-changing requests are refused, same-origin ones are not",
+          "[auth][security]") {
     test::TestServer app;
     test::HttpClient client(app.port());
     std::string host = "127.0.0.1:" + std::to_string(app.port());
@@ -255,11 +265,13 @@ TEST_CASE("cross-site state-changing requests are refused, same-origin ones are 
                                {{"Origin", "http://" + host}, {"Sec-Fetch-Site", "same-origin"}});
     CHECK(same.status == 201);
     // Reads are never refused; neither are clients that send no such headers.
-    CHECK(client.request("GET", "/api/users/currentuser", "", {{"Sec-Fetch-Site", "cross-site"}}).status == 200);
+    CHECK(client.request("GET", "/api/users/currentuser", "", {{"Sec-Fetch-Site", "cross-site"}})
+              .status == 200);
     CHECK(client.post("/api/users/signout", "").status == 200);
 }
 
-TEST_CASE("repeated failed sign-ins are throttled and a success resets the email's count", "[auth][security]") {
+TEST_CASE("repeated failed sign-ins are throttled and a success resets the email's count",
+          "[auth][security]") {
     test::TestServer app;
     test::HttpClient client(app.port());
     REQUIRE(client.post("/api/users/signup", creds("hal@example.com", "rightpass")).status == 201);
@@ -285,8 +297,10 @@ TEST_CASE("failures from elsewhere do not lock the owner of an email out", "[aut
     test::HttpClient attacker(app.port());
     attacker.source_address = "127.0.0.2";
     for (int i = 0; i < 10; ++i)
-        REQUIRE(attacker.post("/api/users/signin", creds("hal@example.com", "guess" + std::to_string(i))).status ==
-                400);
+        REQUIRE(
+            attacker
+                .post("/api/users/signin", creds("hal@example.com", "guess" + std::to_string(i)))
+                .status == 400);
     CHECK(attacker.post("/api/users/signin", creds("hal@example.com", "rightpass")).status == 429);
     // The owner, from an address with no failures for that email, signs in.
     CHECK(owner.post("/api/users/signin", creds("hal@example.com", "rightpass")).status == 200);
@@ -303,7 +317,8 @@ TEST_CASE("parallel guesses cannot get past the limit", "[auth][security]") {
     for (int i = 0; i < 30; ++i)
         guessers.emplace_back([&, i] {
             test::HttpClient c(app.port());
-            auto res = c.post("/api/users/signin", creds("par@example.com", "guess" + std::to_string(i)));
+            auto res =
+                c.post("/api/users/signin", creds("par@example.com", "guess" + std::to_string(i)));
             if (res.status == 400)
                 ++checked;
             else if (res.status == 429)
@@ -317,8 +332,10 @@ TEST_CASE("parallel guesses cannot get past the limit", "[auth][security]") {
     CHECK(other == 0);
 }
 
-TEST_CASE("behind a trusted proxy each client has its own throttle, and X-Forwarded-For is not believed from others",
-          "[auth][security]") {
+TEST_CASE(
+    "behind a trusted proxy each client has its own throttle, and X-Forwarded-For is not believed "
+    "from others",
+    "[auth][security]") {
     test::TestServer app([](Config& c) { c.trusted_proxies = "127.0.0.1/32"; });
     test::HttpClient proxy(app.port());
     REQUIRE(proxy.post("/api/users/signup", creds("kim@example.com", "rightpass")).status == 201);
@@ -350,7 +367,9 @@ TEST_CASE("sign-ups from one address are limited", "[auth][security]") {
     test::TestServer app;
     test::HttpClient c(app.port());
     for (int i = 0; i < 30; ++i)
-        REQUIRE(c.post("/api/users/signup", creds("u" + std::to_string(i) + "@example.com", "password")).status == 201);
+        REQUIRE(
+            c.post("/api/users/signup", creds("u" + std::to_string(i) + "@example.com", "password"))
+                .status == 201);
     auto refused = c.post("/api/users/signup", creds("u30@example.com", "password"));
     CHECK(refused.status == 429);
     CHECK(message(refused) == "Too many sign-ups from this address, try again later");

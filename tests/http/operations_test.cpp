@@ -38,7 +38,8 @@ std::pair<int, std::string> cli(std::vector<std::string> args) {
 
 }  // namespace
 
-TEST_CASE("docs/events.md is what the registered contracts and subscriptions say", "[events][docs]") {
+TEST_CASE("docs/events.md is what the registered contracts and subscriptions say",
+          "[events][docs]") {
     Config c = test::test_config(":memory:");
     App app(c);
     std::ifstream file(std::string(TICKETD_SOURCE_DIR) + "/docs/events.md");
@@ -52,7 +53,8 @@ TEST_CASE("docs/events.md is what the registered contracts and subscriptions say
     CHECK(graph.find(R"(payments -- "payment:refunded" --> orders)") != std::string::npos);
 }
 
-TEST_CASE("a backup taken under write load holds everything acknowledged before it began", "[backup]") {
+TEST_CASE("a backup taken under write load holds everything acknowledged before it began",
+          "[backup]") {
     test::TempDir backup_dir, restored_dir;
     std::vector<std::string> acknowledged_before;
     {
@@ -64,7 +66,8 @@ TEST_CASE("a backup taken under write load holds everything acknowledged before 
             test::HttpClient c(app.port());
             c.cookie = test::session_cookie("seller");
             for (int i = 0; !stop; ++i) {
-                auto res = c.post("/api/tickets", R"({"title":"t)" + std::to_string(i) + R"(","price":1})");
+                auto res = c.post("/api/tickets",
+                                  R"({"title":"t)" + std::to_string(i) + R"(","price":1})");
                 if (res.status == 201) {
                     std::lock_guard lock(m);
                     acknowledged.emplace_back(json::parse(res.body).at("id").as_string());
@@ -79,14 +82,17 @@ TEST_CASE("a backup taken under write load holds everything acknowledged before 
             std::lock_guard lock(m);
             acknowledged_before = acknowledged;
         }
-        auto [status, out] = cli({"backup", backup_dir.path() + "/b", "--data-dir", app.data_dir()});
+        auto [status, out] =
+            cli({"backup", backup_dir.path() + "/b", "--data-dir", app.data_dir()});
         CHECK(status == 0);
         stop = true;
         writer.join();
     }
-    auto [status, out] = cli({"restore", backup_dir.path() + "/b", "--data-dir", restored_dir.path()});
+    auto [status, out] =
+        cli({"restore", backup_dir.path() + "/b", "--data-dir", restored_dir.path()});
     REQUIRE(status == 0);
-    CHECK(cli({"restore", backup_dir.path() + "/b", "--data-dir", restored_dir.path()}).first == 1);  // not empty
+    CHECK(cli({"restore", backup_dir.path() + "/b", "--data-dir", restored_dir.path()}).first ==
+          1);  // not empty
 
     test::TestServer restored(restored_dir.path(), {});
     restored.wait_idle();
@@ -107,11 +113,13 @@ TEST_CASE("a dead letter can be re-queued and is then delivered", "[bus][dead-le
     module.migrate({"probe", "outbox"});
     bus::LocalBus bus(log, test::test_bus_options());
     bus.attach_outbox(module);
-    bus.subscribe<events::TicketCreated>("probe.flaky", module, [&](db::WriteTx&, const events::TicketCreated&) {
-        if (!healthy) throw std::runtime_error("downstream is down");
-        ++delivered;
-        return bus::Outcome::ack;
-    });
+    bus.subscribe<events::TicketCreated>("probe.flaky", module,
+                                         [&](db::WriteTx&, const events::TicketCreated&) {
+                                             if (!healthy)
+                                                 throw std::runtime_error("downstream is down");
+                                             ++delivered;
+                                             return bus::Outcome::ack;
+                                         });
     bus.start();
     {
         db::WriteTx tx(module);
@@ -122,7 +130,8 @@ TEST_CASE("a dead letter can be re-queued and is then delivered", "[bus][dead-le
     auto letters = bus::EventLog(log).dead_letters();
     REQUIRE(letters.size() == 1);
     healthy = true;  // the cause is fixed
-    auto [status, out] = cli({"dead-letters", "retry", std::to_string(letters[0].id), "--data-dir", dir.path()});
+    auto [status, out] =
+        cli({"dead-letters", "retry", std::to_string(letters[0].id), "--data-dir", dir.path()});
     CHECK(status == 0);
     // The running bus looks for re-queued letters once a second.
     for (int i = 0; i < 500 && !bus::EventLog(log).dead_letters().empty(); ++i)
@@ -139,29 +148,33 @@ TEST_CASE("events tail shows the log, filtered by subject and position", "[event
         test::HttpClient c(app.port());
         c.cookie = test::session_cookie("seller");
         auto t = json::parse(c.post("/api/tickets", R"({"title":"Tail","price":3})").body);
-        c.put("/api/tickets/" + std::string(t.at("id").as_string()), R"({"title":"Tail 2","price":3})");
+        c.put("/api/tickets/" + std::string(t.at("id").as_string()),
+              R"({"title":"Tail 2","price":3})");
         app.wait_idle();
     }
     auto [status, out] = cli({"events", "tail", "--data-dir", dir.path()});
     CHECK(status == 0);
     CHECK(out.find("ticket:created") != std::string::npos);
     CHECK(out.find("ticket:updated") != std::string::npos);
-    auto [s2, only] = cli({"events", "tail", "--subject", "ticket:updated", "--data-dir", dir.path()});
+    auto [s2, only] =
+        cli({"events", "tail", "--subject", "ticket:updated", "--data-dir", dir.path()});
     CHECK(only.find("ticket:created") == std::string::npos);
     CHECK(only.find("\"Tail 2\"") != std::string::npos);
     auto [s3, later] = cli({"events", "tail", "--from", "1", "--data-dir", dir.path()});
     CHECK(later.rfind("2 ", 0) == 0);
 }
 
-TEST_CASE("the command line refuses bad values with status 2 and one line naming the flag", "[cli]") {
+TEST_CASE("the command line refuses bad values with status 2 and one line naming the flag",
+          "[cli]") {
     CHECK(cli({"--port", "70000"}).first == 2);
     CHECK(cli({"--payments", "paypal"}).first == 2);
     CHECK(cli({"--nope"}).first == 2);
     CHECK(cli({"frobnicate"}).first == 2);
     auto [status, help] = cli({"--help"});
     CHECK(status == 0);
-    for (auto flag : {"--port", "--data-dir", "--reservation-window", "EXPIRATION_WINDOW_SECONDS", "--payments",
-                      "PAYMENTS_PROVIDER", "JWT_KEY", "--production", "TICKETD_ENV", "--durability"})
+    for (auto flag :
+         {"--port", "--data-dir", "--reservation-window", "EXPIRATION_WINDOW_SECONDS", "--payments",
+          "PAYMENTS_PROVIDER", "JWT_KEY", "--production", "TICKETD_ENV", "--durability"})
         CHECK(help.find(flag) != std::string::npos);
     auto cmd = parse_command_line(3, std::vector<const char*>{"ticketd", "--port", "4000"}.data(),
                                   {"PORT=5000", "EXPIRATION_WINDOW_SECONDS=60"});
@@ -171,7 +184,8 @@ TEST_CASE("the command line refuses bad values with status 2 and one line naming
                       Catch::Contains("PORT"));
 }
 
-TEST_CASE("the flags --modules and --bus choose what a process runs and what carries its events", "[config]") {
+TEST_CASE("the flags --modules and --bus choose what a process runs and what carries its events",
+          "[config]") {
     auto parse = [](std::vector<const char*> args) {
         args.insert(args.begin(), "ticketd");
         return parse_command_line(static_cast<int>(args.size()), args.data(), {}).config;
@@ -179,11 +193,13 @@ TEST_CASE("the flags --modules and --bus choose what a process runs and what car
     auto all = parse({});
     CHECK(all.runs("orders"));
     CHECK(all.bus_servers.empty());
-    auto some = parse({"--modules", "orders,payments,orders", "--bus", "nats://10.0.0.5:4222,nats://10.0.0.6:4222"});
+    auto some = parse({"--modules", "orders,payments,orders", "--bus",
+                       "nats://10.0.0.5:4222,nats://10.0.0.6:4222"});
     CHECK(some.modules == std::vector<std::string>{"orders", "payments"});
     CHECK(some.runs("payments"));
     CHECK_FALSE(some.runs("tickets"));
-    CHECK(some.bus_servers == std::vector<std::string>{"nats://10.0.0.5:4222", "nats://10.0.0.6:4222"});
+    CHECK(some.bus_servers ==
+          std::vector<std::string>{"nats://10.0.0.5:4222", "nats://10.0.0.6:4222"});
     CHECK_THROWS_WITH(parse({"--modules", "orders,shipping"}), Catch::Contains("--modules"));
     CHECK_THROWS_WITH(parse({"--bus", "kafka://x:1"}), Catch::Contains("--bus"));
     CHECK_THROWS_WITH(parse({"--bus", "nats://"}), Catch::Contains("--bus"));

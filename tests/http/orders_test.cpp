@@ -20,8 +20,11 @@ namespace json = boost::json;
 
 namespace {
 
-std::string message(const test::HttpResponse& r, int i = 0) { return test::error_message(r.body, i); }
-std::string create_ticket(test::TestServer& app, test::HttpClient& seller, const std::string& price = "10") {
+std::string message(const test::HttpResponse& r, int i = 0) {
+    return test::error_message(r.body, i);
+}
+std::string create_ticket(test::TestServer& app, test::HttpClient& seller,
+                          const std::string& price = "10") {
     auto res = seller.post("/api/tickets", R"({"title":"Show","price":)" + price + "}");
     REQUIRE(res.status == 201);
     app.wait_idle();  // the orders module learns of it through the bus
@@ -100,9 +103,10 @@ TEST_CASE("a cancelled order releases the ticket for someone else", "[orders]") 
     auto again = order(*second, ticket_id);
     CHECK(again.status == 201);
     app.wait_idle();
-    CHECK(json::parse(seller->get("/api/tickets/" + ticket_id).body).at("orderId") == json::parse(again.body).at("id"));
-    CHECK(test::query_int(app.app().database("bus"), "SELECT count(*) FROM events WHERE subject = 'order:cancelled'") ==
-          1);
+    CHECK(json::parse(seller->get("/api/tickets/" + ticket_id).body).at("orderId") ==
+          json::parse(again.body).at("id"));
+    CHECK(test::query_int(app.app().database("bus"),
+                          "SELECT count(*) FROM events WHERE subject = 'order:cancelled'") == 1);
 }
 
 TEST_CASE("order routes refuse what the API says they refuse", "[orders]") {
@@ -119,7 +123,8 @@ TEST_CASE("order routes refuse what the API says they refuse", "[orders]") {
     CHECK(missing.status == 400);
     CHECK(message(missing) == "TicketId must be provided");
     CHECK(message(buyer->post("/api/orders", R"({"ticketId":42})")) == "TicketId must be provided");
-    CHECK(message(buyer->post("/api/orders", R"({"ticketId":"  "})")) == "TicketId must be provided");
+    CHECK(message(buyer->post("/api/orders", R"({"ticketId":"  "})")) ==
+          "TicketId must be provided");
     CHECK(order(*buyer, "no-such-ticket").status == 404);
 
     auto o = json::parse(order(*buyer, ticket_id).body);
@@ -130,7 +135,8 @@ TEST_CASE("order routes refuse what the API says they refuse", "[orders]") {
     CHECK(stranger->del(url).status == 401);
     CHECK(buyer->get("/api/orders/unknown").status == 404);
     CHECK(buyer->del("/api/orders/unknown").status == 404);
-    CHECK(json::parse(buyer->get(url).body).at("status") == "created");  // the stranger changed nothing
+    CHECK(json::parse(buyer->get(url).body).at("status") ==
+          "created");  // the stranger changed nothing
 
     // A complete order cannot be cancelled.
     {
@@ -143,7 +149,8 @@ TEST_CASE("order routes refuse what the API says they refuse", "[orders]") {
     CHECK(message(refused) == "Cannot cancel a complete order");
 }
 
-TEST_CASE("two hundred buyers pressing buy at the same instant get exactly one order", "[orders][dogpile]") {
+TEST_CASE("two hundred buyers pressing buy at the same instant get exactly one order",
+          "[orders][dogpile]") {
     test::TestServer app([](Config& c) { c.threads = 2; });
     auto seller = test::as_user(app, "seller");
     auto ticket_id = create_ticket(app, *seller);
@@ -173,8 +180,8 @@ TEST_CASE("two hundred buyers pressing buy at the same instant get exactly one o
     CHECK(other == 0);
     app.wait_idle();
     CHECK(test::query_int(app.app().database("orders"), "SELECT count(*) FROM orders") == 1);
-    CHECK(test::query_int(app.app().database("bus"), "SELECT count(*) FROM events WHERE subject = 'order:created'") ==
-          1);
+    CHECK(test::query_int(app.app().database("bus"),
+                          "SELECT count(*) FROM events WHERE subject = 'order:created'") == 1);
     CHECK(test::query_int(app.app().database("tickets"), "SELECT version FROM tickets") == 1);
 }
 
@@ -219,13 +226,16 @@ TEST_CASE("a price edit racing a purchase always ends consistent", "[orders][rac
               test::query_int(orders_db, "SELECT version" + where));
         CHECK(test::query_int(tickets_db, "SELECT price_cents" + where) ==
               test::query_int(orders_db, "SELECT price_cents" + where));
-        CHECK(test::query_text(tickets_db, "SELECT order_id" + where) == std::string(o.at("id").as_string()));
-        CHECK(test::query_text(orders_db, "SELECT order_id" + where) == std::string(o.at("id").as_string()));
+        CHECK(test::query_text(tickets_db, "SELECT order_id" + where) ==
+              std::string(o.at("id").as_string()));
+        CHECK(test::query_text(orders_db, "SELECT order_id" + where) ==
+              std::string(o.at("id").as_string()));
     }
     CHECK(refused_edits + accepted_edits == 25);
 }
 
-TEST_CASE("the tickets module reserves and releases in the right order whatever arrives first", "[tickets][orders]") {
+TEST_CASE("the tickets module reserves and releases in the right order whatever arrives first",
+          "[tickets][orders]") {
     test::ModuleHarness h;
     auto tickets = tickets::make_module(h.context());
     tickets->add_listeners(h.bus);
@@ -237,7 +247,8 @@ TEST_CASE("the tickets module reserves and releases in the right order whatever 
         tx.commit();
     }
     auto ticket = [&](const char* column) {
-        return test::query_text(tickets->database(), std::string("SELECT coalesce(") + column + ", '') FROM tickets");
+        return test::query_text(tickets->database(),
+                                std::string("SELECT coalesce(") + column + ", '') FROM tickets");
     };
     events::OrderCreated a{"A", 0, "created", "b1", "2030-01-01T00:00:00.000Z", {"t1", 1000}};
     events::OrderCancelled a_cancel{"A", 1, {"t1"}};
@@ -260,16 +271,18 @@ TEST_CASE("the tickets module reserves and releases in the right order whatever 
     CHECK(h.bus.deliver("tickets.order-cancelled", a_cancel, "ac-2") == bus::Outcome::ack);
     CHECK(ticket("order_id") == "B");
     // Release B, then see C's cancellation before C's creation: C never reserves the ticket.
-    CHECK(h.bus.deliver("tickets.order-cancelled", events::OrderCancelled{"B", 1, {"t1"}}, "bc") == bus::Outcome::ack);
+    CHECK(h.bus.deliver("tickets.order-cancelled", events::OrderCancelled{"B", 1, {"t1"}}, "bc") ==
+          bus::Outcome::ack);
     CHECK(h.bus.deliver("tickets.order-cancelled", c_cancel, "cc") == bus::Outcome::ack);
     CHECK(h.bus.deliver("tickets.order-created", c, "c") == bus::Outcome::ack);
     CHECK(ticket("order_id") == "");
     CHECK(ticket("version") == "4");
-    CHECK(h.bus.published ==
-          std::vector<std::string>{"ticket:updated", "ticket:updated", "ticket:updated", "ticket:updated"});
+    CHECK(h.bus.published == std::vector<std::string>{"ticket:updated", "ticket:updated",
+                                                      "ticket:updated", "ticket:updated"});
 }
 
-TEST_CASE("a dead-lettered ticket update holds back none of the ticket's later updates", "[orders][bus][faults]") {
+TEST_CASE("a dead-lettered ticket update holds back none of the ticket's later updates",
+          "[orders][bus][faults]") {
     test::TestServer app;
     auto seller = test::as_user(app, "seller");
     auto ticket_id = create_ticket(app, *seller);
@@ -279,19 +292,25 @@ TEST_CASE("a dead-lettered ticket update holds back none of the ticket's later u
         db::WriteTx tx(app.app().database("tickets"));
         tx.exec("UPDATE tickets SET version = 2 WHERE id = '" + ticket_id + "'");
         tx.exec(
-            "INSERT INTO outbox (event_id, subject, payload, created_at) VALUES ('poison-v2', 'ticket:updated', "
+            "INSERT INTO outbox (event_id, subject, payload, created_at) VALUES ('poison-v2', "
+            "'ticket:updated', "
             "'{\"id\":\"" +
             ticket_id + "\",\"version\":\"two\"}', 0)");
         tx.commit();
     }
-    REQUIRE(seller->put("/api/tickets/" + ticket_id, R"({"title":"After the poison","price":42})").status == 200);
+    REQUIRE(seller->put("/api/tickets/" + ticket_id, R"({"title":"After the poison","price":42})")
+                .status == 200);
     app.wait_idle();
     auto& orders = app.app().database("orders");
-    CHECK(test::query_int(orders, "SELECT version FROM tickets WHERE id = '" + ticket_id + "'") == 3);
-    CHECK(test::query_text(orders, "SELECT title FROM tickets WHERE id = '" + ticket_id + "'") == "After the poison");
+    CHECK(test::query_int(orders, "SELECT version FROM tickets WHERE id = '" + ticket_id + "'") ==
+          3);
+    CHECK(test::query_text(orders, "SELECT title FROM tickets WHERE id = '" + ticket_id + "'") ==
+          "After the poison");
     auto& bus = app.app().database("bus");
-    CHECK(test::query_int(bus, "SELECT count(*) FROM dead_letters WHERE event_id = 'poison-v2'") >= 1);
-    CHECK(test::query_int(bus, "SELECT count(*) FROM dead_letters WHERE event_id != 'poison-v2'") == 0);
+    CHECK(test::query_int(bus, "SELECT count(*) FROM dead_letters WHERE event_id = 'poison-v2'") >=
+          1);
+    CHECK(test::query_int(bus, "SELECT count(*) FROM dead_letters WHERE event_id != 'poison-v2'") ==
+          0);
     // The order path works on the new state: the price charged is the edited one.
     auto buyer = test::as_user(app, "buyer");
     auto order = buyer->post("/api/orders", R"({"ticketId":")" + ticket_id + R"("})");

@@ -34,8 +34,9 @@ std::vector<std::string> events_of(const json::array& h) {
 
 }  // namespace
 
-TEST_CASE("a completed order passes the ticket to its buyer, off the listing, with one version more",
-          "[tickets][ownership]") {
+TEST_CASE(
+    "a completed order passes the ticket to its buyer, off the listing, with one version more",
+    "[tickets][ownership]") {
     test::TestServer app;
     auto seller = test::as_user(app, "seller-o1");
     auto buyer = test::as_user(app, "buyer-o1");
@@ -52,8 +53,8 @@ TEST_CASE("a completed order passes the ticket to its buyer, off the listing, wi
     CHECK(sold.at("faceValue") == 30);
     CHECK(seller->get("/api/tickets").body.find(id) == std::string::npos);
     // The orders replica heard of the new owner (ticket:updated, like any change).
-    CHECK(test::query_text(app.app().database("orders"), "SELECT user_id FROM tickets WHERE id = '" + id + "'") ==
-          "buyer-o1");
+    CHECK(test::query_text(app.app().database("orders"),
+                           "SELECT user_id FROM tickets WHERE id = '" + id + "'") == "buyer-o1");
     // The former owner can no longer edit it; the new one cannot while the sale holds it.
     auto by_seller = seller->put("/api/tickets/" + id, R"({"title":"Mine again","price":30})");
     CHECK(by_seller.status == 401);
@@ -70,7 +71,8 @@ TEST_CASE("the face value follows the price until the first sale, then stays wha
     auto buyer = test::as_user(app, "buyer-o2");
     auto id = test::sell(app, *seller, "20");
     CHECK(ticket(*seller, id).at("faceValue") == 20);
-    REQUIRE(seller->put("/api/tickets/" + id, R"({"title":"Final","price":"24.99"})").status == 200);
+    REQUIRE(seller->put("/api/tickets/" + id, R"({"title":"Final","price":"24.99"})").status ==
+            200);
     CHECK(ticket(*seller, id).at("faceValue").as_double() == 24.99);
     app.wait_idle();
     auto order = test::reserve(app, *buyer, id);
@@ -87,17 +89,20 @@ TEST_CASE("a ticket's history: listed, each price change, sold, oldest first and
     auto buyer = test::as_user(app, "buyer-o3");
     auto id = test::sell(app, *seller, "20");
     REQUIRE(seller->put("/api/tickets/" + id, R"({"title":"Final","price":25})").status == 200);
-    REQUIRE(seller->put("/api/tickets/" + id, R"({"title":"Renamed","price":25})").status == 200);  // title only
+    REQUIRE(seller->put("/api/tickets/" + id, R"({"title":"Renamed","price":25})").status ==
+            200);  // title only
     REQUIRE(seller->put("/api/tickets/" + id, R"({"title":"Renamed","price":22.5})").status == 200);
     app.wait_idle();
     auto order = test::reserve(app, *buyer, id);
     // A reservation, and its end, are not history.
-    CHECK(events_of(history(*buyer, id)) == std::vector<std::string>{"listed", "price-changed", "price-changed"});
+    CHECK(events_of(history(*buyer, id)) ==
+          std::vector<std::string>{"listed", "price-changed", "price-changed"});
     REQUIRE(test::pay(*buyer, order).status == 201);
     app.wait_idle();
     test::HttpClient anonymous(app.port());
     auto h = history(anonymous, id);  // public
-    CHECK(events_of(h) == std::vector<std::string>{"listed", "price-changed", "price-changed", "sold"});
+    CHECK(events_of(h) ==
+          std::vector<std::string>{"listed", "price-changed", "price-changed", "sold"});
     std::vector<double> prices;
     for (auto& e : h) prices.push_back(e.at("price").to_number<double>());
     CHECK(prices == std::vector<double>{20, 25, 22.5, 22.5});
@@ -116,7 +121,8 @@ TEST_CASE("a ticket's history: listed, each price change, sold, oldest first and
     CHECK(anonymous.get("/api/tickets/no-such-ticket/history").status == 404);
 }
 
-TEST_CASE("a cancelled reservation adds nothing to the history and leaves the owner", "[tickets][ownership]") {
+TEST_CASE("a cancelled reservation adds nothing to the history and leaves the owner",
+          "[tickets][ownership]") {
     test::TestServer app;
     auto seller = test::as_user(app, "seller-o4");
     auto buyer = test::as_user(app, "buyer-o4");

@@ -22,7 +22,8 @@ std::string id_of(const test::HttpResponse& r) {
     return std::string(boost::json::parse(r.body).at("id").as_string());
 }
 
-bool eventually(const std::function<bool()>& done, std::chrono::seconds within = std::chrono::seconds(20)) {
+bool eventually(const std::function<bool()>& done,
+                std::chrono::seconds within = std::chrono::seconds(20)) {
     auto until = std::chrono::steady_clock::now() + within;
     while (std::chrono::steady_clock::now() < until) {
         if (done()) return true;
@@ -33,13 +34,15 @@ bool eventually(const std::function<bool()>& done, std::chrono::seconds within =
 
 }  // namespace
 
-TEST_CASE("killed while Stripe charges: after the restart the charge is the order's payment, or refunded",
-          "[payments][stripe][crash]") {
+TEST_CASE(
+    "killed while Stripe charges: after the restart the charge is the order's payment, or refunded",
+    "[payments][stripe][crash]") {
     bool expire_while_down = GENERATE(false, true);
     int signal_kind = GENERATE(9, 15);
     test::StripeStub stub;
     test::TempDir dir;
-    test::ChildServer server(TICKETD_BINARY, dir.path(), {"--payments", "stripe", "--reservation-window", "3"},
+    test::ChildServer server(TICKETD_BINARY, dir.path(),
+                             {"--payments", "stripe", "--reservation-window", "3"},
                              {{"STRIPE_KEY", "sk_test_123"},
                               {"STRIPE_API_BASE", stub.base_url()},
                               {"JWT_KEY", test::test_config(":memory:").jwt_key}});

@@ -51,15 +51,17 @@ bool becomes(test::HttpClient& c, const std::string& order_id, const std::string
 
 }  // namespace
 
-TEST_CASE("a charge whose answers are all lost is not charged again: the buyer's next try resolves it",
-          "[payments][stripe][faults]") {
+TEST_CASE(
+    "a charge whose answers are all lost is not charged again: the buyer's next try resolves it",
+    "[payments][stripe][faults]") {
     test::StripeStub stub;
     test::TestServer app(with_stripe(stub));
     Shop shop{app};
     stub.lose_answers(4);  // every try of the first ask: Stripe charged, we never heard
     auto first = test::pay(*shop.buyer, shop.order_id);
     CHECK(first.status == 502);
-    CHECK(test::error_message(first.body).find("paying again will not charge twice") != std::string::npos);
+    CHECK(test::error_message(first.body).find("paying again will not charge twice") !=
+          std::string::npos);
     CHECK(stub.charges().size() == 1);
     CHECK(test::query_text(shop.payments(), "SELECT status FROM payment_attempts") == "unknown");
 
@@ -71,7 +73,8 @@ TEST_CASE("a charge whose answers are all lost is not charged again: the buyer's
     CHECK(stub.refunds() == 0);
     CHECK(test::status_of(*shop.buyer, shop.order_id) == "complete");
     CHECK(test::query_int(shop.payments(), "SELECT count(*) FROM payment_attempts") == 1);
-    CHECK(test::query_text(shop.payments(), "SELECT stripe_id FROM payments") == stub.charges()[0].id);
+    CHECK(test::query_text(shop.payments(), "SELECT stripe_id FROM payments") ==
+          stub.charges()[0].id);
     for (auto& s : stub.seen()) CHECK(s.idempotency_key == shop.order_id + "-1");
 }
 
@@ -98,7 +101,8 @@ TEST_CASE("an unknown charge older than the provider's memory of keys is left to
     CHECK(out.str().find("too old to ask again") != std::string::npos);
 }
 
-TEST_CASE("the reconciler settles a lost answer without the buyer coming back", "[payments][stripe][faults]") {
+TEST_CASE("the reconciler settles a lost answer without the buyer coming back",
+          "[payments][stripe][faults]") {
     test::StripeStub stub;
     test::TestServer app(with_stripe(stub));
     Shop shop{app};
@@ -140,7 +144,8 @@ TEST_CASE("a provider that is down: nothing is guessed, the payment completes wh
     CHECK(stub.charges().size() == 1);
 }
 
-TEST_CASE("Stripe's complaints about our key are not shown to the buyer, but declines are", "[payments][stripe]") {
+TEST_CASE("Stripe's complaints about our key are not shown to the buyer, but declines are",
+          "[payments][stripe]") {
     test::StripeStub stub;
     test::TestServer app([&](Config& c) {
         with_stripe(stub)(c);
@@ -172,7 +177,8 @@ TEST_CASE("an unknown token and a declined card are the buyer's to see", "[payme
 TEST_CASE("after five declines an order takes no more cards (card testing)", "[payments]") {
     test::TestServer app;
     Shop shop{app};
-    for (int i = 0; i < 5; ++i) CHECK(test::pay(*shop.buyer, shop.order_id, "tok_chargeDeclined").status == 400);
+    for (int i = 0; i < 5; ++i)
+        CHECK(test::pay(*shop.buyer, shop.order_id, "tok_chargeDeclined").status == 400);
     auto refused = test::pay(*shop.buyer, shop.order_id, "tok_visa");
     CHECK(refused.status == 429);
     CHECK(test::error_message(refused.body) == "Too many declined payments for this order");
@@ -201,7 +207,8 @@ TEST_CASE("a refund the provider refuses for good is listed for a person, not re
     CHECK(paid.status == 400);
     stub.answer_after(std::chrono::milliseconds(0));
     app.wait_idle();
-    for (int i = 0; i < 500 && test::query_text(shop.payments(), "SELECT refund_status FROM payments") != "refused";
+    for (int i = 0; i < 500 && test::query_text(shop.payments(),
+                                                "SELECT refund_status FROM payments") != "refused";
          ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     CHECK(test::query_text(shop.payments(), "SELECT refund_status FROM payments") == "refused");
@@ -214,17 +221,20 @@ TEST_CASE("a refund the provider refuses for good is listed for a person, not re
     CHECK(payments::payments_command(shop.payments(), {}, out, err) == 0);
     CHECK(out.str().find("refund refused  payment=" + payment_id) != std::string::npos);
     CHECK(out.str().find("has already been refunded") != std::string::npos);
-    CHECK(payments::payments_command(shop.payments(), {"settle", payment_id, "refunded", "by", "hand"}, out, err) == 0);
+    CHECK(payments::payments_command(
+              shop.payments(), {"settle", payment_id, "refunded", "by", "hand"}, out, err) == 0);
     CHECK(test::query_text(shop.payments(), "SELECT refund_status FROM payments") == "settled");
-    CHECK(payments::payments_command(shop.payments(), {"settle", payment_id, "again"}, out, err) == 1);
+    CHECK(payments::payments_command(shop.payments(), {"settle", payment_id, "again"}, out, err) ==
+          1);
     std::ostringstream after;
     payments::payments_command(shop.payments(), {}, after, err);
     CHECK(after.str().find("nothing to settle") != std::string::npos);
     CHECK(ops.get("/metrics").body.find("\nticketd_refunds_refused 0\n") != std::string::npos);
 }
 
-TEST_CASE("production refuses to start without an explicit payment provider, or with Stripe in clear",
-          "[config][payments]") {
+TEST_CASE(
+    "production refuses to start without an explicit payment provider, or with Stripe in clear",
+    "[config][payments]") {
     auto parse = [](std::vector<std::string> env, std::vector<const char*> argv = {"ticketd"}) {
         return parse_command_line(static_cast<int>(argv.size()), argv.data(), env);
     };
@@ -235,8 +245,10 @@ TEST_CASE("production refuses to start without an explicit payment provider, or 
     CHECK_THROWS_WITH(parse({"TICKETD_ENV=production", "PAYMENTS_PROVIDER=stripe", "STRIPE_KEY=sk",
                              "STRIPE_API_BASE=http://stripe.internal"}),
                       Catch::Contains("must be an https:// URL in production"));
-    CHECK_THROWS_WITH(parse({"TICKETD_ENV=production", "PAYMENTS_PROVIDER=stripe"}), Catch::Contains("STRIPE_KEY"));
-    CHECK(parse({"TICKETD_ENV=production", "PAYMENTS_PROVIDER=stripe", "STRIPE_KEY=sk"}).config.payments == "stripe");
+    CHECK_THROWS_WITH(parse({"TICKETD_ENV=production", "PAYMENTS_PROVIDER=stripe"}),
+                      Catch::Contains("STRIPE_KEY"));
+    CHECK(parse({"TICKETD_ENV=production", "PAYMENTS_PROVIDER=stripe", "STRIPE_KEY=sk"})
+              .config.payments == "stripe");
     // Tools that do not serve need no provider.
     CHECK(parse({"TICKETD_ENV=production"}, {"ticketd", "dead-letters"}).name == "dead-letters");
 }

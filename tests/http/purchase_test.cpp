@@ -26,7 +26,9 @@ namespace json = boost::json;
 
 namespace {
 
-std::string message(const test::HttpResponse& r, int i = 0) { return test::error_message(r.body, i); }
+std::string message(const test::HttpResponse& r, int i = 0) {
+    return test::error_message(r.body, i);
+}
 using test::pay;
 using test::reserve;
 using test::sell;
@@ -42,9 +44,10 @@ using test::GatedProvider;
 AppOptions with_provider(std::shared_ptr<GatedProvider::Gate> gate) {
     auto o = test::TestServer::default_options();
     o.builtin_modules = false;
-    o.extra_modules = {
-        tickets::make_module, orders::make_module, expiration::make_module,
-        [gate](const ModuleContext& ctx) { return payments::make_module(ctx, std::make_unique<GatedProvider>(gate)); }};
+    o.extra_modules = {tickets::make_module, orders::make_module, expiration::make_module,
+                       [gate](const ModuleContext& ctx) {
+                           return payments::make_module(ctx, std::make_unique<GatedProvider>(gate));
+                       }};
     return o;
 }
 
@@ -84,7 +87,8 @@ TEST_CASE("a paid order is recorded as a sale and drops its expiry", "[payments]
     CHECK(test::query_int(expiration, "SELECT count(*) FROM jobs") == 1);
     REQUIRE(pay(*buyer, order_id).status == 201);
     app.wait_idle();
-    auto buyer_id = std::string(json::parse(buyer->get("/api/orders/" + order_id).body).at("userId").as_string());
+    auto buyer_id = std::string(
+        json::parse(buyer->get("/api/orders/" + order_id).body).at("userId").as_string());
     auto& tickets = app.app().database("tickets");
     CHECK(test::query_text(tickets, "SELECT sold_to FROM tickets") == buyer_id);
     CHECK(test::query_int(tickets, "SELECT sold_at IS NOT NULL FROM tickets") == 1);
@@ -108,9 +112,8 @@ TEST_CASE("payment routes refuse what the API says they refuse", "[payments]") {
     CHECK(pay(anonymous, order_id).status == 401);
     auto both = buyer->post("/api/payments", "{}");
     CHECK(both.status == 400);
-    CHECK(
-        both.body ==
-        R"({"errors":[{"message":"Token must be provided","field":"token"},{"message":"OrderId must be provided","field":"orderId"}]})");
+    CHECK(both.body == R"({"errors":[{"message":"Token must be provided","field":"token"},)"
+                       R"({"message":"OrderId must be provided","field":"orderId"}]})");
     CHECK(pay(*buyer, "no-such-order").status == 404);
     CHECK(pay(*stranger, order_id).status == 401);
     auto declined = pay(*buyer, order_id, "tok_chargeDeclined");
@@ -122,7 +125,8 @@ TEST_CASE("payment routes refuse what the API says they refuse", "[payments]") {
     CHECK(status_of(*buyer, order_id) == "created");
     // Still payable after the declines.
     CHECK(pay(*buyer, order_id).status == 201);
-    CHECK(test::query_int(app.app().database("payments"), "SELECT count(*) FROM payment_attempts") == 3);
+    CHECK(test::query_int(app.app().database("payments"),
+                          "SELECT count(*) FROM payment_attempts") == 3);
 
     auto cancelled = reserve(app, *buyer, sell(app, *seller));
     CHECK(buyer->del("/api/orders/" + cancelled).status == 204);
@@ -159,7 +163,8 @@ TEST_CASE("paying twice at the same instant charges once", "[payments]") {
         gate->cv.wait(lock, [&] { return gate->charge_waiting; });
     }
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (already < tries - 1 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    while (already < tries - 1 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::yield();
     {
         std::lock_guard lock(gate->m);
         gate->open = true;
@@ -193,10 +198,12 @@ TEST_CASE("an unpaid reservation expires and the ticket is listed again", "[expi
     auto again = other->post("/api/orders", R"({"ticketId":")" + ticket_id + R"("})");
     CHECK(again.status == 201);
     CHECK(test::query_int(app.app().database("bus"),
-                          "SELECT count(*) FROM events WHERE subject = 'expiration:complete'") == 1);
+                          "SELECT count(*) FROM events WHERE subject = 'expiration:complete'") ==
+          1);
 }
 
-TEST_CASE("with a real two-second window an unpaid order is cancelled on time", "[expiration][slow]") {
+TEST_CASE("with a real two-second window an unpaid order is cancelled on time",
+          "[expiration][slow]") {
     test::TestServer app([](Config& c) { c.reservation_window_seconds = 2; });
     auto seller = test::as_user(app, "seller");
     auto buyer = test::as_user(app, "buyer");
@@ -215,7 +222,8 @@ TEST_CASE("with a real two-second window an unpaid order is cancelled on time", 
     CHECK(listed(*seller, ticket_id));
 }
 
-TEST_CASE("a reservation due while the server was down expires when it starts again", "[expiration]") {
+TEST_CASE("a reservation due while the server was down expires when it starts again",
+          "[expiration]") {
     test::TempDir dir;
     util::ManualClock clock(std::chrono::system_clock::now());
     std::string order_id;
@@ -253,10 +261,12 @@ TEST_CASE("a paid order is never cancelled by its expiry", "[payments][expiratio
     app.wait_idle();
     CHECK(status_of(*buyer, order_id) == "complete");
     CHECK(!listed(*seller, ticket_id));
-    CHECK(test::query_text(app.app().database("payments"), "SELECT refund_status FROM payments") == "none");
+    CHECK(test::query_text(app.app().database("payments"), "SELECT refund_status FROM payments") ==
+          "none");
 }
 
-TEST_CASE("a charge that lands after the reservation expired is refunded", "[payments][expiration][race]") {
+TEST_CASE("a charge that lands after the reservation expired is refunded",
+          "[payments][expiration][race]") {
     auto gate = std::make_shared<GatedProvider::Gate>();
     ClockedApp c(with_provider(gate));
     auto& app = *c.app;
@@ -290,7 +300,8 @@ TEST_CASE("a charge that lands after the reservation expired is refunded", "[pay
     CHECK(gate->refunds == 1);
     CHECK(test::query_text(payments, "SELECT refund_status FROM payments") == "done");
     CHECK(test::query_text(payments, "SELECT refund_id FROM payments") == "re_gated");
-    CHECK(test::query_text(app.app().database("orders"), "SELECT refund_id FROM orders") == "re_gated");
+    CHECK(test::query_text(app.app().database("orders"), "SELECT refund_id FROM orders") ==
+          "re_gated");
     CHECK(status_of(poll, order_id) == "cancelled");
     CHECK(test::query_int(app.app().database("bus"),
                           "SELECT count(*) FROM events WHERE subject = 'payment:refunded'") == 1);

@@ -14,7 +14,8 @@ namespace json = boost::json;
 namespace {
 
 std::string create_ticket(test::HttpClient& c, const std::string& title, const std::string& price) {
-    auto res = c.post("/api/tickets", json::serialize(json::object{{"title", title}, {"price", price}}));
+    auto res =
+        c.post("/api/tickets", json::serialize(json::object{{"title", title}, {"price", price}}));
     REQUIRE(res.status == 201);
     return std::string(json::parse(res.body).at("id").as_string());
 }
@@ -87,7 +88,8 @@ TEST_CASE("search: an empty query, or one without a word, does not filter", "[ti
     }
 }
 
-TEST_CASE("search: no input is an FTS syntax error or a server error", "[tickets][search][security]") {
+TEST_CASE("search: no input is an FTS syntax error or a server error",
+          "[tickets][search][security]") {
     Shop s;
     for (std::string q : {"\"",
                           "\"radio",
@@ -122,8 +124,10 @@ TEST_CASE("search: no input is an FTS syntax error or a server error", "[tickets
         CHECK(!l.total.empty());
     }
     // The operators are words like any other.
-    CHECK(search(*s.seller, "q=" + encode("radio AND comp")).titles.empty());  // no word starts "and"
-    CHECK(search(*s.seller, "q=" + encode("\"radio\" comp*")).titles == Titles{"Radiohead OK Computer"});
+    CHECK(
+        search(*s.seller, "q=" + encode("radio AND comp")).titles.empty());  // no word starts "and"
+    CHECK(search(*s.seller, "q=" + encode("\"radio\" comp*")).titles ==
+          Titles{"Radiohead OK Computer"});
 }
 
 TEST_CASE("search: q is at most 100 characters, counted as characters", "[tickets][search]") {
@@ -137,7 +141,8 @@ TEST_CASE("search: q is at most 100 characters, counted as characters", "[ticket
     CHECK(test::error_message(long_q.body) == "q must be at most 100 characters");
 }
 
-TEST_CASE("search: a price range is inclusive, in currency units, and 0 is allowed", "[tickets][search]") {
+TEST_CASE("search: a price range is inclusive, in currency units, and 0 is allowed",
+          "[tickets][search]") {
     Shop s;
     auto& c = *s.seller;
     CHECK(search(c, "minPrice=80&maxPrice=95.5").titles ==
@@ -171,29 +176,36 @@ TEST_CASE("search: each invalid parameter is its own error, naming it", "[ticket
     one("sort=cheapest", "sort", "sort must be newest, price or -price");
     one("sort=", "sort", "sort must be newest, price or -price");
     one("limit=201", "limit", "limit must be an integer from 0 to 200");
-    auto all = search(c, "q=" + std::string(101, 'x') + "&minPrice=x&maxPrice=-2&sort=up&limit=999&offset=-1");
+    auto all = search(
+        c, "q=" + std::string(101, 'x') + "&minPrice=x&maxPrice=-2&sort=up&limit=999&offset=-1");
     CHECK(all.status == 400);
     std::vector<std::string> fields;
     for (int i = 0; i < 6; ++i) fields.push_back(test::error_field(all.body, i));
-    CHECK(fields == std::vector<std::string>{"q", "minPrice", "maxPrice", "sort", "limit", "offset"});
+    CHECK(fields ==
+          std::vector<std::string>{"q", "minPrice", "maxPrice", "sort", "limit", "offset"});
 }
 
 TEST_CASE("search: sorted newest first by default, or by price either way with ties newest first",
           "[tickets][search]") {
     Shop s;
     auto& c = *s.seller;
-    CHECK(search(c, "").titles == Titles{"Coldplay", "Guns N' Roses", "Radiohead Kid A", "AC/DC Power Up",
-                                         "Radiohead OK Computer", "Beyoncé Renaissance"});
+    CHECK(search(c, "").titles == Titles{"Coldplay", "Guns N' Roses", "Radiohead Kid A",
+                                         "AC/DC Power Up", "Radiohead OK Computer",
+                                         "Beyoncé Renaissance"});
     CHECK(search(c, "sort=newest").titles == search(c, "").titles);
     CHECK(search(c, "sort=price").titles == Titles{"Coldplay", "Radiohead Kid A", "Guns N' Roses",
-                                                   "Radiohead OK Computer", "AC/DC Power Up", "Beyoncé Renaissance"});
-    CHECK(search(c, "sort=-price").titles == Titles{"Beyoncé Renaissance", "AC/DC Power Up", "Guns N' Roses",
-                                                    "Radiohead OK Computer", "Radiohead Kid A", "Coldplay"});
-    CHECK(search(c, "q=radio&sort=-price").titles == Titles{"Radiohead OK Computer", "Radiohead Kid A"});
+                                                   "Radiohead OK Computer", "AC/DC Power Up",
+                                                   "Beyoncé Renaissance"});
+    CHECK(search(c, "sort=-price").titles == Titles{"Beyoncé Renaissance", "AC/DC Power Up",
+                                                    "Guns N' Roses", "Radiohead OK Computer",
+                                                    "Radiohead Kid A", "Coldplay"});
+    CHECK(search(c, "q=radio&sort=-price").titles ==
+          Titles{"Radiohead OK Computer", "Radiohead Kid A"});
 }
 
-TEST_CASE("search: X-Total-Count counts every match before paging and reserved tickets are not listed",
-          "[tickets][search]") {
+TEST_CASE(
+    "search: X-Total-Count counts every match before paging and reserved tickets are not listed",
+    "[tickets][search]") {
     Shop s;
     auto& c = *s.seller;
     auto page = search(c, "sort=price&limit=2&offset=1");
@@ -225,10 +237,14 @@ TEST_CASE("search: an edited title is found by its new words only", "[tickets][s
     CHECK(search(c, "q=blur").titles == Titles{"Blur Parklife"});
     CHECK(search(c, "q=oasis%20maybe").titles.empty());
     CHECK(search(c, "q=definitely&minPrice=45").titles.empty());
-    REQUIRE(c.put("/api/tickets/" + id, R"({"title":"Oasis Definitely Maybe","price":40})").status == 200);
+    REQUIRE(
+        c.put("/api/tickets/" + id, R"({"title":"Oasis Definitely Maybe","price":40})").status ==
+        200);
     CHECK(search(c, "q=blur").titles.empty());
     CHECK(search(c, "q=oasis%20maybe").titles == Titles{"Oasis Definitely Maybe"});
     // A price change alone keeps the words.
-    REQUIRE(c.put("/api/tickets/" + id, R"({"title":"Oasis Definitely Maybe","price":45})").status == 200);
+    REQUIRE(
+        c.put("/api/tickets/" + id, R"({"title":"Oasis Definitely Maybe","price":45})").status ==
+        200);
     CHECK(search(c, "q=definitely&minPrice=45").titles == Titles{"Oasis Definitely Maybe"});
 }

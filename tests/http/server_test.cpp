@@ -66,7 +66,8 @@ TEST_CASE("events published before a restart are delivered after it", "[http][bu
     CHECK(client.get("/test/probe").body == R"(["before","after"])");
 }
 
-TEST_CASE("a second server on the same data directory is refused, and the first keeps serving", "[http]") {
+TEST_CASE("a second server on the same data directory is refused, and the first keeps serving",
+          "[http]") {
     test::TempDir dir;
     {
         test::TestServer first(dir.path(), {}, probe_only());
@@ -82,15 +83,16 @@ TEST_CASE("a second server on the same data directory is refused, and the first 
     CHECK(client.get("/test/probe").body == R"(["still here"])");
 }
 
-TEST_CASE("a server whose port is taken fails to start, naming the address, and shuts down cleanly", "[http]") {
+TEST_CASE("a server whose port is taken fails to start, naming the address, and shuts down cleanly",
+          "[http]") {
     test::TestServer running({}, probe_only());
     test::TempDir dir;
     auto config = test::test_config(dir.path());
     config.port = running.port();
     {
         App app(config, probe_only());
-        REQUIRE_THROWS_WITH(app.start(),
-                            Catch::Contains("cannot listen on 127.0.0.1:" + std::to_string(running.port())));
+        REQUIRE_THROWS_WITH(app.start(), Catch::Contains("cannot listen on 127.0.0.1:" +
+                                                         std::to_string(running.port())));
     }  // destroying it after the failed start must not touch closed databases
     // Its data directory is usable at once by a server on a free port.
     test::TestServer later(dir.path(), {}, probe_only());
@@ -101,7 +103,8 @@ TEST_CASE("a server whose port is taken fails to start, naming the address, and 
 TEST_CASE("a body over 1 MiB is refused with 413 in the error shape", "[http]") {
     test::TestServer app({}, probe_only());
     test::HttpClient client(app.port());
-    auto res = client.post("/test/probe", "{\"title\":\"" + std::string(1024 * 1024 + 10, 'a') + "\"}");
+    auto res =
+        client.post("/test/probe", "{\"title\":\"" + std::string(1024 * 1024 + 10, 'a') + "\"}");
     CHECK(res.status == 413);
     CHECK(first_message(res) == "Request body too large");
     test::HttpClient again(app.port());
@@ -131,7 +134,8 @@ TEST_CASE("malformed requests get a 400 and change nothing", "[http]") {
     for (std::string raw :
          {std::string("GARBAGE\r\n\r\n"), std::string("GET /healthz HTTP/9.9\r\n\r\n"),
           std::string("POST /test/probe HTTP/1.1\r\nContent-Length: -5\r\n\r\n"),
-          std::string("POST /test/probe HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"),
+          std::string(
+              "POST /test/probe HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"),
           std::string("GET /\x01 HTTP/1.1\r\n\r\n")}) {
         test::HttpClient client(app.port());
         client.send_raw(raw);
@@ -184,10 +188,13 @@ TEST_CASE("a silent or trickling client is disconnected after the read timeout",
     CHECK(fine.get("/healthz").status == 200);
 }
 
-TEST_CASE("a client that stops reading its response is disconnected after the write timeout", "[http]") {
+TEST_CASE("a client that stops reading its response is disconnected after the write timeout",
+          "[http]") {
     const std::string big(32 * 1024 * 1024, 'x');
     http::Router router;
-    router.get("/big", [&big](const http::Request&) { return http::text_response(200, big, "text/plain"); });
+    router.get("/big", [&big](const http::Request&) {
+        return http::text_response(200, big, "text/plain");
+    });
     http::ServerOptions o;
     o.host = "127.0.0.1";
     o.port = 0;
@@ -222,7 +229,9 @@ struct HoldingServer {
             std::lock_guard lock(m);
             held.push_back(std::move(reply));
         });
-        router.get("/fast", [](const http::Request&) { return http::text_response(200, "ok", "text/plain"); });
+        router.get("/fast", [](const http::Request&) {
+            return http::text_response(200, "ok", "text/plain");
+        });
         router.post("/upload", [](const http::Request& r) {
             return http::text_response(200, std::to_string(r.body.size()), "text/plain");
         });
@@ -244,7 +253,8 @@ struct HoldingServer {
         return held.size();
     }
     void wait_holding(std::size_t n) {
-        for (int i = 0; i < 500 && holding() < n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        for (int i = 0; i < 500 && holding() < n; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
         REQUIRE(holding() == n);
     }
     void release() {
@@ -261,7 +271,8 @@ std::optional<test::HttpResponse> fetch(test::HttpClient& c, const std::string& 
 
 }  // namespace
 
-TEST_CASE("at the connection cap, the connection idle longest makes room for a newcomer", "[http][security]") {
+TEST_CASE("at the connection cap, the connection idle longest makes room for a newcomer",
+          "[http][security]") {
     HoldingServer s([](http::ServerOptions& o) { o.max_connections = 2; });
     test::HttpClient a(s.server->port()), b(s.server->port());
     REQUIRE(fetch(a, "/fast")->status == 200);
@@ -282,7 +293,8 @@ TEST_CASE("at the connection cap, the connection idle longest makes room for a n
     CHECK(fetch(d, "/fast")->status == 200);
 }
 
-TEST_CASE("when every connection is busy, a newcomer gets 503 in the error shape", "[http][security]") {
+TEST_CASE("when every connection is busy, a newcomer gets 503 in the error shape",
+          "[http][security]") {
     HoldingServer s([](http::ServerOptions& o) { o.max_connections = 2; });
     test::HttpClient a(s.server->port()), b(s.server->port());
     a.send_raw("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -298,7 +310,8 @@ TEST_CASE("when every connection is busy, a newcomer gets 503 in the error shape
     CHECK(a.read_response()->status == 200);
 }
 
-TEST_CASE("one address cannot hold every connection, and other clients are still served", "[http][security]") {
+TEST_CASE("one address cannot hold every connection, and other clients are still served",
+          "[http][security]") {
     HoldingServer s([](http::ServerOptions& o) {
         o.max_connections = 100;
         o.max_connections_per_address = 2;
@@ -314,7 +327,8 @@ TEST_CASE("one address cannot hold every connection, and other clients are still
     CHECK(fetch(other, "/fast")->status == 200);
 }
 
-TEST_CASE("at an address's own cap, its connection idle longest makes room for its newcomer", "[http][security]") {
+TEST_CASE("at an address's own cap, its connection idle longest makes room for its newcomer",
+          "[http][security]") {
     HoldingServer s([](http::ServerOptions& o) {
         o.max_connections = 100;
         o.max_connections_per_address = 2;
@@ -336,11 +350,12 @@ TEST_CASE("at an address's own cap, its connection idle longest makes room for i
     CHECK(fetch(b, "/fast")->status == 200);
 }
 
-TEST_CASE("request bodies in memory have a budget, and one address gets a quarter of it", "[http][security]") {
+TEST_CASE("request bodies in memory have a budget, and one address gets a quarter of it",
+          "[http][security]") {
     HoldingServer s([](http::ServerOptions& o) { o.body_memory = 1000000; });
     auto start_upload = [&](test::HttpClient& c, int length) {
-        c.send_raw("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(length) + "\r\n\r\n" +
-                   std::string(100, 'a'));
+        c.send_raw("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(length) +
+                   "\r\n\r\n" + std::string(100, 'a'));
     };
     // An upload announced and trickling holds its reservation.
     test::HttpClient slow(s.server->port());
@@ -393,8 +408,8 @@ TEST_CASE("a body over the limit is answered 413 that a client still sending can
     // The whole of an 8 MiB upload goes out while the server has already refused it: the server
     // drains it instead of resetting the connection, so the send succeeds and the 413 is read.
     const std::string body(8 * 1024 * 1024, 'x');
-    REQUIRE_NOTHROW(c.send_raw("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
-                               "\r\n\r\n" + body));
+    REQUIRE_NOTHROW(c.send_raw("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                               std::to_string(body.size()) + "\r\n\r\n" + body));
     auto res = c.read_response();
     REQUIRE(res);
     CHECK(res->status == 413);

@@ -34,7 +34,8 @@ std::unique_ptr<payments::PaymentProvider> provider_for(StripeStub& stub) {
 
 }  // namespace
 
-TEST_CASE("the stripe client sends a form-encoded charge with key and idempotency key", "[payments][stripe]") {
+TEST_CASE("the stripe client sends a form-encoded charge with key and idempotency key",
+          "[payments][stripe]") {
     StripeStub stub;
     auto stripe = provider_for(stub);
     auto res = call_charge(*stripe, {2550, "usd", "tok_visa", "ticketd order o1", "o1-1"});
@@ -45,10 +46,12 @@ TEST_CASE("the stripe client sends a form-encoded charge with key and idempotenc
     CHECK(stub.seen()[0].authorization == "Bearer sk_test_123");
     CHECK(stub.seen()[0].idempotency_key == "o1-1");
     CHECK(stub.seen()[0].content_type == "application/x-www-form-urlencoded");
-    CHECK(stub.seen()[0].body == "amount=2550&currency=usd&source=tok_visa&description=ticketd%20order%20o1");
+    CHECK(stub.seen()[0].body ==
+          "amount=2550&currency=usd&source=tok_visa&description=ticketd%20order%20o1");
 
     std::promise<payments::ProviderResult> refunded;
-    stripe->refund({"ch_stub_1", "refund-p1"}, [&](payments::ProviderResult r) { refunded.set_value(r); });
+    stripe->refund({"ch_stub_1", "refund-p1"},
+                   [&](payments::ProviderResult r) { refunded.set_value(r); });
     auto r = refunded.get_future().get();
     CHECK(r.id == "re_stub_1");
     CHECK(stub.seen().back().path == "/v1/refunds");
@@ -85,7 +88,8 @@ TEST_CASE("the stripe client gives up on an unreachable provider", "[payments][s
     CHECK(res.kind == payments::ProviderResult::Kind::unknown);
 }
 
-TEST_CASE("the stripe client classifies Stripe's refusals: the buyer's, ours, and unknown", "[payments][stripe]") {
+TEST_CASE("the stripe client classifies Stripe's refusals: the buyer's, ours, and unknown",
+          "[payments][stripe]") {
     StripeStub stub;
     auto stripe = provider_for(stub);
     auto token = call_charge(*stripe, {100, "usd", "tok_nope", "d", "o5-1"});
@@ -108,7 +112,8 @@ TEST_CASE("the stripe client classifies Stripe's refusals: the buyer's, ours, an
     CHECK(stub.charges().size() == 1);
 }
 
-TEST_CASE("lost answers leave a charge unknown, and asking again with its key replays it", "[payments][stripe]") {
+TEST_CASE("lost answers leave a charge unknown, and asking again with its key replays it",
+          "[payments][stripe]") {
     StripeStub stub;
     auto stripe = provider_for(stub);
     stub.lose_answers(4);

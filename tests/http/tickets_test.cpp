@@ -13,9 +13,12 @@ namespace json = boost::json;
 
 namespace {
 
-std::string message(const test::HttpResponse& r, int i = 0) { return test::error_message(r.body, i); }
+std::string message(const test::HttpResponse& r, int i = 0) {
+    return test::error_message(r.body, i);
+}
 std::string field(const test::HttpResponse& r, int i = 0) { return test::error_field(r.body, i); }
-json::object create_ticket(test::HttpClient& c, const std::string& title, const std::string& price) {
+json::object create_ticket(test::HttpClient& c, const std::string& title,
+                           const std::string& price) {
     auto res = c.post("/api/tickets", R"({"title":")" + title + R"(","price":)" + price + "}");
     REQUIRE(res.status == 201);
     return json::parse(res.body).as_object();
@@ -42,7 +45,8 @@ TEST_CASE("a signed-in user lists a ticket with an exact price", "[tickets]") {
     auto s = seller->post("/api/tickets", R"({"title":"Form","price":"12.50"})");
     CHECK(s.status == 201);
     CHECK(json::parse(s.body).at("price").as_double() == 12.5);
-    CHECK(json::parse(seller->post("/api/tickets", R"({"title":"Whole","price":20})").body).at("price") == 20);
+    CHECK(json::parse(seller->post("/api/tickets", R"({"title":"Whole","price":20})").body)
+              .at("price") == 20);
     // The ticket:created events reached the orders replica.
     app.wait_idle();
     CHECK(test::query_int(app.app().database("orders"), "SELECT count(*) FROM tickets") == 3);
@@ -74,23 +78,30 @@ TEST_CASE("creating a ticket requires a session and a valid body", "[tickets]") 
     CHECK(price_message("1e300") == "Price must be at most 1000000");
     CHECK(seller->post("/api/tickets", R"({"title":"max","price":1000000})").status == 201);
     CHECK(message(seller->post("/api/tickets", R"({"price":5})")) == "Title is required");
-    CHECK(message(seller->post("/api/tickets", R"({"title":")" + std::string(201, 'x') + R"(","price":5})")) ==
+    CHECK(message(seller->post("/api/tickets",
+                               R"({"title":")" + std::string(201, 'x') + R"(","price":5})")) ==
           "Title must be at most 200 characters");
-    CHECK(seller->post("/api/tickets", R"({"title":")" + std::string(200, 'x') + R"(","price":5})").status == 201);
+    CHECK(seller->post("/api/tickets", R"({"title":")" + std::string(200, 'x') + R"(","price":5})")
+              .status == 201);
     app.wait_idle();
     CHECK(test::query_int(app.app().database("tickets"), "SELECT count(*) FROM tickets") == 2);
 }
 
-TEST_CASE("SQL metacharacters and unicode in a title are stored and returned verbatim", "[tickets][security]") {
+TEST_CASE("SQL metacharacters and unicode in a title are stored and returned verbatim",
+          "[tickets][security]") {
     test::TestServer app;
     auto seller = test::as_user(app, "s");
-    std::string title = "Robert'); DROP TABLE tickets;-- \xF0\x9F\x8E\xB8 \xC3\xA9t\xC3\xA9 \\\"q\\\"";
+    std::string title =
+        "Robert'); DROP TABLE tickets;-- \xF0\x9F\x8E\xB8 \xC3\xA9t\xC3\xA9 \\\"q\\\"";
     auto t = create_ticket(*seller, title, "5");
-    auto back = json::parse(seller->get("/api/tickets/" + std::string(t.at("id").as_string())).body);
-    CHECK(back.at("title") == "Robert'); DROP TABLE tickets;-- \xF0\x9F\x8E\xB8 \xC3\xA9t\xC3\xA9 \"q\"");
+    auto back =
+        json::parse(seller->get("/api/tickets/" + std::string(t.at("id").as_string())).body);
+    CHECK(back.at("title") ==
+          "Robert'); DROP TABLE tickets;-- \xF0\x9F\x8E\xB8 \xC3\xA9t\xC3\xA9 \"q\"");
 }
 
-TEST_CASE("the listing shows unreserved tickets newest first, paginated by limit and offset", "[tickets]") {
+TEST_CASE("the listing shows unreserved tickets newest first, paginated by limit and offset",
+          "[tickets]") {
     test::TestServer app;
     auto seller = test::as_user(app, "s");
     for (int i = 0; i < 5; ++i) create_ticket(*seller, "t" + std::to_string(i), "1");
@@ -106,7 +117,8 @@ TEST_CASE("the listing shows unreserved tickets newest first, paginated by limit
     CHECK(titles("?limit=2") == std::vector<std::string>{"t4", "t3"});
     CHECK(titles("?limit=2&offset=2") == std::vector<std::string>{"t2", "t1"});
     CHECK(titles("?offset=10").empty());
-    for (auto bad : {"?limit=-1", "?limit=abc", "?offset=1.5", "?limit=", "?limit=201", "?offset=10001"}) {
+    for (auto bad :
+         {"?limit=-1", "?limit=abc", "?offset=1.5", "?limit=", "?limit=201", "?offset=10001"}) {
         auto res = seller->get(std::string("/api/tickets") + bad);
         INFO(bad);
         CHECK(res.status == 400);
@@ -146,11 +158,12 @@ TEST_CASE("only the owner edits a ticket, and each edit raises the version by on
     // The orders replica followed every version.
     CHECK(test::query_int(app.app().database("orders"), "SELECT version FROM tickets") == 2);
     CHECK(test::query_int(app.app().database("orders"), "SELECT price_cents FROM tickets") == 1600);
-    CHECK(test::query_int(app.app().database("bus"), "SELECT count(*) FROM events WHERE subject = 'ticket:updated'") ==
-          2);
+    CHECK(test::query_int(app.app().database("bus"),
+                          "SELECT count(*) FROM events WHERE subject = 'ticket:updated'") == 2);
 }
 
-TEST_CASE("ticket updates apply in version order whatever order they arrive in", "[tickets][orders]") {
+TEST_CASE("ticket updates apply in version order whatever order they arrive in",
+          "[tickets][orders]") {
     test::ModuleHarness h;
     auto orders = orders::make_module(h.context());
     orders->add_listeners(h.bus);
@@ -159,7 +172,8 @@ TEST_CASE("ticket updates apply in version order whatever order they arrive in",
     auto v2 = events::TicketUpdated{"t1", 2, "Gig", 1200, "u", std::nullopt};
     auto v3 = events::TicketUpdated{"t1", 3, "Gig!", 1300, "u", std::nullopt};
     auto replica = [&](const char* column) {
-        return test::query_text(orders->database(), std::string("SELECT ") + column + " FROM tickets WHERE id = 't1'");
+        return test::query_text(orders->database(),
+                                std::string("SELECT ") + column + " FROM tickets WHERE id = 't1'");
     };
     // An update before the ticket itself is known: retry.
     CHECK(h.bus.deliver("orders.ticket-updated", v1, "e1") == bus::Outcome::retry);

@@ -19,9 +19,13 @@ namespace json = boost::json;
 
 namespace {
 
-std::string waitlist(const std::string& ticket_id) { return "/api/tickets/" + ticket_id + "/waitlist"; }
+std::string waitlist(const std::string& ticket_id) {
+    return "/api/tickets/" + ticket_id + "/waitlist";
+}
 
-test::HttpResponse join(test::HttpClient& c, const std::string& ticket_id) { return c.post(waitlist(ticket_id), ""); }
+test::HttpResponse join(test::HttpClient& c, const std::string& ticket_id) {
+    return c.post(waitlist(ticket_id), "");
+}
 
 json::object place(test::HttpClient& c, const std::string& ticket_id) {
     auto res = c.get(waitlist(ticket_id));
@@ -30,7 +34,8 @@ json::object place(test::HttpClient& c, const std::string& ticket_id) {
 }
 
 // The caller's orders for `ticket_id` with status `status`.
-std::vector<json::object> orders_for(test::HttpClient& c, const std::string& ticket_id, const std::string& status) {
+std::vector<json::object> orders_for(test::HttpClient& c, const std::string& ticket_id,
+                                     const std::string& status) {
     auto list = json::parse(c.get("/api/orders").body);
     std::vector<json::object> out;
     for (auto& o : list.as_array())
@@ -40,20 +45,23 @@ std::vector<json::object> orders_for(test::HttpClient& c, const std::string& tic
 }
 
 std::int64_t holding_orders(test::TestServer& app, const std::string& ticket_id) {
-    return test::query_int(
-        app.app().database("orders"),
-        "SELECT count(*) FROM orders WHERE status <> 'cancelled' AND released = 0 AND ticket_id = '" + ticket_id + "'");
+    return test::query_int(app.app().database("orders"),
+                           "SELECT count(*) FROM orders WHERE status <> 'cancelled' AND released = "
+                           "0 AND ticket_id = '" +
+                               ticket_id + "'");
 }
 
 std::string held_by(test::TestServer& app, const std::string& ticket_id) {
-    return test::query_text(app.app().database("tickets"),
-                            "SELECT coalesce(order_id, '') FROM tickets WHERE id = '" + ticket_id + "'");
+    return test::query_text(
+        app.app().database("tickets"),
+        "SELECT coalesce(order_id, '') FROM tickets WHERE id = '" + ticket_id + "'");
 }
 
 }  // namespace
 
-TEST_CASE("waitlist: joining refuses what the API says it refuses and a second join keeps the place",
-          "[orders][waitlist]") {
+TEST_CASE(
+    "waitlist: joining refuses what the API says it refuses and a second join keeps the place",
+    "[orders][waitlist]") {
     test::TestServer app;
     auto seller = test::as_user(app, "seller-w1");
     auto holder = test::as_user(app, "holder-w1");
@@ -79,7 +87,8 @@ TEST_CASE("waitlist: joining refuses what the API says it refuses and a second j
     CHECK(test::error_message(join(*holder, id).body) == "You already hold this ticket");
     auto joined = join(*first, id);
     CHECK(joined.status == 201);
-    CHECK(json::parse(joined.body) == json::parse(R"({"ticketId":")" + id + R"(","position":1,"length":1})"));
+    CHECK(json::parse(joined.body) ==
+          json::parse(R"({"ticketId":")" + id + R"(","position":1,"length":1})"));
     CHECK(join(*second, id).status == 201);
     auto again = join(*first, id);
     CHECK(again.status == 200);
@@ -110,8 +119,9 @@ TEST_CASE("waitlist: joining refuses what the API says it refuses and a second j
     CHECK(orders_for(*second, id, "created").empty());
 }
 
-TEST_CASE("waitlist: a cancelled reservation goes to the first in line at once then the next on expiry",
-          "[orders][waitlist][expiration]") {
+TEST_CASE(
+    "waitlist: a cancelled reservation goes to the first in line at once then the next on expiry",
+    "[orders][waitlist][expiration]") {
     test::ClockedApp c;
     auto& app = *c.app;
     auto seller = test::as_user(app, "seller-w2");
@@ -123,7 +133,8 @@ TEST_CASE("waitlist: a cancelled reservation goes to the first in line at once t
     auto order = test::reserve(app, *holder, id);
     REQUIRE(join(*first, id).status == 201);
     REQUIRE(join(*second, id).status == 201);
-    REQUIRE(seller->put("/api/tickets/" + id, R"({"title":"Final","price":25})").status == 400);  // reserved
+    REQUIRE(seller->put("/api/tickets/" + id, R"({"title":"Final","price":25})").status ==
+            400);  // reserved
 
     REQUIRE(holder->del("/api/orders/" + order).status == 204);
     // Handed over in the cancel's own transaction: nobody can slip in.
@@ -158,8 +169,10 @@ TEST_CASE("waitlist: a cancelled reservation goes to the first in line at once t
     CHECK(holding_orders(app, id) == 1);
 }
 
-TEST_CASE("waitlist: the handed-over order is paid like any other and a relisted ticket starts a new line",
-          "[orders][waitlist][resale]") {
+TEST_CASE(
+    "waitlist: the handed-over order is paid like any other and a relisted ticket starts a new "
+    "line",
+    "[orders][waitlist][resale]") {
     test::TestServer app;
     auto seller = test::as_user(app, "seller-w3");
     auto holder = test::as_user(app, "holder-w3");
@@ -182,7 +195,8 @@ TEST_CASE("waitlist: the handed-over order is paid like any other and a relisted
     // Relisted by its new owner: bought, and waited for, again.
     REQUIRE(waiter->post("/api/tickets/" + id + "/resale", R"({"price":25})").status == 200);
     app.wait_idle();
-    CHECK(test::error_message(join(*later, id).body) == "Ticket is not reserved");  // listed: buy it
+    CHECK(test::error_message(join(*later, id).body) ==
+          "Ticket is not reserved");  // listed: buy it
     auto again = test::reserve(app, *holder, id);
     auto joined = join(*later, id);
     CHECK(joined.status == 201);
@@ -192,8 +206,9 @@ TEST_CASE("waitlist: the handed-over order is paid like any other and a relisted
     CHECK(orders_for(*later, id, "created").size() == 1);
 }
 
-TEST_CASE("waitlist: fifty buyers joining at the same instant get places 1 to 50 served in that order",
-          "[orders][waitlist][dogpile]") {
+TEST_CASE(
+    "waitlist: fifty buyers joining at the same instant get places 1 to 50 served in that order",
+    "[orders][waitlist][dogpile]") {
     test::TestServer app([](Config& c) { c.threads = 2; });
     auto seller = test::as_user(app, "seller-w4");
     auto holder = test::as_user(app, "holder-w4");
@@ -244,8 +259,10 @@ TEST_CASE("waitlist: fifty buyers joining at the same instant get places 1 to 50
     CHECK(held_by(app, id) == current);
 }
 
-TEST_CASE("waitlist: a handover racing a cancel or an expiry or a payment ends with exactly one order holding",
-          "[orders][waitlist][race]") {
+TEST_CASE(
+    "waitlist: a handover racing a cancel or an expiry or a payment ends with exactly one order "
+    "holding",
+    "[orders][waitlist][race]") {
     test::ClockedApp c;
     auto& app = *c.app;
     auto seller = test::as_user(app, "seller-w5");

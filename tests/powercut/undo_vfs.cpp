@@ -60,7 +60,8 @@ void append(Journal& j, char tag, std::int64_t a, std::int64_t size_before, std:
 }
 
 void mark_synced(Journal& j) {
-    auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+    auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                   std::chrono::steady_clock::now().time_since_epoch())
                    .count();
     append(j, 'S', now, 0, 0, {});
 }
@@ -70,9 +71,11 @@ Journal& journal_for(const std::string& path) {
     auto& j = journals()[path];
     if (!j) {
         j = std::make_unique<Journal>();
-        j->fd = ::open((path + ".undo").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+        j->fd = ::open((path + ".undo").c_str(),
+                       O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
         if (j->fd < 0) throw std::runtime_error("cannot create " + path + ".undo");
-        if (::write(j->fd, magic, sizeof magic) != sizeof magic) throw std::runtime_error("cannot write journal");
+        if (::write(j->fd, magic, sizeof magic) != sizeof magic)
+            throw std::runtime_error("cannot write journal");
         mark_synced(*j);
     }
     return *j;
@@ -168,7 +171,8 @@ int x_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags, i
         file->pMethods = nullptr;
         return rc != SQLITE_OK ? rc : SQLITE_CANTOPEN;
     }
-    bool durable = name && (flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL | SQLITE_OPEN_MAIN_JOURNAL));
+    bool durable =
+        name && (flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL | SQLITE_OPEN_MAIN_JOURNAL));
     try {
         f.journal = durable ? &journal_for(name) : nullptr;
     } catch (const std::exception&) {
@@ -178,7 +182,10 @@ int x_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags, i
         return SQLITE_CANTOPEN;
     }
     int version = f.real->pMethods->iVersion;
-    file->pMethods = &methods[static_cast<std::size_t>(version < 1 ? 1 : version > 3 ? 3 : version) - 1];
+    file->pMethods = &methods[static_cast<std::size_t>(version < 1   ? 1
+                                                       : version > 3 ? 3
+                                                                     : version) -
+                              1];
     return SQLITE_OK;
 }
 
@@ -264,7 +271,8 @@ std::vector<Record> read_journal(const std::filesystem::path& p) {
         std::memcpy(&r.size_before, all.data() + at + 9, 8);
         std::memcpy(&r.length, all.data() + at + 17, 8);
         std::memcpy(&len, all.data() + at + 25, 8);
-        if (len < 0 || at + header_bytes + static_cast<std::size_t>(len) > all.size()) break;  // torn record
+        if (len < 0 || at + header_bytes + static_cast<std::size_t>(len) > all.size())
+            break;  // torn record
         r.old.assign(all.data() + at + header_bytes, all.data() + at + header_bytes + len);
         out.push_back(std::move(r));
         at += header_bytes + static_cast<std::size_t>(len);
@@ -293,10 +301,11 @@ PowerCutReport apply_power_cut(const std::filesystem::path& dir, std::mt19937& r
             // A log's unsynced writes are commits; a database file's are a checkpoint's copies of
             // frames the log still holds.
             if (!records.empty() && synced_at && target.string().ends_with("-wal")) {
-                auto unsynced =
-                    std::chrono::steady_clock::now().time_since_epoch() - std::chrono::nanoseconds(*synced_at);
+                auto unsynced = std::chrono::steady_clock::now().time_since_epoch() -
+                                std::chrono::nanoseconds(*synced_at);
                 if (unsynced > report.longest_unsynced) {
-                    report.longest_unsynced = std::chrono::duration_cast<std::chrono::nanoseconds>(unsynced);
+                    report.longest_unsynced =
+                        std::chrono::duration_cast<std::chrono::nanoseconds>(unsynced);
                     report.longest_unsynced_file = target.filename().string();
                 }
             }
@@ -325,16 +334,18 @@ PowerCutReport apply_power_cut(const std::filesystem::path& dir, std::mt19937& r
                         std::int64_t first_boundary = (r.a / sector + 1) * sector;
                         std::int64_t sectors = static_cast<std::int64_t>(rng() % 4);
                         // (An append has no old bytes: its kept part is what extends the file.)
-                        skip = std::min<std::int64_t>(first_boundary - r.a + sectors * sector, r.length);
+                        skip = std::min<std::int64_t>(first_boundary - r.a + sectors * sector,
+                                                      r.length);
                         ++report.torn;
                         struct stat st {};
                         ::fstat(fd, &st);
-                        size_after_undo =
-                            std::max<std::int64_t>(r.size_before, std::min<std::int64_t>(st.st_size, r.a + skip));
+                        size_after_undo = std::max<std::int64_t>(
+                            r.size_before, std::min<std::int64_t>(st.st_size, r.a + skip));
                     }
                     if (r.tag == 'T' || static_cast<std::int64_t>(r.old.size()) > skip) {
                         auto n = static_cast<std::int64_t>(r.old.size()) - skip;
-                        if (n > 0 && ::pwrite(fd, r.old.data() + skip, static_cast<std::size_t>(n), from + skip) != n)
+                        if (n > 0 && ::pwrite(fd, r.old.data() + skip, static_cast<std::size_t>(n),
+                                              from + skip) != n)
                             throw std::runtime_error("cannot undo a write in " + target.string());
                     }
                     if (::ftruncate(fd, size_after_undo) != 0)

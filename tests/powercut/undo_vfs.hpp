@@ -34,6 +34,7 @@ struct PowerCutReport {
 // files (shared memory does not survive a power cut). For each file independently, `rng` picks
 // how many of the writes since its sync survive (none, all, or a prefix) and whether the next
 // one is torn. With `worst`, every write since the last sync is lost.
-PowerCutReport apply_power_cut(const std::filesystem::path& dir, std::mt19937& rng, bool worst = false);
+PowerCutReport apply_power_cut(const std::filesystem::path& dir, std::mt19937& rng,
+                               bool worst = false);
 
 }  // namespace ticketd::test

@@ -59,7 +59,8 @@ std::string field(const std::string& body, const char* key) {
 std::string cookie_for(const std::string& user) {
     static util::SystemClock clock;
     static http::Sessions sessions(jwt_key, false, std::chrono::hours(24), clock);
-    return util::base64_encode(json::serialize(json::object{{"jwt", sessions.issue(user, user + "@split")}}));
+    return util::base64_encode(
+        json::serialize(json::object{{"jwt", sessions.issue(user, user + "@split")}}));
 }
 
 std::unique_ptr<test::HttpClient> signed_in(const std::string& user) {
@@ -86,7 +87,8 @@ bool settled() {
             for (auto name : {"\nticketd_subscriber_lag_events{", "\nticketd_outbox_pending{"})
                 for (auto at = m.find(name); at != std::string::npos; at = m.find(name, at + 1)) {
                     auto end = m.find('\n', at + 1);
-                    if (m.substr(m.rfind(' ', end) + 1, end - m.rfind(' ', end) - 1) != "0") return false;
+                    if (m.substr(m.rfind(' ', end) + 1, end - m.rfind(' ', end) - 1) != "0")
+                        return false;
                 }
         }
         return true;
@@ -94,7 +96,8 @@ bool settled() {
 }
 
 std::string sell(test::HttpClient& seller, int price = 20) {
-    auto res = seller.post("/api/tickets", R"({"title":"Split concert","price":)" + std::to_string(price) + "}");
+    auto res = seller.post("/api/tickets",
+                           R"({"title":"Split concert","price":)" + std::to_string(price) + "}");
     REQUIRE(res.status == 201);
     return field(res.body, "id");
 }
@@ -121,17 +124,21 @@ TEST_CASE("split: the front door is ready only with every module process, and ro
 
 TEST_CASE("split: sign up, sign in and sign out; the session is valid in every process") {
     test::HttpClient c(front_door());
-    auto signup = c.post("/api/users/signup", R"({"email":"split@example.com","password":"secret-split"})");
+    auto signup =
+        c.post("/api/users/signup", R"({"email":"split@example.com","password":"secret-split"})");
     REQUIRE(signup.status == 201);
-    CHECK(c.post("/api/users/signup", R"({"email":"split@example.com","password":"secret-split"})").status == 400);
+    CHECK(c.post("/api/users/signup", R"({"email":"split@example.com","password":"secret-split"})")
+              .status == 400);
     auto me = c.get("/api/users/currentuser");
     CHECK(me.body.find("split@example.com") != std::string::npos);
     // The cookie auth issued is accepted by tickets' process: one JWT_KEY for all.
     CHECK(c.post("/api/tickets", R"({"title":"from a session","price":5})").status == 201);
     CHECK(c.post("/api/users/signout", "{}").status == 200);
     CHECK(c.post("/api/tickets", R"({"title":"signed out","price":5})").status == 401);
-    CHECK(c.post("/api/users/signin", R"({"email":"split@example.com","password":"wrong-one"})").status == 400);
-    CHECK(c.post("/api/users/signin", R"({"email":"split@example.com","password":"secret-split"})").status == 200);
+    CHECK(c.post("/api/users/signin", R"({"email":"split@example.com","password":"wrong-one"})")
+              .status == 400);
+    CHECK(c.post("/api/users/signin", R"({"email":"split@example.com","password":"secret-split"})")
+              .status == 200);
 }
 
 TEST_CASE("split: tickets are listed, validated and updated only by their owner") {
@@ -154,14 +161,19 @@ TEST_CASE("split: a purchase crosses four processes and completes") {
     auto order = buyer->post("/api/orders", R"({"ticketId":")" + ticket + R"("})");
     REQUIRE(order.status == 201);
     auto order_id = field(order.body, "id");
-    CHECK(signed_in("buyer-3")->post("/api/orders", R"({"ticketId":")" + ticket + R"("})").status == 400);
+    CHECK(signed_in("buyer-3")->post("/api/orders", R"({"ticketId":")" + ticket + R"("})").status ==
+          400);
     // payments waits for order:created.
-    auto paid = buyer->post("/api/payments", R"({"token":"tok_visa","orderId":")" + order_id + R"("})");
+    auto paid =
+        buyer->post("/api/payments", R"({"token":"tok_visa","orderId":")" + order_id + R"("})");
     REQUIRE(paid.status == 201);
     CHECK(eventually([&] { return order_status(*buyer, order_id) == "complete"; }));
-    CHECK(eventually([&] { return seller->get("/api/tickets/" + ticket).body.find(order_id) != std::string::npos; }));
+    CHECK(eventually([&] {
+        return seller->get("/api/tickets/" + ticket).body.find(order_id) != std::string::npos;
+    }));
     // Paid once: a second payment is refused.
-    CHECK(buyer->post("/api/payments", R"({"token":"tok_visa","orderId":")" + order_id + R"("})").status == 400);
+    CHECK(buyer->post("/api/payments", R"({"token":"tok_visa","orderId":")" + order_id + R"("})")
+              .status == 400);
 }
 
 TEST_CASE("split: a cancelled order frees its ticket") {
@@ -172,11 +184,14 @@ TEST_CASE("split: a cancelled order frees its ticket") {
     REQUIRE(order.status == 201);
     CHECK(buyer->del("/api/orders/" + field(order.body, "id")).status == 204);
     CHECK(eventually([&] {
-        return signed_in("buyer-5")->post("/api/orders", R"({"ticketId":")" + ticket + R"("})").status == 201;
+        return signed_in("buyer-5")
+                   ->post("/api/orders", R"({"ticketId":")" + ticket + R"("})")
+                   .status == 201;
     }));
 }
 
-TEST_CASE("split: the waiting list hands a cancelled reservation over and the buyer resells the ticket") {
+TEST_CASE(
+    "split: the waiting list hands a cancelled reservation over and the buyer resells the ticket") {
     auto seller = signed_in("seller-w");
     auto holder = signed_in("holder-w");
     auto waiter = signed_in("waiter-w");
@@ -193,14 +208,18 @@ TEST_CASE("split: the waiting list hands a cancelled reservation over and the bu
     REQUIRE(mine.size() == 1);
     CHECK(mine[0].at("status") == "created");
     auto handed = std::string(mine[0].at("id").as_string());
-    auto paid = waiter->post("/api/payments", R"({"token":"tok_visa","orderId":")" + handed + R"("})");
+    auto paid =
+        waiter->post("/api/payments", R"({"token":"tok_visa","orderId":")" + handed + R"("})");
     REQUIRE(paid.status == 201);
-    CHECK(eventually([&] { return field(seller->get("/api/tickets/" + ticket).body, "userId") == "waiter-w"; }));
+    CHECK(eventually(
+        [&] { return field(seller->get("/api/tickets/" + ticket).body, "userId") == "waiter-w"; }));
     CHECK(waiter->get("/api/tickets?owner=me").body.find(ticket) != std::string::npos);
     auto relisted = waiter->post("/api/tickets/" + ticket + "/resale", R"({"price":40})");
     REQUIRE(relisted.status == 200);
     // orders hears of the relisting (ticket:updated through NATS) and lets it be bought again.
-    CHECK(eventually([&] { return later->post("/api/orders", R"({"ticketId":")" + ticket + R"("})").status == 201; }));
+    CHECK(eventually([&] {
+        return later->post("/api/orders", R"({"ticketId":")" + ticket + R"("})").status == 201;
+    }));
     auto history = seller->get("/api/tickets/" + ticket + "/history").body;
     CHECK(history.find("relisted") != std::string::npos);
 }
@@ -216,7 +235,8 @@ TEST_CASE("split: an unpaid reservation expires through the expiration process")
     // Once payments has heard of it too, a payment is refused. (One that races the cancellation
     // is taken and refunded, in split mode as in-process: payment:refunded.)
     REQUIRE(settled());
-    auto late = buyer->post("/api/payments", R"({"token":"tok_visa","orderId":")" + order_id + R"("})");
+    auto late =
+        buyer->post("/api/payments", R"({"token":"tok_visa","orderId":")" + order_id + R"("})");
     CHECK(late.status == 400);
 }
 
@@ -235,7 +255,8 @@ TEST_CASE("split: 200 buyers at once for one ticket: exactly one wins") {
     for (int i = 0; i < buyers; ++i)
         threads.emplace_back([&, i] {
             go.arrive_and_wait();
-            auto res = clients[static_cast<std::size_t>(i)]->post("/api/orders", R"({"ticketId":")" + ticket + R"("})");
+            auto res = clients[static_cast<std::size_t>(i)]->post(
+                "/api/orders", R"({"ticketId":")" + ticket + R"("})");
             (res.status == 201 ? won : res.status == 400 ? refused : other)++;
         });
     for (auto& t : threads) t.join();
@@ -244,14 +265,17 @@ TEST_CASE("split: 200 buyers at once for one ticket: exactly one wins") {
     CHECK(other == 0);
 }
 
-TEST_CASE("split: a module process killed with SIGKILL comes back with everything it acknowledged") {
+TEST_CASE(
+    "split: a module process killed with SIGKILL comes back with everything it acknowledged") {
     auto seller = signed_in("seller-8");
     auto ticket = sell(*seller);
     deployment().split.kill9("tickets");
     // nginx answers in the API's error shape while it is down, and the script starts it again.
     CHECK(eventually([&] { return seller->get("/api/tickets/" + ticket).status == 200; }));
     auto buyer = signed_in("buyer-8");
-    CHECK(eventually([&] { return buyer->post("/api/orders", R"({"ticketId":")" + ticket + R"("})").status == 201; }));
+    CHECK(eventually([&] {
+        return buyer->post("/api/orders", R"({"ticketId":")" + ticket + R"("})").status == 201;
+    }));
 }
 
 TEST_CASE("split: purchases go on while any one NATS node is kept down") {
@@ -259,11 +283,12 @@ TEST_CASE("split: purchases go on while any one NATS node is kept down") {
     // two left. A deployment of its own, with a reservation window longer than the elections:
     // the shared one's 3 s window would expire the order while payment:created waits out one.
     test::TempDir dir;
-    test::SplitDeployment split{
-        TICKETD_SOURCE_DIR "/scripts/run-split",
-        TICKETD_BINARY,
-        dir.path(),
-        {{"JWT_KEY", jwt_key}, {"EXPIRATION_WINDOW_SECONDS", "120"}, {"TICKETD_ACCESS_LOG", "false"}}};
+    test::SplitDeployment split{TICKETD_SOURCE_DIR "/scripts/run-split",
+                                TICKETD_BINARY,
+                                dir.path(),
+                                {{"JWT_KEY", jwt_key},
+                                 {"EXPIRATION_WINDOW_SECONDS", "120"},
+                                 {"TICKETD_ACCESS_LOG", "false"}}};
     split.start();
     auto client = [&](const std::string& user) {
         auto c = std::make_unique<test::HttpClient>(split.port());
@@ -287,15 +312,19 @@ TEST_CASE("split: purchases go on while any one NATS node is kept down") {
             return res.status == 201;
         }));
         REQUIRE(eventually([&] {
-            return buyer->post("/api/payments", R"({"token":"tok_visa","orderId":")" + order_id + R"("})").status ==
-                   201;
+            return buyer
+                       ->post("/api/payments",
+                              R"({"token":"tok_visa","orderId":")" + order_id + R"("})")
+                       .status == 201;
         }));
         CHECK(eventually([&] { return order_status(*buyer, order_id) == "complete"; }));
-        CHECK(
-            eventually([&] { return seller->get("/api/tickets/" + ticket).body.find(order_id) != std::string::npos; }));
+        CHECK(eventually([&] {
+            return seller->get("/api/tickets/" + ticket).body.find(order_id) != std::string::npos;
+        }));
         split.hold(node, false);
         REQUIRE(eventually([&] { return split.pid_of(node) != old_pid && split.running(node); }));
-        std::this_thread::sleep_for(std::chrono::seconds(3));  // it catches up before the next one goes
+        std::this_thread::sleep_for(
+            std::chrono::seconds(3));  // it catches up before the next one goes
     }
     CHECK(split.terminate() == 0);
 }
@@ -320,7 +349,8 @@ TEST_CASE("split: the operations tools read the split deployment") {
     std::string urls;
     urls_file >> urls;
     // events tail reads the JetStream stream, with where each event came from.
-    auto [events, status] = run(std::string(TICKETD_BINARY) + " events tail --subject ticket:created --bus " + urls);
+    auto [events, status] =
+        run(std::string(TICKETD_BINARY) + " events tail --subject ticket:created --bus " + urls);
     CHECK(status == 0);
     CHECK(events.find(ticket) != std::string::npos);
     CHECK(events.find("ticket:created from=tickets") != std::string::npos);
@@ -330,8 +360,10 @@ TEST_CASE("split: the operations tools read the split deployment") {
         run(std::string(TICKETD_BINARY) + " dead-letters --data-dir " + (dir / "orders").string());
     CHECK(letters_status == 0);
     // /metrics of a module process shows its subscribers' lag.
-    auto metrics = test::HttpClient(deployment().split.ports_of("orders").second).get("/metrics").body;
-    CHECK(metrics.find("ticketd_subscriber_lag_events{subscriber=\"orders.ticket-created\"} 0") != std::string::npos);
+    auto metrics =
+        test::HttpClient(deployment().split.ports_of("orders").second).get("/metrics").body;
+    CHECK(metrics.find("ticketd_subscriber_lag_events{subscriber=\"orders.ticket-created\"} 0") !=
+          std::string::npos);
 }
 
 TEST_CASE("split: stopped and started again on the same data directory, everything is kept") {

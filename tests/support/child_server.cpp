@@ -55,9 +55,10 @@ std::string ChildServer::log_tail() const {
 }
 
 void ChildServer::start() {
-    std::vector<std::string> argv = {binary_,      "--port",           std::to_string(port_), "--host", "127.0.0.1",
-                                     "--data-dir", data_dir_,          "--access-log",        "false",  "--threads",
-                                     "2",          "--metrics-listen", "127.0.0.1:0"};
+    std::vector<std::string> argv = {
+        binary_,      "--port",           std::to_string(port_), "--host", "127.0.0.1",
+        "--data-dir", data_dir_,          "--access-log",        "false",  "--threads",
+        "2",          "--metrics-listen", "127.0.0.1:0"};
     argv.insert(argv.end(), args_.begin(), args_.end());
     std::string log = data_dir_ + "/server.log";
     pid_ = fork();

@@ -21,7 +21,8 @@ public:
         bool charge_waiting = false;
     };
     explicit GatedProvider(std::shared_ptr<Gate> g) : gate_(std::move(g)) {}
-    void charge(payments::ChargeRequest, std::function<void(payments::ProviderResult)> done) override {
+    void charge(payments::ChargeRequest,
+                std::function<void(payments::ProviderResult)> done) override {
         std::thread([gate = gate_, done = std::move(done)] {
             std::unique_lock lock(gate->m);
             gate->charge_waiting = true;
@@ -32,7 +33,8 @@ public:
             done({payments::ProviderResult::Kind::succeeded, "ch_gated", ""});
         }).detach();
     }
-    void refund(payments::RefundRequest, std::function<void(payments::ProviderResult)> done) override {
+    void refund(payments::RefundRequest,
+                std::function<void(payments::ProviderResult)> done) override {
         {
             std::lock_guard lock(gate_->m);
             ++gate_->refunds;

@@ -16,7 +16,8 @@ namespace {
 bool iequal(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+        if (std::tolower(static_cast<unsigned char>(a[i])) !=
+            std::tolower(static_cast<unsigned char>(b[i])))
             return false;
     return true;
 }
@@ -36,7 +37,8 @@ std::vector<std::string> HttpResponse::headers_named(std::string_view name) cons
     return out;
 }
 
-HttpClient::HttpClient(std::uint16_t port, std::string host) : port_(port), host_(std::move(host)) {}
+HttpClient::HttpClient(std::uint16_t port, std::string host)
+    : port_(port), host_(std::move(host)) {}
 HttpClient::~HttpClient() { disconnect(); }
 
 void HttpClient::connect() {
@@ -46,7 +48,8 @@ void HttpClient::connect() {
     ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (receive_buffer > 0)  // before connect(): the window is agreed in the handshake
         ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
-    if (!source_address.empty()) {  // another loopback address: another client, as the server sees it
+    if (!source_address
+             .empty()) {  // another loopback address: another client, as the server sees it
         sockaddr_in source{};
         source.sin_family = AF_INET;
         ::inet_pton(AF_INET, source_address.c_str(), &source.sin_addr);
@@ -89,8 +92,9 @@ bool HttpClient::closed_by_server(std::chrono::milliseconds timeout) {
     char buf[4096];
     while (std::chrono::steady_clock::now() < deadline) {
         pollfd p{fd_, POLLIN, 0};
-        int left = static_cast<int>(
-            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
+        int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        deadline - std::chrono::steady_clock::now())
+                                        .count());
         if (::poll(&p, 1, std::max(left, 1)) <= 0) continue;
         ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
         if (n <= 0) {
@@ -107,9 +111,9 @@ std::optional<HttpResponse> HttpClient::read_response(std::chrono::milliseconds 
     auto fill = [&]() -> bool {
         char buf[16384];
         while (true) {
-            auto left =
-                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())
-                    .count();
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            deadline - std::chrono::steady_clock::now())
+                            .count();
             if (left <= 0) return false;
             pollfd p{fd_, POLLIN, 0};
             if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
@@ -163,9 +167,11 @@ std::optional<HttpResponse> HttpClient::read_response(std::chrono::milliseconds 
     return res;
 }
 
-HttpResponse HttpClient::request(const std::string& method, const std::string& target, const std::string& body,
+HttpResponse HttpClient::request(const std::string& method, const std::string& target,
+                                 const std::string& body,
                                  const std::vector<std::pair<std::string, std::string>>& extra) {
-    std::string req = method + " " + target + " HTTP/1.1\r\nHost: " + host_ + ":" + std::to_string(port_) + "\r\n";
+    std::string req = method + " " + target + " HTTP/1.1\r\nHost: " + host_ + ":" +
+                      std::to_string(port_) + "\r\n";
     bool has_type = false;
     for (const auto& [k, v] : extra) {
         req += k + ": " + v + "\r\n";
@@ -188,7 +194,8 @@ HttpResponse HttpClient::request(const std::string& method, const std::string& t
         auto res = read_response(std::chrono::seconds(60));
         if (!res) {
             disconnect();
-            if (!fresh && attempt == 0) continue;  // the server closed an idle keep-alive connection
+            if (!fresh && attempt == 0)
+                continue;  // the server closed an idle keep-alive connection
             throw std::runtime_error("no response to " + method + " " + target);
         }
         for (const auto& sc : res->headers_named("set-cookie")) {

@@ -26,12 +26,17 @@ public:
     HttpClient& operator=(const HttpClient&) = delete;
 
     HttpResponse get(const std::string& target) { return request("GET", target); }
-    HttpResponse post(const std::string& target, const std::string& json) { return request("POST", target, json); }
-    HttpResponse put(const std::string& target, const std::string& json) { return request("PUT", target, json); }
+    HttpResponse post(const std::string& target, const std::string& json) {
+        return request("POST", target, json);
+    }
+    HttpResponse put(const std::string& target, const std::string& json) {
+        return request("PUT", target, json);
+    }
     HttpResponse del(const std::string& target) { return request("DELETE", target); }
     // Sends a request with a JSON body (when body is non-empty) plus any extra headers, and the
     // session cookie when one was set. Reconnects if the server closed the connection.
-    HttpResponse request(const std::string& method, const std::string& target, const std::string& body = {},
+    HttpResponse request(const std::string& method, const std::string& target,
+                         const std::string& body = {},
                          const std::vector<std::pair<std::string, std::string>>& extra = {});
 
     // The value of the session cookie the server last set ("" after it cleared it).
@@ -45,7 +50,8 @@ public:
     // Raw socket access: send bytes as they are, read one response (or nullopt when the server
     // closed the connection without one, or nothing came within `timeout`).
     void send_raw(const std::string& bytes);
-    std::optional<HttpResponse> read_response(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+    std::optional<HttpResponse> read_response(
+        std::chrono::milliseconds timeout = std::chrono::seconds(10));
     // True when the server has closed the connection (reads EOF within `timeout`).
     bool closed_by_server(std::chrono::milliseconds timeout);
 

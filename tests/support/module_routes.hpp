@@ -50,11 +50,14 @@ inline std::shared_ptr<PendingResponse> post(const http::Router& router, const s
     });
     return pending;
 }
-inline std::shared_ptr<PendingResponse> post_payment(const http::Router& router, const std::string& user_id,
+inline std::shared_ptr<PendingResponse> post_payment(const http::Router& router,
+                                                     const std::string& user_id,
                                                      const std::string& order_id) {
-    return post(router, user_id, "/api/payments", R"({"token":"tok_visa","orderId":")" + order_id + R"("})");
+    return post(router, user_id, "/api/payments",
+                R"({"token":"tok_visa","orderId":")" + order_id + R"("})");
 }
-inline std::shared_ptr<PendingResponse> post_order(const http::Router& router, const std::string& user_id,
+inline std::shared_ptr<PendingResponse> post_order(const http::Router& router,
+                                                   const std::string& user_id,
                                                    const std::string& ticket_id) {
     return post(router, user_id, "/api/orders", R"({"ticketId":")" + ticket_id + R"("})");
 }

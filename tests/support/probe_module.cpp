@@ -42,11 +42,13 @@ public:
             db::ReadLock read(*db_);
             auto& q = read.statement("SELECT title FROM seen ORDER BY rowid");
             boost::json::array titles;
-            while (q.executeStep()) titles.push_back(boost::json::string(q.getColumn(0).getString()));
+            while (q.executeStep())
+                titles.push_back(boost::json::string(q.getColumn(0).getString()));
             return http::json(200, titles);
         });
-        router.get("/test/boom",
-                   [](const http::Request&) -> http::Response { throw std::runtime_error("secret internal detail"); });
+        router.get("/test/boom", [](const http::Request&) -> http::Response {
+            throw std::runtime_error("secret internal detail");
+        });
     }
 
     void add_listeners(bus::Bus& bus) override {

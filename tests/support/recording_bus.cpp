@@ -11,12 +11,13 @@
 
 namespace ticketd::test {
 
-void RecordingBus::subscribe_raw(std::string name, std::string subject, db::Database& db, bus::RawHandler handler) {
+void RecordingBus::subscribe_raw(std::string name, std::string subject, db::Database& db,
+                                 bus::RawHandler handler) {
     subs_[name] = Sub{std::move(subject), &db, std::move(handler)};
 }
 
-bus::Outcome RecordingBus::deliver_raw(const std::string& name, const std::string& subject, const std::string& payload,
-                                       const std::string& event_id) {
+bus::Outcome RecordingBus::deliver_raw(const std::string& name, const std::string& subject,
+                                       const std::string& payload, const std::string& event_id) {
     auto it = subs_.find(name);
     if (it == subs_.end()) throw std::logic_error("no subscriber " + name);
     if (it->second.subject != subject) throw std::logic_error(name + " does not take " + subject);
@@ -32,13 +33,18 @@ bus::Outcome RecordingBus::deliver_raw(const std::string& name, const std::strin
         return subjects;
     };
     auto before = count_outbox().size();
-    bus::RawEvent raw{
-        .seq = 0, .id = event_id, .subject = subject, .payload = payload, .logged_at_ms = 0, .source = ""};
+    bus::RawEvent raw{.seq = 0,
+                      .id = event_id,
+                      .subject = subject,
+                      .payload = payload,
+                      .logged_at_ms = 0,
+                      .source = ""};
     auto outcome = it->second.handler(tx, raw, bus::Envelope{raw.id, 0, 0, attempt, last_attempt});
     if (outcome == bus::Outcome::retry) return outcome;  // rolled back
     auto after = count_outbox();
     for (auto i = before; i < after.size(); ++i) published.push_back(after[i]);
-    auto& ins = tx.statement("INSERT INTO inbox (subscriber, event_id, processed_at) VALUES (?, ?, 0)");
+    auto& ins =
+        tx.statement("INSERT INTO inbox (subscriber, event_id, processed_at) VALUES (?, ?, 0)");
     ins.bind(1, name);
     ins.bind(2, event_id);
     ins.exec();
@@ -65,7 +71,8 @@ ModuleContext ModuleHarness::context() {
 std::string session_cookie(const std::string& user_id, const std::string& email) {
     static util::SystemClock clock;
     http::Sessions sessions(test_config(":memory:").jwt_key, false, std::chrono::hours(1), clock);
-    return util::base64_encode(boost::json::serialize(boost::json::object{{"jwt", sessions.issue(user_id, email)}}));
+    return util::base64_encode(
+        boost::json::serialize(boost::json::object{{"jwt", sessions.issue(user_id, email)}}));
 }
 
 std::unique_ptr<HttpClient> as_user(TestServer& app, const std::string& user_id) {

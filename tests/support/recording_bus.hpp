@@ -33,8 +33,8 @@ public:
     bus::Outcome deliver(const std::string& name, const E& event, const std::string& event_id) {
         return deliver_raw(name, std::string(E::subject), events::encode(event), event_id);
     }
-    bus::Outcome deliver_raw(const std::string& name, const std::string& subject, const std::string& payload,
-                             const std::string& event_id);
+    bus::Outcome deliver_raw(const std::string& name, const std::string& subject,
+                             const std::string& payload, const std::string& event_id);
 
     // The try that deliver() reports to handlers (LocalBus parks after the last one).
     int attempt = 1;
@@ -45,7 +45,8 @@ public:
 
 protected:
     void outbox_committed(db::Database&) override {}
-    void subscribe_raw(std::string name, std::string subject, db::Database& db, bus::RawHandler handler) override;
+    void subscribe_raw(std::string name, std::string subject, db::Database& db,
+                       bus::RawHandler handler) override;
 
 private:
     struct Sub {
@@ -90,7 +91,8 @@ struct ModuleHarness {
 
 // A session cookie value for any user id, signed with test_config()'s key: lets HTTP tests act as
 // many users without paying for a password hash per user.
-std::string session_cookie(const std::string& user_id, const std::string& email = "user@example.com");
+std::string session_cookie(const std::string& user_id,
+                           const std::string& email = "user@example.com");
 
 class TestServer;
 // A client of `app` that is signed in as `user_id`.

@@ -26,11 +26,14 @@ inline std::string reserve(TestServer& app, HttpClient& buyer, const std::string
     app.wait_idle();
     return std::string(boost::json::parse(res.body).at("id").as_string());
 }
-inline HttpResponse pay(HttpClient& buyer, const std::string& order_id, const std::string& token = "tok_visa") {
-    return buyer.post("/api/payments", R"({"token":")" + token + R"(","orderId":")" + order_id + R"("})");
+inline HttpResponse pay(HttpClient& buyer, const std::string& order_id,
+                        const std::string& token = "tok_visa") {
+    return buyer.post("/api/payments",
+                      R"({"token":")" + token + R"(","orderId":")" + order_id + R"("})");
 }
 inline std::string status_of(HttpClient& buyer, const std::string& order_id) {
-    return std::string(boost::json::parse(buyer.get("/api/orders/" + order_id).body).at("status").as_string());
+    return std::string(
+        boost::json::parse(buyer.get("/api/orders/" + order_id).body).at("status").as_string());
 }
 
 // A server whose modules share a test-controlled clock, with a 60 s reservation window.

@@ -35,9 +35,11 @@ void SplitDeployment::start() {
         setenv("TICKETD_BIN", binary_.c_str(), 1);
         for (const auto& [k, v] : env_) setenv(k.c_str(), v.c_str(), 1);
         auto out = (dir_ / "run-split.log").string();
-        if (!std::freopen(out.c_str(), "a", stdout) || !std::freopen(out.c_str(), "a", stderr)) _exit(126);
+        if (!std::freopen(out.c_str(), "a", stdout) || !std::freopen(out.c_str(), "a", stderr))
+            _exit(126);
         auto port = std::to_string(port_);
-        execlp("bash", "bash", script_.c_str(), dir_.c_str(), port.c_str(), static_cast<char*>(nullptr));
+        execlp("bash", "bash", script_.c_str(), dir_.c_str(), port.c_str(),
+               static_cast<char*>(nullptr));
         _exit(127);
     }
     for (int i = 0; i < 600; ++i) {
@@ -48,11 +50,13 @@ void SplitDeployment::start() {
         int status = 0;
         if (waitpid(pid_, &status, WNOHANG) == pid_) {
             pid_ = -1;
-            throw std::runtime_error("scripts/run-split ended at start; see " + (dir_ / "run-split.log").string());
+            throw std::runtime_error("scripts/run-split ended at start; see " +
+                                     (dir_ / "run-split.log").string());
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    throw std::runtime_error("the split deployment was not ready in 60 s; see " + (dir_ / "run-split.log").string());
+    throw std::runtime_error("the split deployment was not ready in 60 s; see " +
+                             (dir_ / "run-split.log").string());
 }
 
 pid_t SplitDeployment::pid_of(const std::string& name) const {
@@ -87,7 +91,8 @@ std::pair<std::uint16_t, std::uint16_t> SplitDeployment::ports_of(const std::str
 
 std::vector<std::uint16_t> SplitDeployment::metrics_ports() const {
     std::vector<std::uint16_t> out;
-    for (auto m : {"auth", "tickets", "orders", "expiration", "payments"}) out.push_back(ports_of(m).second);
+    for (auto m : {"auth", "tickets", "orders", "expiration", "payments"})
+        out.push_back(ports_of(m).second);
     return out;
 }
 

@@ -35,8 +35,8 @@ std::map<std::string, std::string> parse_form(const std::string& body) {
 
 std::string error_body(const std::string& type, const std::string& code, const std::string& message,
                        const std::string& param = "") {
-    return R"({"error":{"type":")" + type + R"(","code":")" + code + R"(","message":")" + message + R"(")" +
-           (param.empty() ? "" : R"(,"param":")" + param + R"(")") + "}}";
+    return R"({"error":{"type":")" + type + R"(","code":")" + code + R"(","message":")" + message +
+           R"(")" + (param.empty() ? "" : R"(,"param":")" + param + R"(")") + "}}";
 }
 
 }  // namespace
@@ -90,15 +90,18 @@ StripeStub::Answer StripeStub::act(const Seen& s) {
     if (!script_.empty()) {
         int status = script_.front();
         script_.erase(script_.begin());
-        if (status == 402) return {402, error_body("card_error", "card_declined", "Your card was declined.")};
+        if (status == 402)
+            return {402, error_body("card_error", "card_declined", "Your card was declined.")};
         return {status, error_body("api_error", "", "Something went wrong on Stripe's end.")};
     }
     Answer answer;
     auto stored = by_key_.find(s.idempotency_key);
     if (!s.idempotency_key.empty() && stored != by_key_.end()) {
         if (stored->second.path != s.path || stored->second.body != s.body)
-            return {400, error_body("idempotency_error", "",
-                                    "Keys for idempotent requests can only be used with the same parameters")};
+            return {400,
+                    error_body(
+                        "idempotency_error", "",
+                        "Keys for idempotent requests can only be used with the same parameters")};
         answer = stored->second.answer;  // Stripe replays the first answer for a key
     } else {
         auto form = parse_form(s.body);
@@ -112,18 +115,20 @@ StripeStub::Answer StripeStub::act(const Seen& s) {
     return answer;
 }
 
-StripeStub::Answer StripeStub::charge(const std::map<std::string, std::string>& form, const std::string& key) {
+StripeStub::Answer StripeStub::charge(const std::map<std::string, std::string>& form,
+                                      const std::string& key) {
     auto source = form.count("source") ? form.at("source") : "";
     if (source == "tok_chargeDeclined")
         return {402, error_body("card_error", "card_declined", "Your card was declined.")};
     if (source != "tok_visa")
-        return {400,
-                error_body("invalid_request_error", "resource_missing", "No such token: '" + source + "'", "source")};
+        return {400, error_body("invalid_request_error", "resource_missing",
+                                "No such token: '" + source + "'", "source")};
     Charge c{"ch_stub_" + std::to_string(charges_.size() + 1), key,
              form.count("description") ? form.at("description") : "",
              form.count("amount") ? std::stoll(form.at("amount")) : 0, false};
     charges_.push_back(c);
-    return {200, R"({"id":")" + c.id + R"(","object":"charge","amount":)" + std::to_string(c.amount_cents) + "}"};
+    return {200, R"({"id":")" + c.id + R"(","object":"charge","amount":)" +
+                     std::to_string(c.amount_cents) + "}"};
 }
 
 StripeStub::Answer StripeStub::refund(const std::map<std::string, std::string>& form) {
@@ -137,7 +142,8 @@ StripeStub::Answer StripeStub::refund(const std::map<std::string, std::string>& 
         ++refunds_;
         return {200, R"({"id":"re_stub_)" + std::to_string(refunds_) + R"(","object":"refund"})"};
     }
-    return {400, error_body("invalid_request_error", "resource_missing", "No such charge: '" + id + "'", "charge")};
+    return {400, error_body("invalid_request_error", "resource_missing",
+                            "No such charge: '" + id + "'", "charge")};
 }
 
 void StripeStub::script(std::vector<int> statuses) {

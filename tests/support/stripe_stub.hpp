@@ -57,7 +57,8 @@ public:
     std::vector<Charge> charges();
     int refunds();
     // Blocks until `n` charge requests have arrived (acted on or not); false after `timeout`.
-    bool wait_for_charge_requests(int n, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+    bool wait_for_charge_requests(int n,
+                                  std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 private:
     struct Answer {

@@ -19,7 +19,8 @@ Config test_config(const std::string& data_dir) {
     c.access_log = false;
     c.jwt_key = "test-signing-key-0123456789abcdef";
     c.metrics_port = 0;  // a free port of its own
-    log::configure(std::getenv("TICKETD_TEST_LOG") ? log::Level::debug : log::Level::error, log::Format::text);
+    log::configure(std::getenv("TICKETD_TEST_LOG") ? log::Level::debug : log::Level::error,
+                   log::Format::text);
     return c;
 }
 
@@ -45,7 +46,8 @@ TestServer::TestServer(std::function<void(Config&)> tweak, AppOptions options)
     app_->start();
 }
 
-TestServer::TestServer(const std::string& data_dir, std::function<void(Config&)> tweak, AppOptions options)
+TestServer::TestServer(const std::string& data_dir, std::function<void(Config&)> tweak,
+                       AppOptions options)
     : data_dir_(data_dir) {
     Config c = test_config(data_dir_);
     if (tweak) tweak(c);

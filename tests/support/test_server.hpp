@@ -19,9 +19,11 @@ class TestServer {
 public:
     // Starts the app on a fresh temporary data directory. `tweak` may change the config;
     // `options` chooses modules, clock and bus settings.
-    explicit TestServer(std::function<void(Config&)> tweak = {}, AppOptions options = default_options());
+    explicit TestServer(std::function<void(Config&)> tweak = {},
+                        AppOptions options = default_options());
     // Starts the app on an existing data directory (restart tests).
-    TestServer(const std::string& data_dir, std::function<void(Config&)> tweak, AppOptions options = default_options());
+    TestServer(const std::string& data_dir, std::function<void(Config&)> tweak,
+               AppOptions options = default_options());
     ~TestServer();
 
     std::uint16_t port() const { return app_->port(); }

@@ -17,7 +17,8 @@ const std::vector<ticketd::host::Option>& options() {
         auto t = ticketd::host::host_options("BLOG_", module_names());
         t.push_back(app_option<Config>(
             "--banned-words", "BLOG_BANNED_WORDS", "WORD[,WORD]",
-            "moderation rejects a comment containing any of these (case-insensitive, anywhere in a word)",
+            "moderation rejects a comment containing any of these (case-insensitive, anywhere in a "
+            "word)",
             [](auto& c) {
                 std::string out;
                 for (auto& w : c.banned_words) out += (out.empty() ? "" : ",") + w;
@@ -31,7 +32,8 @@ const std::vector<ticketd::host::Option>& options() {
             }));
         t.push_back(app_option<Config>(
             "--post-wait", "BLOG_POST_WAIT_MS", "MS",
-            "how long a comment waits for a post created a moment ago to arrive through the bus before"
+            "how long a comment waits for a post created a moment ago to arrive through the bus "
+            "before"
             " answering 404 (0: not at all)",
             [](auto& c) { return std::to_string(c.post_wait_ms); },
             [](auto& c, auto& v) { c.post_wait_ms = parse_int(v, 0, 60000); }));

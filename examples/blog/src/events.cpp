@@ -23,7 +23,8 @@ CommentStatus status_from_text(std::string_view text) {
     if (text == "pending") return CommentStatus::pending;
     if (text == "approved") return CommentStatus::approved;
     if (text == "rejected") return CommentStatus::rejected;
-    throw std::invalid_argument("status must be pending, approved or rejected, got '" + std::string(text) + "'");
+    throw std::invalid_argument("status must be pending, approved or rejected, got '" +
+                                std::string(text) + "'");
 }
 
 void tag_invoke(json::value_from_tag, json::value& v, const PostCreated& e) {
@@ -36,7 +37,8 @@ PostCreated tag_invoke(json::value_to_tag<PostCreated>, const json::value& v) {
 }
 
 void tag_invoke(json::value_from_tag, json::value& v, const CommentCreated& e) {
-    v = json::object{{"id", e.id}, {"postId", e.post_id}, {"content", e.content}, {"status", to_text(e.status)}};
+    v = json::object{
+        {"id", e.id}, {"postId", e.post_id}, {"content", e.content}, {"status", to_text(e.status)}};
 }
 
 CommentCreated tag_invoke(json::value_to_tag<CommentCreated>, const json::value& v) {
@@ -59,7 +61,8 @@ CommentModerated tag_invoke(json::value_to_tag<CommentModerated>, const json::va
 }
 
 void tag_invoke(json::value_from_tag, json::value& v, const CommentUpdated& e) {
-    v = json::object{{"id", e.id}, {"postId", e.post_id}, {"content", e.content}, {"status", to_text(e.status)}};
+    v = json::object{
+        {"id", e.id}, {"postId", e.post_id}, {"content", e.content}, {"status", to_text(e.status)}};
 }
 
 CommentUpdated tag_invoke(json::value_to_tag<CommentUpdated>, const json::value& v) {

@@ -16,7 +16,8 @@ using blog::test::TempDir;
 using ticketd::test::HttpClient;
 namespace json = boost::json;
 
-TEST_CASE("kill -9 under comment load loses no acknowledged comment and every one ends moderated", "[blog][crash]") {
+TEST_CASE("kill -9 under comment load loses no acknowledged comment and every one ends moderated",
+          "[blog][crash]") {
     TempDir dir;
     ticketd::test::ChildServer server(BLOG_BINARY, dir.path(), {});
     server.start();
@@ -103,7 +104,8 @@ TEST_CASE("kill -9 under comment load loses no acknowledged comment and every on
     for (const auto& id : post_ids) {
         auto own = json::parse(c.get("/posts/" + id + "/comments").body).as_array();
         CHECK(own.size() == view.at(id).at("comments").as_array().size());
-        for (std::size_t i = 0; i < own.size(); ++i) CHECK(own[i] == view.at(id).at("comments").as_array()[i]);
+        for (std::size_t i = 0; i < own.size(); ++i)
+            CHECK(own[i] == view.at(id).at("comments").as_array()[i]);
     }
     server.terminate();
 }

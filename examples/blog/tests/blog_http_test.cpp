@@ -43,11 +43,13 @@ bool all_decided(const json::object& p) {
 
 }  // namespace
 
-TEST_CASE("a post is created and the view lists every post in creation order with a comments array", "[blog]") {
+TEST_CASE("a post is created and the view lists every post in creation order with a comments array",
+          "[blog]") {
     TempDir dir;
     BlogServer server(dir.path());
     HttpClient c(server.port());
-    auto r = c.post("/posts/create", R"({"title":"  Hello 'world' \"; DROP TABLE posts; -- ünïcødé 🎉  "})");
+    auto r = c.post("/posts/create",
+                    R"({"title":"  Hello 'world' \"; DROP TABLE posts; -- ünïcødé 🎉  "})");
     REQUIRE(r.status == 201);
     auto created = body_of(r).as_object();
     std::string first = std::string(created.at("id").as_string());
@@ -73,15 +75,19 @@ TEST_CASE("a bad title is refused in the error shape and creates nothing", "[blo
     HttpClient c(server.port());
     auto missing = c.post("/posts/create", "{}");
     CHECK(missing.status == 400);
-    CHECK(body_of(missing) == json::parse(R"({"errors":[{"message":"Title is required","field":"title"}]})"));
+    CHECK(body_of(missing) ==
+          json::parse(R"({"errors":[{"message":"Title is required","field":"title"}]})"));
     CHECK(first_error(c.post("/posts/create", R"({"title":"   "})")) == "Title is required");
     CHECK(first_error(c.post("/posts/create", R"({"title":42})")) == "Title is required");
     // Unicode's spaces too: NBSP, EM SPACE, IDEOGRAPHIC SPACE.
-    CHECK(first_error(c.post("/posts/create", R"({"title":"\u00a0\u2003\u3000"})")) == "Title is required");
+    CHECK(first_error(c.post("/posts/create", R"({"title":"\u00a0\u2003\u3000"})")) ==
+          "Title is required");
     std::string emoji200;
     for (int i = 0; i < 200; ++i) emoji200 += "🎉";
-    CHECK(c.post("/posts/create", json::serialize(json::object{{"title", emoji200}})).status == 201);
-    auto too_long = c.post("/posts/create", json::serialize(json::object{{"title", emoji200 + "x"}}));
+    CHECK(c.post("/posts/create", json::serialize(json::object{{"title", emoji200}})).status ==
+          201);
+    auto too_long =
+        c.post("/posts/create", json::serialize(json::object{{"title", emoji200 + "x"}}));
     CHECK(too_long.status == 400);
     CHECK(first_error(too_long) == "Title must be at most 200 characters");
     CHECK(c.post("/posts/create", "{not json").status == 400);
@@ -89,7 +95,8 @@ TEST_CASE("a bad title is refused in the error shape and creates nothing", "[blo
     CHECK(posts(c).size() == 1);
 }
 
-TEST_CASE("a comment is answered with the post's comments oldest first and the new one pending", "[blog]") {
+TEST_CASE("a comment is answered with the post's comments oldest first and the new one pending",
+          "[blog]") {
     TempDir dir;
     BlogServer server(dir.path());
     HttpClient c(server.port());
@@ -121,7 +128,8 @@ TEST_CASE("a bad comment is refused and an unknown post is 404 after the wait", 
     auto post = create_post(c, "Post");
     auto missing = c.post("/posts/" + post + "/comments", "{}");
     CHECK(missing.status == 400);
-    CHECK(body_of(missing) == json::parse(R"({"errors":[{"message":"Content is required","field":"content"}]})"));
+    CHECK(body_of(missing) ==
+          json::parse(R"({"errors":[{"message":"Content is required","field":"content"}]})"));
     CHECK(first_error(comment(c, post, " \t ")) == "Content is required");
     CHECK(comment(c, post, std::string(1000, 'a')).status == 201);
     auto too_long = comment(c, post, std::string(1001, 'a'));
@@ -138,18 +146,22 @@ TEST_CASE("a bad comment is refused and an unknown post is 404 after the wait", 
     CHECK(posts(c).at(post).at("comments").as_array().size() == 1);  // only the valid one
 }
 
-TEST_CASE("moderation rejects a banned word in any case and anywhere and approves the rest", "[blog]") {
+TEST_CASE("moderation rejects a banned word in any case and anywhere and approves the rest",
+          "[blog]") {
     TempDir dir;
     BlogServer server(dir.path());
     HttpClient c(server.port());
     auto post = create_post(c, "Fruit");
-    for (const char* text : {"I like apples", "ORANGE juice", "Oranges!", "blood-orange", "or ange"})
+    for (const char* text :
+         {"I like apples", "ORANGE juice", "Oranges!", "blood-orange", "or ange"})
         REQUIRE(comment(c, post, text).status == 201);
-    auto view = posts_when(
-        c, [&](const json::object& p) { return p.at(post).at("comments").as_array().size() == 5 && all_decided(p); });
+    auto view = posts_when(c, [&](const json::object& p) {
+        return p.at(post).at("comments").as_array().size() == 5 && all_decided(p);
+    });
     std::map<std::string, std::string> status;
     for (const auto& cm : view.at(post).at("comments").as_array())
-        status[std::string(cm.at("content").as_string())] = std::string(cm.at("status").as_string());
+        status[std::string(cm.at("content").as_string())] =
+            std::string(cm.at("status").as_string());
     CHECK(status == std::map<std::string, std::string>{{"I like apples", "approved"},
                                                        {"ORANGE juice", "rejected"},
                                                        {"Oranges!", "rejected"},
@@ -169,8 +181,9 @@ TEST_CASE("the banned words are a setting", "[blog]") {
     comment(c, post, "orange is fine here");
     comment(c, post, "buy SPAM now");
     comment(c, post, "kiwis");
-    auto view = posts_when(
-        c, [&](const json::object& p) { return p.at(post).at("comments").as_array().size() == 3 && all_decided(p); });
+    auto view = posts_when(c, [&](const json::object& p) {
+        return p.at(post).at("comments").as_array().size() == 3 && all_decided(p);
+    });
     auto list = view.at(post).at("comments").as_array();
     REQUIRE(list.size() == 3);
     CHECK(list[0].at("status").as_string() == "approved");
@@ -190,7 +203,9 @@ TEST_CASE("many comments on one post at once are all present exactly once", "[bl
         pool.emplace_back([&, t] {
             HttpClient c(server.port());
             for (int i = 0; i < each; ++i)
-                if (comment(c, post, "c-" + std::to_string(t) + "-" + std::to_string(i) + (i % 5 == 0 ? " orange" : ""))
+                if (comment(c, post,
+                            "c-" + std::to_string(t) + "-" + std::to_string(i) +
+                                (i % 5 == 0 ? " orange" : ""))
                         .status == 201)
                     ++created;
         });
@@ -237,7 +252,8 @@ TEST_CASE("the core's HTTP layer holds on the blog: error shapes and limits and 
     CHECK(wrong.header("allow").has_value());
     auto big = c.post("/posts/create", "{\"title\":\"" + std::string(2 * 1024 * 1024, 'a') + "\"}");
     CHECK(big.status == 413);
-    auto cross = c.request("POST", "/posts/create", R"({"title":"x"})", {{"Sec-Fetch-Site", "cross-site"}});
+    auto cross =
+        c.request("POST", "/posts/create", R"({"title":"x"})", {{"Sec-Fetch-Site", "cross-site"}});
     CHECK(cross.status == 403);
     CHECK(c.get("/healthz").status == 200);
     CHECK(c.get("/readyz").status == 200);

@@ -30,7 +30,8 @@ std::string fill(BlogServer& server) {
     HttpClient c(server.port());
     for (int p = 0; p < 5; ++p) {
         auto id = create_post(c, "Post " + std::to_string(p));
-        for (int i = 0; i < 6; ++i) comment(c, id, "comment " + std::to_string(i) + (i == 3 ? " orange" : ""));
+        for (int i = 0; i < 6; ++i)
+            comment(c, id, "comment " + std::to_string(i) + (i == 3 ? " orange" : ""));
     }
     server.wait_idle();
     return c.get("/posts").body;
@@ -39,21 +40,24 @@ std::string fill(BlogServer& server) {
 // A module that publishes whatever a test asks for, in the order it asks.
 class Publisher final : public ticketd::Module {
 public:
-    explicit Publisher(const ticketd::ModuleContext& ctx) : db_(ctx.open_database("probe")), bus_(ctx.bus) {}
+    explicit Publisher(const ticketd::ModuleContext& ctx)
+        : db_(ctx.open_database("probe")), bus_(ctx.bus) {}
     std::string_view name() const override { return "probe"; }
     ticketd::db::Database& database() override { return *db_; }
     void add_routes(ticketd::http::Router& router) override {
         router.post("/probe/post", [this](const ticketd::http::Request& req) {
             auto body = ticketd::http::json_object(req);
-            publish(blog::events::PostCreated{.id = std::string(body.at("id").as_string()), .title = "Late post"});
+            publish(blog::events::PostCreated{.id = std::string(body.at("id").as_string()),
+                                              .title = "Late post"});
             return ticketd::http::json(201, json::object{});
         });
         router.post("/probe/comment", [this](const ticketd::http::Request& req) {
             auto body = ticketd::http::json_object(req);
-            publish(blog::events::CommentCreated{.id = std::string(body.at("id").as_string()),
-                                                 .post_id = std::string(body.at("postId").as_string()),
-                                                 .content = "early comment",
-                                                 .status = blog::events::CommentStatus::pending});
+            publish(
+                blog::events::CommentCreated{.id = std::string(body.at("id").as_string()),
+                                             .post_id = std::string(body.at("postId").as_string()),
+                                             .content = "early comment",
+                                             .status = blog::events::CommentStatus::pending});
             return ticketd::http::json(201, json::object{});
         });
     }
@@ -79,7 +83,9 @@ TEST_CASE("a query module started late catches up on the whole log", "[blog][rep
     TempDir dir;
     {
         // Everything but the view runs: posts, comments and moderation write the history.
-        BlogServer server(dir.path(), [](blog::Config& c) { c.modules = {"posts", "comments", "moderation"}; });
+        BlogServer server(dir.path(), [](blog::Config& c) {
+            c.modules = {"posts", "comments", "moderation"};
+        });
         fill(server);
         HttpClient c(server.port());
         CHECK(c.get("/posts").status == 404);  // nobody serves the view yet
@@ -121,7 +127,8 @@ TEST_CASE("deleting query.db or blog rebuild query gives back the same view", "[
     CHECK(c.get("/posts").body == before);
 }
 
-TEST_CASE("blog rebuild query is refused while a server runs on the data directory", "[blog][replay]") {
+TEST_CASE("blog rebuild query is refused while a server runs on the data directory",
+          "[blog][replay]") {
     TempDir dir;
     BlogServer server(dir.path());
     fill(server);
@@ -142,13 +149,15 @@ void with_publisher(ticketd::host::HostOptions& o) {
 
 }  // namespace
 
-TEST_CASE("a comment event that arrives before its post's is retried and lands once the post does", "[blog][replay]") {
+TEST_CASE("a comment event that arrives before its post's is retried and lands once the post does",
+          "[blog][replay]") {
     TempDir dir;
     BlogServer server(
         dir.path(), [](blog::Config& c) { c.modules = {"query"}; }, with_publisher);
     HttpClient c(server.port());
     REQUIRE(c.post("/probe/comment", R"({"id":"c1","postId":"p1"})").status == 201);
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // tried, and refused, several times
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(100));  // tried, and refused, several times
     CHECK(posts(c).empty());
     REQUIRE(c.post("/probe/post", R"({"id":"p1"})").status == 201);
     server.wait_idle();
@@ -162,7 +171,8 @@ TEST_CASE("a comment event that arrives before its post's is retried and lands o
     CHECK(ticketd::bus::EventLog(server.host().database("bus")).dead_letter_count() == 0);
 }
 
-TEST_CASE("a comment whose post comes after every retry is kept and shows once the post does", "[blog][replay]") {
+TEST_CASE("a comment whose post comes after every retry is kept and shows once the post does",
+          "[blog][replay]") {
     TempDir dir;
     BlogServer server(
         dir.path(), [](blog::Config& c) { c.modules = {"query"}; },
@@ -184,7 +194,8 @@ TEST_CASE("a comment whose post comes after every retry is kept and shows once t
     CHECK(ticketd::bus::EventLog(server.host().database("bus")).dead_letter_count() == 0);
 }
 
-TEST_CASE("a comment on a post created a moment ago waits for the post to reach comments", "[blog]") {
+TEST_CASE("a comment on a post created a moment ago waits for the post to reach comments",
+          "[blog]") {
     TempDir dir;
     // comments alone, told of posts by the probe: the post's event comes 300 ms after the comment.
     BlogServer server(

@@ -53,7 +53,8 @@ public:
     std::uint16_t port() const { return host_->port(); }
     ticketd::host::Host& host() { return *host_; }
     void wait_idle() {
-        if (!host_->bus().wait_idle(std::chrono::seconds(20))) throw std::runtime_error("bus not idle");
+        if (!host_->bus().wait_idle(std::chrono::seconds(20)))
+            throw std::runtime_error("bus not idle");
     }
 
 private:
@@ -64,13 +65,15 @@ private:
 // Helpers over the course's three calls.
 inline std::string create_post(ticketd::test::HttpClient& c, const std::string& title) {
     auto r = c.post("/posts/create", boost::json::serialize(boost::json::object{{"title", title}}));
-    if (r.status != 201) throw std::runtime_error("create post: " + std::to_string(r.status) + " " + r.body);
+    if (r.status != 201)
+        throw std::runtime_error("create post: " + std::to_string(r.status) + " " + r.body);
     return std::string(boost::json::parse(r.body).at("id").as_string());
 }
 
 inline ticketd::test::HttpResponse comment(ticketd::test::HttpClient& c, const std::string& post_id,
                                            const std::string& content) {
-    return c.post("/posts/" + post_id + "/comments", boost::json::serialize(boost::json::object{{"content", content}}));
+    return c.post("/posts/" + post_id + "/comments",
+                  boost::json::serialize(boost::json::object{{"content", content}}));
 }
 
 inline boost::json::object posts(ticketd::test::HttpClient& c) {

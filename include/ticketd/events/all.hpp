@@ -29,7 +29,8 @@ template <class E>
 E full_sample() {
     E e{};
     if constexpr (requires { e.order_id = std::optional<std::string>{}; })
-        if constexpr (std::is_same_v<decltype(e.order_id), std::optional<std::string>>) e.order_id = "";
+        if constexpr (std::is_same_v<decltype(e.order_id), std::optional<std::string>>)
+            e.order_id = "";
     return e;
 }
 

@@ -59,10 +59,12 @@ public:
     void add_listeners(bus::Bus&) override {}
 
     void add_routes(http::Router& router) override {
-        router.add_async("POST", "/api/users/signup",
-                         [this](const http::Request& req, http::Reply reply) { sign_up(req, reply); });
-        router.add_async("POST", "/api/users/signin",
-                         [this](const http::Request& req, http::Reply reply) { sign_in(req, reply); });
+        router.add_async(
+            "POST", "/api/users/signup",
+            [this](const http::Request& req, http::Reply reply) { sign_up(req, reply); });
+        router.add_async(
+            "POST", "/api/users/signin",
+            [this](const http::Request& req, http::Reply reply) { sign_in(req, reply); });
         router.post("/api/users/signout", [this](const http::Request&) {
             auto res = http::json(200, boost::json::object{});
             res.add_header("Set-Cookie", sessions_.clearing_cookie());
@@ -71,7 +73,8 @@ public:
         router.get("/api/users/currentuser", [](const http::Request& req) {
             boost::json::value current = nullptr;
             if (const auto& user = req.user())
-                current = boost::json::object{{"id", user->id}, {"email", user->email}, {"iat", user->iat}};
+                current = boost::json::object{
+                    {"id", user->id}, {"email", user->email}, {"iat", user->iat}};
             return http::json(200, boost::json::object{{"currentUser", current}});
         });
     }
@@ -85,7 +88,8 @@ private:
         if (!email) v.fail("Email must be valid", "email");
         std::string password = http::trim(http::optional_string(body, "password").value_or(""));
         auto length = util::character_count(password);
-        if (length < 4 || length > 20) v.fail("Password must be between 4 and 20 characters", "password");
+        if (length < 4 || length > 20)
+            v.fail("Password must be between 4 and 20 characters", "password");
         v.throw_if_failed();
         return {*email, password};
     }
@@ -120,8 +124,9 @@ private:
             throw too_many("Too many sign-ups from this address, try again later", wait);
         auto job = [this, input = std::move(input), reply, request_id = req.request_id] {
             try {
-                UserRecord user{
-                    .id = util::random_id(), .email = input.email, .password_hash = hash_password(input.password)};
+                UserRecord user{.id = util::random_id(),
+                                .email = input.email,
+                                .password_hash = hash_password(input.password)};
                 db::WriteTx tx(*db_);
                 if (!store_.insert(tx, user, util::to_unix_ms(clock_.now())))
                     throw http::ApiError::bad_request("Email in use");
@@ -140,12 +145,15 @@ private:
         std::int64_t wait = 0;
         auto slot = throttle_.begin_sign_in(input.email, req.client_address, wait);
         if (!slot) throw too_many("Too many failed sign-ins, try again later", wait);
-        auto job = [this, input = std::move(input), reply, slot = *slot, request_id = req.request_id] {
+        auto job = [this, input = std::move(input), reply, slot = *slot,
+                    request_id = req.request_id] {
             try {
                 auto user = find_user(input.email);
-                // An unknown email costs one scrypt too, so timing does not tell who has an account.
+                // An unknown email costs one scrypt too, so timing does not tell who has an
+                // account.
                 bool ok =
-                    verify_password(input.password, user ? user->password_hash : decoy_hash()) && user.has_value();
+                    verify_password(input.password, user ? user->password_hash : decoy_hash()) &&
+                    user.has_value();
                 if (!ok) {  // the slot taken above stays counted as the failure
                     log::info("sign-in failed", {{"request_id", request_id}});
                     throw http::ApiError::bad_request("Invalid credentials");
@@ -172,6 +180,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Module> make_module(const ModuleContext& ctx) { return std::make_unique<AuthModule>(ctx); }
+std::unique_ptr<Module> make_module(const ModuleContext& ctx) {
+    return std::make_unique<AuthModule>(ctx);
+}
 
 }  // namespace ticketd::auth

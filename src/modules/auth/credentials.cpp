@@ -8,7 +8,8 @@ namespace {
 bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
 bool valid_local(std::string_view local) {
-    if (local.empty() || local.size() > 64 || local.front() == '.' || local.back() == '.') return false;
+    if (local.empty() || local.size() > 64 || local.front() == '.' || local.back() == '.')
+        return false;
     constexpr std::string_view specials = "!#$%&'*+/=?^_`{|}~.-";
     char prev = 0;
     for (char c : local) {
@@ -26,7 +27,8 @@ bool valid_domain(std::string_view domain) {
     while (true) {
         auto dot = domain.find('.');
         std::string_view label = domain.substr(0, dot);
-        if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+        if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
+            return false;
         for (char c : label)
             if (!is_alnum(c) && c != '-') return false;
         ++labels;
@@ -48,8 +50,10 @@ std::optional<std::string> normalize_email(std::string_view raw) {
         if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     if (email.size() > 254) return std::nullopt;
     auto at = email.find('@');
-    if (at == std::string::npos || email.find('@', at + 1) != std::string::npos) return std::nullopt;
-    if (!valid_local(std::string_view(email).substr(0, at)) || !valid_domain(std::string_view(email).substr(at + 1)))
+    if (at == std::string::npos || email.find('@', at + 1) != std::string::npos)
+        return std::nullopt;
+    if (!valid_local(std::string_view(email).substr(0, at)) ||
+        !valid_domain(std::string_view(email).substr(at + 1)))
         return std::nullopt;
     return email;
 }

@@ -15,8 +15,8 @@ std::optional<UserRecord> UserStore::find_by_email(db::ReadLock& read, const std
 
 bool UserStore::insert(db::WriteTx& tx, const UserRecord& user, std::int64_t created_at_ms) {
     try {
-        db::exec(tx, "INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)", user.id,
-                 user.email, user.password_hash, created_at_ms);
+        db::exec(tx, "INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)",
+                 user.id, user.email, user.password_hash, created_at_ms);
     } catch (const std::exception& e) {
         if (db::is_unique_violation(e)) return false;
         throw;

@@ -38,7 +38,8 @@ std::optional<TicketReplica> find_ticket_in(Tx& tx, const std::string& id) {
 
 // A SELECT of the columns read_order() reads, in its order, then `rest`.
 std::string select_orders(std::string_view rest) {
-    return "SELECT id, user_id, status, expires_at, ticket_id, ticket_title, price_cents, ticket_version,"
+    return "SELECT id, user_id, status, expires_at, ticket_id, ticket_title, price_cents, "
+           "ticket_version,"
            " version, payment_id, stripe_id, refund_id, released FROM orders " +
            std::string(rest);
 }
@@ -62,12 +63,13 @@ Order read_order(SQLite::Statement& q) {
 template <class Tx>
 Place place_in(Tx& tx, const std::string& ticket_id, const std::string& user_id) {
     // The caller's position is the number of places up to theirs: one pass over the ticket's line.
-    auto& q = db::query(tx,
-                        "SELECT count(*), (SELECT count(*) FROM waitlist w WHERE w.ticket_id = ?1 AND w.n <="
-                        " (SELECT n FROM waitlist WHERE ticket_id = ?1 AND user_id = ?2)),"
-                        " EXISTS (SELECT 1 FROM waitlist WHERE ticket_id = ?1 AND user_id = ?2)"
-                        " FROM waitlist WHERE ticket_id = ?1",
-                        ticket_id, user_id);
+    auto& q = db::query(
+        tx,
+        "SELECT count(*), (SELECT count(*) FROM waitlist w WHERE w.ticket_id = ?1 AND w.n <="
+        " (SELECT n FROM waitlist WHERE ticket_id = ?1 AND user_id = ?2)),"
+        " EXISTS (SELECT 1 FROM waitlist WHERE ticket_id = ?1 AND user_id = ?2)"
+        " FROM waitlist WHERE ticket_id = ?1",
+        ticket_id, user_id);
     Place out;
     if (q.executeStep()) {
         out.length = q.getColumn(0).getInt64();
@@ -106,18 +108,26 @@ std::optional<TicketReplica> OrderStore::find_ticket(db::ReadLock& read, const s
 }
 
 void OrderStore::insert_ticket(db::WriteTx& tx, const TicketReplica& t) {
-    db::exec(tx, "INSERT INTO tickets (id, title, price_cents, user_id, version, order_id) VALUES (?, ?, ?, ?, ?, ?)",
+    db::exec(tx,
+             "INSERT INTO tickets (id, title, price_cents, user_id, version, order_id) VALUES (?, "
+             "?, ?, ?, ?, ?)",
              t.id, t.title, t.price_cents, t.user_id, t.version, t.order_id);
 }
 
 void OrderStore::update_ticket(db::WriteTx& tx, const TicketReplica& t) {
-    db::exec(tx, "UPDATE tickets SET title = ?, price_cents = ?, user_id = ?, version = ?, order_id = ? WHERE id = ?",
+    db::exec(tx,
+             "UPDATE tickets SET title = ?, price_cents = ?, user_id = ?, version = ?, order_id = "
+             "? WHERE id = ?",
              t.title, t.price_cents, t.user_id, t.version, t.order_id, t.id);
 }
 
-std::optional<Order> OrderStore::find(db::WriteTx& tx, const std::string& id) { return find_in(tx, id); }
+std::optional<Order> OrderStore::find(db::WriteTx& tx, const std::string& id) {
+    return find_in(tx, id);
+}
 
-std::optional<Order> OrderStore::find(db::ReadLock& read, const std::string& id) { return find_in(read, id); }
+std::optional<Order> OrderStore::find(db::ReadLock& read, const std::string& id) {
+    return find_in(read, id);
+}
 
 std::vector<Order> OrderStore::list_for_user(db::ReadLock& read, const std::string& user_id) {
     static const std::string sql = select_orders("WHERE user_id = ? ORDER BY n DESC");
@@ -129,13 +139,16 @@ std::vector<Order> OrderStore::list_for_user(db::ReadLock& read, const std::stri
 
 bool OrderStore::has_active_order(db::ReadLock& read, const std::string& ticket_id) {
     // The WHERE matches orders_one_active_per_ticket, so this is one lookup in that index.
-    return db::query(read, "SELECT 1 FROM orders WHERE ticket_id = ? AND status <> 'cancelled' AND released = 0",
-                     ticket_id)
-        .executeStep();
+    return db::
+        query(read,
+              "SELECT 1 FROM orders WHERE ticket_id = ? AND status <> 'cancelled' AND released = 0",
+              ticket_id)
+            .executeStep();
 }
 
 std::optional<Order> OrderStore::active_order(db::WriteTx& tx, const std::string& ticket_id) {
-    static const std::string sql = select_orders("WHERE ticket_id = ? AND status <> 'cancelled' AND released = 0");
+    static const std::string sql =
+        select_orders("WHERE ticket_id = ? AND status <> 'cancelled' AND released = 0");
     auto& q = db::query(tx, sql, ticket_id);
     std::optional<Order> out;
     if (q.executeStep()) out = read_order(q);
@@ -146,10 +159,12 @@ std::optional<Order> OrderStore::active_order(db::WriteTx& tx, const std::string
 bool OrderStore::insert(db::WriteTx& tx, const Order& o, std::int64_t now_ms) {
     try {
         db::exec(tx,
-                 "INSERT INTO orders (id, user_id, status, expires_at, ticket_id, ticket_title, price_cents,"
-                 " ticket_version, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                 o.id, o.user_id, to_text(o.status), o.expires_at_ms, o.ticket_id, o.ticket_title, o.price_cents,
-                 o.ticket_version, o.version, now_ms, now_ms);
+                 "INSERT INTO orders (id, user_id, status, expires_at, ticket_id, ticket_title, "
+                 "price_cents,"
+                 " ticket_version, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, "
+                 "?, ?, ?, ?)",
+                 o.id, o.user_id, to_text(o.status), o.expires_at_ms, o.ticket_id, o.ticket_title,
+                 o.price_cents, o.ticket_version, o.version, now_ms, now_ms);
     } catch (const std::exception& e) {
         if (db::is_unique_violation(e)) return false;
         throw;
@@ -159,12 +174,15 @@ bool OrderStore::insert(db::WriteTx& tx, const Order& o, std::int64_t now_ms) {
 
 void OrderStore::update(db::WriteTx& tx, const Order& o, std::int64_t now_ms) {
     db::exec(tx,
-             "UPDATE orders SET status = ?, version = ?, payment_id = ?, stripe_id = ?, refund_id = ?, released = ?,"
+             "UPDATE orders SET status = ?, version = ?, payment_id = ?, stripe_id = ?, refund_id "
+             "= ?, released = ?,"
              " updated_at = ? WHERE id = ?",
-             to_text(o.status), o.version, o.payment_id, o.stripe_id, o.refund_id, o.released ? 1 : 0, now_ms, o.id);
+             to_text(o.status), o.version, o.payment_id, o.stripe_id, o.refund_id,
+             o.released ? 1 : 0, now_ms, o.id);
 }
 
-Place OrderStore::place(db::ReadLock& read, const std::string& ticket_id, const std::string& user_id) {
+Place OrderStore::place(db::ReadLock& read, const std::string& ticket_id,
+                        const std::string& user_id) {
     return place_in(read, ticket_id, user_id);
 }
 
@@ -179,7 +197,8 @@ std::int64_t OrderStore::waiting(db::WriteTx& tx, const std::string& ticket_id) 
     return n;
 }
 
-bool OrderStore::join(db::WriteTx& tx, const std::string& ticket_id, const std::string& user_id, std::int64_t now_ms) {
+bool OrderStore::join(db::WriteTx& tx, const std::string& ticket_id, const std::string& user_id,
+                      std::int64_t now_ms) {
     return db::exec(tx,
                     "INSERT INTO waitlist (ticket_id, user_id, joined_at) VALUES (?, ?, ?)"
                     " ON CONFLICT (ticket_id, user_id) DO NOTHING",
@@ -191,7 +210,8 @@ void OrderStore::leave(db::WriteTx& tx, const std::string& ticket_id, const std:
 }
 
 std::optional<std::string> OrderStore::pop_first(db::WriteTx& tx, const std::string& ticket_id) {
-    auto& q = db::query(tx, "SELECT n, user_id FROM waitlist WHERE ticket_id = ? ORDER BY n LIMIT 1", ticket_id);
+    auto& q = db::query(
+        tx, "SELECT n, user_id FROM waitlist WHERE ticket_id = ? ORDER BY n LIMIT 1", ticket_id);
     if (!q.executeStep()) {
         q.reset();
         return std::nullopt;

@@ -65,12 +65,14 @@ public:
     db::Database& database() override { return *db_; }
 
     void add_routes(http::Router& router) override {
-        router.add_async("POST", "/api/orders", [this](const http::Request& req, http::Reply reply) {
-            const auto& user = req.require_user();
-            auto body = http::json_object(req);
-            auto ticket_id = http::required_string(body, "ticketId", "TicketId must be provided");
-            order_once_known(user.id, ticket_id, std::move(reply), ticket_wait_.count() > 0);
-        });
+        router.add_async(
+            "POST", "/api/orders", [this](const http::Request& req, http::Reply reply) {
+                const auto& user = req.require_user();
+                auto body = http::json_object(req);
+                auto ticket_id =
+                    http::required_string(body, "ticketId", "TicketId must be provided");
+                order_once_known(user.id, ticket_id, std::move(reply), ticket_wait_.count() > 0);
+            });
         router.get("/api/orders", [this](const http::Request& req) {
             const auto& user = req.require_user();
             boost::json::array list;
@@ -122,8 +124,9 @@ public:
         bus.publishes<events::OrderCancelled>("orders");
         bus.publishes<events::OrderCompleted>("orders");
         bus.subscribe<events::TicketCreated>(
-            "orders.ticket-created", *db_,
-            [this](db::WriteTx& tx, const events::TicketCreated& e) { return on_ticket_created(tx, e); });
+            "orders.ticket-created", *db_, [this](db::WriteTx& tx, const events::TicketCreated& e) {
+                return on_ticket_created(tx, e);
+            });
         bus.subscribe<events::TicketUpdated>(
             "orders.ticket-updated", *db_,
             [this](db::WriteTx& tx, const events::TicketUpdated& e, const bus::Envelope& env) {
@@ -131,13 +134,19 @@ public:
             });
         bus.subscribe<events::ExpirationComplete>(
             "orders.expiration-complete", *db_,
-            [this](db::WriteTx& tx, const events::ExpirationComplete& e) { return on_expiration_complete(tx, e); });
+            [this](db::WriteTx& tx, const events::ExpirationComplete& e) {
+                return on_expiration_complete(tx, e);
+            });
         bus.subscribe<events::PaymentCreated>(
             "orders.payment-created", *db_,
-            [this](db::WriteTx& tx, const events::PaymentCreated& e) { return on_payment_created(tx, e); });
+            [this](db::WriteTx& tx, const events::PaymentCreated& e) {
+                return on_payment_created(tx, e);
+            });
         bus.subscribe<events::PaymentRefunded>(
             "orders.payment-refunded", *db_,
-            [this](db::WriteTx& tx, const events::PaymentRefunded& e) { return on_payment_refunded(tx, e); });
+            [this](db::WriteTx& tx, const events::PaymentRefunded& e) {
+                return on_payment_refunded(tx, e);
+            });
     }
 
     void stop() override { arrivals_.cancel_all(); }
@@ -152,8 +161,10 @@ private:
 
     // Answers `reply` with the new order; for a ticket not heard of yet, after waiting for it if
     // `may_wait` (it may have been listed a moment ago), else with 404.
-    void order_once_known(const std::string& user_id, const std::string& ticket_id, http::Reply reply, bool may_wait) {
-        if (auto order = place_order(user_id, ticket_id)) return reply(http::json(201, to_json(*order)));
+    void order_once_known(const std::string& user_id, const std::string& ticket_id,
+                          http::Reply reply, bool may_wait) {
+        if (auto order = place_order(user_id, ticket_id))
+            return reply(http::json(201, to_json(*order)));
         if (!may_wait) throw http::ApiError::not_found();
         auto again = [this, user_id, ticket_id, reply](bool) {
             try {
@@ -182,7 +193,8 @@ private:
         if (!ticket) return std::nullopt;
         // The unique index refuses a second order beside the one holding the ticket; while anyone
         // waits, one always holds it, but say it here too: the line goes first.
-        if (store_.waiting(tx, ticket_id) > 0) throw http::ApiError::bad_request("Ticket is already reserved");
+        if (store_.waiting(tx, ticket_id) > 0)
+            throw http::ApiError::bad_request("Ticket is already reserved");
         auto order = open_order(tx, user_id, *ticket);
         if (!order) throw http::ApiError::bad_request("Ticket is already reserved");
         tx.commit();
@@ -192,7 +204,8 @@ private:
     // A new order for `ticket`, at its current price, with a full reservation window, and its
     // order:created, in `tx`; none when an order already holds the ticket (the partial unique
     // index refused it).
-    std::optional<Order> open_order(db::WriteTx& tx, const std::string& user_id, const TicketReplica& ticket) {
+    std::optional<Order> open_order(db::WriteTx& tx, const std::string& user_id,
+                                    const TicketReplica& ticket) {
         auto now = clock_.now();
         Order order{.id = util::random_id(),
                     .user_id = user_id,
@@ -205,12 +218,13 @@ private:
                     .version = 0};
         if (!store_.insert(tx, order, util::to_unix_ms(now))) return std::nullopt;
         bus_.publish(
-            tx, events::OrderCreated{.id = order.id,
-                                     .version = order.version,
-                                     .status = std::string(to_text(order.status)),
-                                     .user_id = order.user_id,
-                                     .expires_at = util::format_rfc3339_ms(util::from_unix_ms(order.expires_at_ms)),
-                                     .ticket = {.id = order.ticket_id, .price_cents = order.price_cents}});
+            tx, events::OrderCreated{
+                    .id = order.id,
+                    .version = order.version,
+                    .status = std::string(to_text(order.status)),
+                    .user_id = order.user_id,
+                    .expires_at = util::format_rfc3339_ms(util::from_unix_ms(order.expires_at_ms)),
+                    .ticket = {.id = order.ticket_id, .price_cents = order.price_cents}});
         return order;
     }
 
@@ -228,7 +242,8 @@ private:
         auto holder = store_.active_order(tx, ticket_id);
         if (!holder || holder->status == OrderStatus::complete)
             throw http::ApiError::bad_request("Ticket is not reserved");
-        if (holder->user_id == user_id) throw http::ApiError::bad_request("You already hold this ticket");
+        if (holder->user_id == user_id)
+            throw http::ApiError::bad_request("You already hold this ticket");
         store_.join(tx, ticket_id, user_id, now_ms());
         place = store_.place(tx, ticket_id, user_id);
         tx.commit();
@@ -240,7 +255,8 @@ private:
         auto order = store_.find(tx, order_id);
         if (!order) throw http::ApiError::not_found();
         if (order->user_id != user_id) throw http::ApiError::unauthorized();
-        if (order->status == OrderStatus::complete) throw http::ApiError::bad_request("Cannot cancel a complete order");
+        if (order->status == OrderStatus::complete)
+            throw http::ApiError::bad_request("Cannot cancel a complete order");
         if (order->status == OrderStatus::cancelled) return;  // already cancelled: nothing changes
         cancel(tx, *order);
         tx.commit();
@@ -251,7 +267,8 @@ private:
         order.version += 1;
         store_.update(tx, order, now_ms());
         bus_.publish(
-            tx, events::OrderCancelled{.id = order.id, .version = order.version, .ticket = {.id = order.ticket_id}});
+            tx, events::OrderCancelled{
+                    .id = order.id, .version = order.version, .ticket = {.id = order.ticket_id}});
         hand_over(tx, order.ticket_id);
     }
 
@@ -264,8 +281,11 @@ private:
         auto ticket = store_.find_ticket(tx, ticket_id);
         auto order = ticket ? open_order(tx, *next, *ticket) : std::nullopt;
         // Only a ticket orders knows, and whose order just ended, can have a line.
-        if (!order) throw std::logic_error("the waiting list's handover found its ticket held: " + ticket_id);
-        log::info("waiting list handed the ticket over", {{"ticket_id", ticket_id}, {"order_id", order->id}});
+        if (!order)
+            throw std::logic_error("the waiting list's handover found its ticket held: " +
+                                   ticket_id);
+        log::info("waiting list handed the ticket over",
+                  {{"ticket_id", ticket_id}, {"order_id", order->id}});
     }
 
     bus::Outcome on_ticket_created(db::WriteTx& tx, const events::TicketCreated& e) {
@@ -285,7 +305,8 @@ private:
     // on the last try the missing ones are not coming (the log is in order, so they were
     // parked): the event carries the ticket's whole state, so it is applied rather than parked
     // behind them. One dead letter then holds back nothing after it.
-    bus::Outcome on_ticket_updated(db::WriteTx& tx, const events::TicketUpdated& e, const bus::Envelope& env) {
+    bus::Outcome on_ticket_updated(db::WriteTx& tx, const events::TicketUpdated& e,
+                                   const bus::Envelope& env) {
         auto stored = store_.find_ticket(tx, e.id);
         TicketReplica replica{.id = e.id,
                               .title = e.title,
@@ -316,7 +337,8 @@ private:
     // that order no longer holds it, and it can be bought (and waited for) again. Only the order
     // this replica last saw holding the ticket: a change from before tickets saw a reservation
     // (a price edit) also has no order, and must not release an order it never knew of.
-    void release_if_relisted(db::WriteTx& tx, const TicketReplica& before, const TicketReplica& after) {
+    void release_if_relisted(db::WriteTx& tx, const TicketReplica& before,
+                             const TicketReplica& after) {
         if (!before.order_id || after.order_id) return;
         auto order = store_.find(tx, *before.order_id);
         if (!order || order->status != OrderStatus::complete || order->released) return;
@@ -328,7 +350,8 @@ private:
         auto order = store_.find(tx, e.order_id);
         if (!order) return bus::Outcome::retry;
         // A paid order is never cancelled by expiry; a cancelled one stays as it is.
-        if (order->status == OrderStatus::complete || order->status == OrderStatus::cancelled) return bus::Outcome::ack;
+        if (order->status == OrderStatus::complete || order->status == OrderStatus::cancelled)
+            return bus::Outcome::ack;
         cancel(tx, *order);
         log::info("order expired", {{"order_id", order->id}});
         return bus::Outcome::ack;
@@ -342,7 +365,8 @@ private:
         order->stripe_id = e.stripe_id;
         if (order->status == OrderStatus::cancelled) {
             // Paid after it was cancelled: payments refunds it when it learns of the cancellation.
-            log::warn("payment for a cancelled order", {{"order_id", order->id}, {"payment_id", e.id}});
+            log::warn("payment for a cancelled order",
+                      {{"order_id", order->id}, {"payment_id", e.id}});
             store_.update(tx, *order, now_ms());
             return bus::Outcome::ack;
         }
@@ -376,6 +400,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Module> make_module(const ModuleContext& ctx) { return std::make_unique<OrdersModule>(ctx); }
+std::unique_ptr<Module> make_module(const ModuleContext& ctx) {
+    return std::make_unique<OrdersModule>(ctx);
+}
 
 }  // namespace ticketd::orders

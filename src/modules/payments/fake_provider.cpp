@@ -13,17 +13,23 @@ public:
     void charge(ChargeRequest request, std::function<void(ProviderResult)> done) override {
         using Kind = ProviderResult::Kind;
         if (request.source == "tok_visa")
-            done({.kind = Kind::succeeded, .id = "ch_" + util::random_id().substr(0, 24), .message = ""});
+            done({.kind = Kind::succeeded,
+                  .id = "ch_" + util::random_id().substr(0, 24),
+                  .message = ""});
         else if (request.source == "tok_chargeDeclined")
             done({.kind = Kind::declined, .id = "", .message = "Your card was declined."});
         else
-            done({.kind = Kind::declined, .id = "", .message = "No such token: '" + request.source + "'"});
+            done({.kind = Kind::declined,
+                  .id = "",
+                  .message = "No such token: '" + request.source + "'"});
     }
 
     bool moves_money() const override { return false; }
 
     void refund(RefundRequest, std::function<void(ProviderResult)> done) override {
-        done({.kind = ProviderResult::Kind::succeeded, .id = "re_" + util::random_id().substr(0, 24), .message = ""});
+        done({.kind = ProviderResult::Kind::succeeded,
+              .id = "re_" + util::random_id().substr(0, 24),
+              .message = ""});
     }
 };
 

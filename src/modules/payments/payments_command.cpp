@@ -15,7 +15,8 @@ std::string format_ms(std::int64_t ms) { return util::format_rfc3339_ms(util::fr
 
 }  // namespace
 
-int payments_command(db::Database& db, const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+int payments_command(db::Database& db, const std::vector<std::string>& args, std::ostream& out,
+                     std::ostream& err) {
     PaymentStore store;
     if (!args.empty()) {
         if (args.size() < 3 || args[0] != "settle") {
@@ -46,16 +47,19 @@ int payments_command(db::Database& db, const std::vector<std::string>& args, std
         return 0;
     }
     for (const auto& p : refused)
-        out << "refund refused  payment=" << p.id << " order=" << p.order_id << " charge=" << p.charge_id
-            << " amount_cents=" << p.amount_cents << " paid_at=" << format_ms(p.created_at_ms)
-            << "\n    provider said: " << p.refund_error << "\n    settle by hand, then: ticketd payments settle "
-            << p.id << " NOTE\n";
+        out << "refund refused  payment=" << p.id << " order=" << p.order_id
+            << " charge=" << p.charge_id << " amount_cents=" << p.amount_cents
+            << " paid_at=" << format_ms(p.created_at_ms)
+            << "\n    provider said: " << p.refund_error
+            << "\n    settle by hand, then: ticketd payments settle " << p.id << " NOTE\n";
     auto now = util::unix_now_ms();
     for (const auto& a : unknown) {
-        out << "charge unknown  order=" << a.order_id << " key=" << a.key << " amount_cents=" << a.amount_cents
-            << " checks=" << a.checks << " since=" << format_ms(a.created_at_ms) << "\n";
+        out << "charge unknown  order=" << a.order_id << " key=" << a.key
+            << " amount_cents=" << a.amount_cents << " checks=" << a.checks
+            << " since=" << format_ms(a.created_at_ms) << "\n";
         if (a.created_at_ms < now - ask_again_within_ms)
-            out << "    too old to ask again (the provider forgets keys after 24 h): look the charge up in the "
+            out << "    too old to ask again (the provider forgets keys after 24 h): look the "
+                   "charge up in the "
                    "provider's dashboard and refund it if it was made\n";
         else
             out << "    the server keeps asking the provider with this idempotency key\n";

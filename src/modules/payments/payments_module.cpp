@@ -45,16 +45,19 @@ http::Response respond(const Resolution& r) {
     using K = Resolution::Kind;
     switch (r.kind) {
         case K::paid: return http::json(201, boost::json::object{{"id", r.payment_id}});
-        case K::paid_but_cancelled: throw http::ApiError::bad_request("Cannot pay for an cancelled order");
+        case K::paid_but_cancelled:
+            throw http::ApiError::bad_request("Cannot pay for an cancelled order");
         case K::declined: throw http::ApiError::bad_request(r.message);
         case K::failed:
-            throw http::ApiError(
-                502, "The payment provider refused the request; nothing was charged. Please try again later");
+            throw http::ApiError(502,
+                                 "The payment provider refused the request; nothing was charged. "
+                                 "Please try again later");
         case K::unknown: break;
     }
-    throw http::ApiError(502,
-                         "The payment could not be confirmed yet. It is being checked with the provider; "
-                         "paying again will not charge twice");
+    throw http::ApiError(
+        502,
+        "The payment could not be confirmed yet. It is being checked with the provider; "
+        "paying again will not charge twice");
 }
 
 class PaymentsModule final : public Module {
@@ -70,7 +73,8 @@ public:
           // milliseconds; the wait covers a busy moment.
           order_wait_(ctx.settings<Config>().order_wait_ms),
           arrivals_(ctx.make_timer(), ctx.post, ctx.clock, order_wait_),
-          refunds_(std::make_unique<Refunds>(*db_, store_, bus_, *provider_, clock_, ctx.make_timer())) {}
+          refunds_(std::make_unique<Refunds>(*db_, store_, bus_, *provider_, clock_,
+                                             ctx.make_timer())) {}
 
     ~PaymentsModule() override {
         *alive_ = false;
@@ -84,28 +88,32 @@ public:
     db::Database& database() override { return *db_; }
 
     void add_routes(http::Router& router) override {
-        router.add_async("POST", "/api/payments", [this](const http::Request& req, http::Reply reply) {
-            const auto& user = req.require_user();
-            auto body = http::json_object(req);
-            http::Validation v;
-            auto token = http::trim(http::optional_string(body, "token").value_or(""));
-            auto order_id = http::trim(http::optional_string(body, "orderId").value_or(""));
-            if (token.empty()) v.fail("Token must be provided", "token");
-            if (order_id.empty()) v.fail("OrderId must be provided", "orderId");
-            v.throw_if_failed();
-            pay(user.id, order_id, token, std::move(reply));
-        });
+        router.add_async(
+            "POST", "/api/payments", [this](const http::Request& req, http::Reply reply) {
+                const auto& user = req.require_user();
+                auto body = http::json_object(req);
+                http::Validation v;
+                auto token = http::trim(http::optional_string(body, "token").value_or(""));
+                auto order_id = http::trim(http::optional_string(body, "orderId").value_or(""));
+                if (token.empty()) v.fail("Token must be provided", "token");
+                if (order_id.empty()) v.fail("OrderId must be provided", "orderId");
+                v.throw_if_failed();
+                pay(user.id, order_id, token, std::move(reply));
+            });
     }
 
     void add_listeners(bus::Bus& bus) override {
         bus.publishes<events::PaymentCreated>("payments");
         bus.publishes<events::PaymentRefunded>("payments");
-        bus.subscribe<events::OrderCreated>(
-            "payments.order-created", *db_,
-            [this](db::WriteTx& tx, const events::OrderCreated& e) { return on_order_created(tx, e); });
+        bus.subscribe<events::OrderCreated>("payments.order-created", *db_,
+                                            [this](db::WriteTx& tx, const events::OrderCreated& e) {
+                                                return on_order_created(tx, e);
+                                            });
         bus.subscribe<events::OrderCancelled>(
             "payments.order-cancelled", *db_,
-            [this](db::WriteTx& tx, const events::OrderCancelled& e) { return on_order_cancelled(tx, e); });
+            [this](db::WriteTx& tx, const events::OrderCancelled& e) {
+                return on_order_cancelled(tx, e);
+            });
     }
 
     // Before any request is served: attempts a dead process left pending are asked again, and
@@ -114,8 +122,10 @@ public:
         {
             db::WriteTx tx(*db_);
             if (int n = store_.pending_to_unknown(tx, now_ms()))
-                log::warn("payment attempts left in flight by the last run will be checked with the provider",
-                          {{"attempts", std::to_string(n)}});
+                log::warn(
+                    "payment attempts left in flight by the last run will be checked with the "
+                    "provider",
+                    {{"attempts", std::to_string(n)}});
             tx.commit();
         }
         running_ = true;
@@ -137,14 +147,17 @@ public:
             refused = store_.refused_refunds(read).size();
             pending = store_.pending_refunds(read).size();
         }
-        metrics::write_help(out, "ticketd_payment_attempts_unknown", "gauge",
-                            "Charges whose outcome is not known yet (being checked with the provider).");
-        metrics::write_sample(out, "ticketd_payment_attempts_unknown", "", static_cast<double>(unknown));
+        metrics::write_help(
+            out, "ticketd_payment_attempts_unknown", "gauge",
+            "Charges whose outcome is not known yet (being checked with the provider).");
+        metrics::write_sample(out, "ticketd_payment_attempts_unknown", "",
+                              static_cast<double>(unknown));
         metrics::write_help(out, "ticketd_refunds_pending", "gauge",
                             "Refunds owed and not yet confirmed by the provider.");
         metrics::write_sample(out, "ticketd_refunds_pending", "", static_cast<double>(pending));
-        metrics::write_help(out, "ticketd_refunds_refused", "gauge",
-                            "Refunds the provider refused for good: a person settles them (ticketd payments).");
+        metrics::write_help(
+            out, "ticketd_refunds_refused", "gauge",
+            "Refunds the provider refused for good: a person settles them (ticketd payments).");
         metrics::write_sample(out, "ticketd_refunds_refused", "", static_cast<double>(refused));
     }
 
@@ -156,8 +169,8 @@ private:
     // Checks in the API's order, then charges. An order not heard of yet is waited for (it may
     // have been placed a moment ago) unless `waited` says that happened already. An earlier
     // attempt whose outcome is unknown is resolved first: it may have charged the buyer.
-    void pay(const std::string& user_id, const std::string& order_id, const std::string& token, http::Reply reply,
-             bool waited = false) {
+    void pay(const std::string& user_id, const std::string& order_id, const std::string& token,
+             http::Reply reply, bool waited = false) {
         std::optional<Attempt> earlier, attempt;
         {
             db::WriteTx tx(*db_);
@@ -180,16 +193,19 @@ private:
             }
             if (!order) throw http::ApiError::not_found();
             if (order->user_id != user_id) throw http::ApiError::unauthorized();
-            if (order->cancelled) throw http::ApiError::bad_request("Cannot pay for an cancelled order");
-            if (store_.has_payment(tx, order_id)) throw http::ApiError::bad_request("Order has already been paid");
+            if (order->cancelled)
+                throw http::ApiError::bad_request("Cannot pay for an cancelled order");
+            if (store_.has_payment(tx, order_id))
+                throw http::ApiError::bad_request("Order has already been paid");
             earlier = store_.unresolved_attempt(tx, order_id);
             // Pending: in flight in this process right now.
             if (earlier && earlier->status == AttemptStatus::pending)
                 throw http::ApiError::bad_request("Order has already been paid");
             if (earlier && earlier->created_at_ms < now_ms() - ask_again_within_ms)
-                throw http::ApiError(502,
-                                     "An earlier payment for this order could not be confirmed and is being "
-                                     "checked by hand; nothing more will be charged");
+                throw http::ApiError(
+                    502,
+                    "An earlier payment for this order could not be confirmed and is being "
+                    "checked by hand; nothing more will be charged");
             if (!earlier) {
                 if (store_.declined_attempts(tx, order_id) >= max_declined_attempts)
                     throw http::ApiError(429, "Too many declined payments for this order");
@@ -255,10 +271,12 @@ private:
         try {
             if (result) r = record(a, *result);
         } catch (const std::exception& e) {
-            log::error("recording a payment failed", {{"order_id", a.order_id}, {"error", e.what()}});
+            log::error("recording a payment failed",
+                       {{"order_id", a.order_id}, {"error", e.what()}});
             try {  // unknown, so that the reconciler asks again (else the next start would)
                 db::WriteTx tx(*db_);
-                store_.attempt_unknown(tx, a, "recording the answer failed", now_ms() + recheck_delay_ms(a.checks));
+                store_.attempt_unknown(tx, a, "recording the answer failed",
+                                       now_ms() + recheck_delay_ms(a.checks));
                 tx.commit();
             } catch (const std::exception&) {
             }
@@ -320,11 +338,14 @@ private:
                   .refund_error = "",
                   .created_at_ms = now_ms()};
         store_.add_payment(tx, p);
-        bus_.publish(tx, events::PaymentCreated{.id = p.id, .order_id = a.order_id, .stripe_id = result.id});
+        bus_.publish(
+            tx, events::PaymentCreated{.id = p.id, .order_id = a.order_id, .stripe_id = result.id});
         if (cancelled_meanwhile) tx.on_commit([this] { refunds_->resume(); });
         tx.commit();
         log::info("payment created", {{"order_id", a.order_id}, {"payment_id", p.id}});
-        return {.kind = cancelled_meanwhile ? K::paid_but_cancelled : K::paid, .payment_id = p.id, .message = ""};
+        return {.kind = cancelled_meanwhile ? K::paid_but_cancelled : K::paid,
+                .payment_id = p.id,
+                .message = ""};
     }
 
     // 2 s, 4 s, 8 s ... up to an hour between checks of one unknown attempt.
@@ -340,7 +361,8 @@ private:
             db::WriteTx tx(*db_);
             due = store_.attempts_due(tx, now_ms(), now_ms() - ask_again_within_ms, 100);
             // Not due again while this ask is out: the answer sets the next check.
-            for (const auto& a : due) store_.postpone_check(tx, a, now_ms() + recheck_delay_ms(a.checks));
+            for (const auto& a : due)
+                store_.postpone_check(tx, a, now_ms() + recheck_delay_ms(a.checks));
             tx.commit();
         }
         for (const auto& a : due) ask(a, [](const Resolution&) {});
@@ -395,13 +417,15 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Module> make_module(const ModuleContext& ctx, std::unique_ptr<PaymentProvider> provider) {
+std::unique_ptr<Module> make_module(const ModuleContext& ctx,
+                                    std::unique_ptr<PaymentProvider> provider) {
     return std::make_unique<PaymentsModule>(ctx, std::move(provider));
 }
 
 std::unique_ptr<Module> make_module(const ModuleContext& ctx) {
     const auto& config = ctx.settings<Config>();
-    auto provider = config.payments == "stripe" ? make_stripe_provider(config) : make_fake_provider();
+    auto provider =
+        config.payments == "stripe" ? make_stripe_provider(config) : make_fake_provider();
     return make_module(ctx, std::move(provider));
 }
 

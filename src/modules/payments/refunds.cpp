@@ -14,7 +14,12 @@ namespace ticketd::payments {
 
 Refunds::Refunds(db::Database& db, PaymentStore& store, bus::Bus& bus, PaymentProvider& provider,
                  const util::Clock& clock, std::unique_ptr<util::Timer> timer)
-    : db_(db), store_(store), bus_(bus), provider_(provider), clock_(clock), timer_(std::move(timer)) {}
+    : db_(db),
+      store_(store),
+      bus_(bus),
+      provider_(provider),
+      clock_(clock),
+      timer_(std::move(timer)) {}
 
 Refunds::~Refunds() { *alive_ = false; }
 
@@ -45,14 +50,16 @@ void Refunds::resume() {
             std::lock_guard lock(mutex_);
             if (!in_flight_.insert(p.id).second) continue;
         }
-        provider_.refund({p.charge_id, "refund-" + p.id},
-                         [this, alive = alive_, payment = p.id, order = p.order_id](ProviderResult result) {
-                             if (*alive) answered(payment, order, result);
-                         });
+        provider_.refund(
+            {p.charge_id, "refund-" + p.id},
+            [this, alive = alive_, payment = p.id, order = p.order_id](ProviderResult result) {
+                if (*alive) answered(payment, order, result);
+            });
     }
 }
 
-void Refunds::answered(const std::string& payment_id, const std::string& order_id, const ProviderResult& result) {
+void Refunds::answered(const std::string& payment_id, const std::string& order_id,
+                       const ProviderResult& result) {
     using Kind = ProviderResult::Kind;
     {
         std::lock_guard lock(mutex_);
@@ -70,12 +77,14 @@ void Refunds::answered(const std::string& payment_id, const std::string& order_i
     if (result.kind == Kind::unknown) {
         store_.refund_failed_try(tx, payment_id, result.message);
         tx.commit();
-        log::error("refund failed, will retry", {{"payment_id", payment_id}, {"error", result.message}});
+        log::error("refund failed, will retry",
+                   {{"payment_id", payment_id}, {"error", result.message}});
         if (running_) timer_->arm(std::chrono::seconds(5), [this] { resume(); });
         return;
     }
     if (store_.refund_done(tx, payment_id, result.id, util::to_unix_ms(clock_.now())))
-        bus_.publish(tx, events::PaymentRefunded{.id = payment_id, .order_id = order_id, .refund_id = result.id});
+        bus_.publish(tx, events::PaymentRefunded{
+                             .id = payment_id, .order_id = order_id, .refund_id = result.id});
     tx.commit();
     log::info("payment refunded", {{"payment_id", payment_id}, {"order_id", order_id}});
 }

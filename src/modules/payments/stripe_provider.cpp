@@ -101,10 +101,13 @@ ProviderResult classify_refusal(const HttpAnswer& answer) {
     bool for_buyer = type == "card_error" || (type.empty() && answer.status == 402) ||
                      (type == "invalid_request_error" && param == "source");
     if (for_buyer)
-        return {.kind = Kind::declined, .id = "", .message = message.empty() ? "Your card was declined." : message};
+        return {.kind = Kind::declined,
+                .id = "",
+                .message = message.empty() ? "Your card was declined." : message};
     return {.kind = Kind::refused,
             .id = "",
-            .message = "HTTP " + std::to_string(answer.status) + " " + (type.empty() ? "" : type + ": ") + message};
+            .message = "HTTP " + std::to_string(answer.status) + " " +
+                       (type.empty() ? "" : type + ": ") + message};
 }
 
 class StripeProvider final : public PaymentProvider {
@@ -115,7 +118,8 @@ public:
           timeout_(config.stripe_timeout_ms),
           tls_(ssl::context::tls_client),
           work_(net::make_work_guard(ioc_)) {
-        if (key_.empty()) throw std::invalid_argument("STRIPE_KEY must be set for --payments stripe");
+        if (key_.empty())
+            throw std::invalid_argument("STRIPE_KEY must be set for --payments stripe");
         tls_.set_default_verify_paths();
         tls_.set_verify_mode(ssl::verify_peer);
         thread_ = std::thread([this] {
@@ -131,21 +135,23 @@ public:
     }
 
     void charge(ChargeRequest r, std::function<void(ProviderResult)> done) override {
-        std::string form =
-            "amount=" + std::to_string(r.amount_cents) + "&currency=" + http::percent_encode(r.currency) +
-            "&source=" + http::percent_encode(r.source) + "&description=" + http::percent_encode(r.description);
+        std::string form = "amount=" + std::to_string(r.amount_cents) +
+                           "&currency=" + http::percent_encode(r.currency) +
+                           "&source=" + http::percent_encode(r.source) +
+                           "&description=" + http::percent_encode(r.description);
         start("/v1/charges", std::move(form), std::move(r.idempotency_key), std::move(done));
     }
 
     void refund(RefundRequest r, std::function<void(ProviderResult)> done) override {
-        start("/v1/refunds", "charge=" + http::percent_encode(r.charge_id), std::move(r.idempotency_key),
-              std::move(done));
+        start("/v1/refunds", "charge=" + http::percent_encode(r.charge_id),
+              std::move(r.idempotency_key), std::move(done));
     }
 
 private:
     static constexpr int max_tries = 4;
 
-    void start(std::string path, std::string form, std::string key, std::function<void(ProviderResult)> done) {
+    void start(std::string path, std::string form, std::string key,
+               std::function<void(ProviderResult)> done) {
         net::co_spawn(ioc_, call(std::move(path), std::move(form), std::move(key)),
                       [done = std::move(done)](std::exception_ptr e, ProviderResult result) {
                           if (e) result = {Kind::unknown, "", "payment provider call failed"};
@@ -167,17 +173,21 @@ private:
                 boost::system::error_code ec;
                 auto v = boost::json::parse(answer.body, ec);
                 if (!ec && v.is_object() && v.as_object().contains("id") && v.at("id").is_string())
-                    co_return ProviderResult{
-                        .kind = Kind::succeeded, .id = std::string(v.at("id").as_string()), .message = ""};
+                    co_return ProviderResult{.kind = Kind::succeeded,
+                                             .id = std::string(v.at("id").as_string()),
+                                             .message = ""};
                 // Stripe acted, or not: asking again later with the same key replays this
                 // answer, so it stays unknown rather than being retried now.
-                co_return ProviderResult{.kind = Kind::unknown, .id = "", .message = "unreadable answer from Stripe"};
+                co_return ProviderResult{
+                    .kind = Kind::unknown, .id = "", .message = "unreadable answer from Stripe"};
             }
-            if (answer.status >= 400 && answer.status < 500 && answer.status != 409 && answer.status != 429)
+            if (answer.status >= 400 && answer.status < 500 && answer.status != 409 &&
+                answer.status != 429)
                 co_return classify_refusal(answer);
             if (answer.status != 0) last_error = "HTTP " + std::to_string(answer.status);
-            log::warn("stripe call failed, retrying with the same idempotency key",
-                      {{"path", path}, {"attempt", std::to_string(attempt)}, {"error", last_error}});
+            log::warn(
+                "stripe call failed, retrying with the same idempotency key",
+                {{"path", path}, {"attempt", std::to_string(attempt)}, {"error", last_error}});
             if (attempt < max_tries) {
                 net::steady_timer wait(ioc_, std::chrono::milliseconds(200 * (1 << (attempt - 1))));
                 co_await wait.async_wait(net::use_awaitable);
@@ -186,9 +196,11 @@ private:
         co_return ProviderResult{.kind = Kind::unknown, .id = "", .message = last_error};
     }
 
-    net::awaitable<HttpAnswer> send(const std::string& path, const std::string& form, const std::string& key) {
+    net::awaitable<HttpAnswer> send(const std::string& path, const std::string& form,
+                                    const std::string& key) {
         tcp::resolver resolver(ioc_);
-        auto endpoints = co_await resolver.async_resolve(base_.host, base_.port, net::use_awaitable);
+        auto endpoints =
+            co_await resolver.async_resolve(base_.host, base_.port, net::use_awaitable);
         bhttp::request<bhttp::string_body> req{bhttp::verb::post, base_.prefix + path, 11};
         req.set(bhttp::field::host, base_.host);
         req.set(bhttp::field::authorization, "Bearer " + key_);

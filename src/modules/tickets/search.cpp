@@ -34,8 +34,10 @@ char32_t next_code_point(std::string_view s, std::size_t& i) {
 // punctuation, arrows, mathematical and other symbols, CJK punctuation, full-width ASCII
 // signs); every other code point is taken as part of a word, as unicode61 takes letters.
 bool separates(char32_t c) {
-    if (c < 0x80) return !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'));
-    if (c >= 0x80 && c <= 0xBF) return c != 0xAA && c != 0xB5 && c != 0xBA && c != 0xB2 && c != 0xB3 && c != 0xB9;
+    if (c < 0x80)
+        return !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'));
+    if (c >= 0x80 && c <= 0xBF)
+        return c != 0xAA && c != 0xB5 && c != 0xBA && c != 0xB2 && c != 0xB3 && c != 0xB9;
     if (c == 0xD7 || c == 0xF7) return true;
     if (c >= 0x2000 && c <= 0x2BFF) return true;
     if (c >= 0x3000 && c <= 0x303F) return true;
@@ -46,7 +48,8 @@ bool separates(char32_t c) {
     return false;
 }
 
-std::optional<std::int64_t> price_param(const http::Request& req, const std::string& name, http::Validation& v) {
+std::optional<std::int64_t> price_param(const http::Request& req, const std::string& name,
+                                        http::Validation& v) {
     auto text = req.query_param(name);
     if (!text) return std::nullopt;
     auto trimmed = http::trim(*text);
@@ -57,11 +60,14 @@ std::optional<std::int64_t> price_param(const http::Request& req, const std::str
     std::string_view whole = std::string_view(trimmed).substr(0, dot);
     std::string_view fraction =
         dot == std::string::npos ? std::string_view{} : std::string_view(trimmed).substr(dot + 1);
-    bool zero = !(whole.empty() && fraction.empty()) && whole.find_first_not_of('0') == std::string_view::npos &&
+    bool zero = !(whole.empty() && fraction.empty()) &&
+                whole.find_first_not_of('0') == std::string_view::npos &&
                 fraction.find_first_not_of('0') == std::string_view::npos && fraction.size() <= 2;
     if (zero) return 0;
     switch (parsed.error) {
-        case util::PriceError::too_many_decimals: v.fail(name + " must have at most two decimals", name); break;
+        case util::PriceError::too_many_decimals:
+            v.fail(name + " must have at most two decimals", name);
+            break;
         case util::PriceError::too_large: v.fail(name + " must be at most 1000000", name); break;
         default: v.fail(name + " must be a price of 0 or more", name); break;
     }
@@ -91,9 +97,12 @@ std::string fts_match(std::string_view q) {
 }
 
 std::string SearchQuery::key() const {
-    auto bound = [](const std::optional<std::int64_t>& v) { return v ? std::to_string(*v) : std::string("-"); };
-    return match + '\n' + bound(min_cents) + '\n' + bound(max_cents) + '\n' + std::to_string(static_cast<int>(sort)) +
-           '\n' + std::to_string(limit) + '\n' + std::to_string(offset);
+    auto bound = [](const std::optional<std::int64_t>& v) {
+        return v ? std::to_string(*v) : std::string("-");
+    };
+    return match + '\n' + bound(min_cents) + '\n' + bound(max_cents) + '\n' +
+           std::to_string(static_cast<int>(sort)) + '\n' + std::to_string(limit) + '\n' +
+           std::to_string(offset);
 }
 
 SearchQuery parse_search(const http::Request& req, http::Validation& v) {

@@ -31,9 +31,10 @@ TEST_CASE("hashes with other parameters still verify, so parameters can be raise
 }
 
 TEST_CASE("emails are trimmed, lower-cased and checked", "[auth]") {
-    CHECK(auth::normalize_email("  Jo.Smith+tix@Mail.Example.ORG ") == "jo.smith+tix@mail.example.org");
-    for (auto bad :
-         {"", "plain", "a@b", "a@b.c1", "a..b@c.com", ".a@c.com", "a@c..com", "a@c_d.com", "ä@x.com", "a@x.com@y.com"})
+    CHECK(auth::normalize_email("  Jo.Smith+tix@Mail.Example.ORG ") ==
+          "jo.smith+tix@mail.example.org");
+    for (auto bad : {"", "plain", "a@b", "a@b.c1", "a..b@c.com", ".a@c.com", "a@c..com",
+                     "a@c_d.com", "ä@x.com", "a@x.com@y.com"})
         CHECK(!auth::normalize_email(bad));
     CHECK(!auth::normalize_email(std::string(250, 'a') + "@x.com"));
 }
@@ -56,7 +57,8 @@ TEST_CASE("the throttle opens again once failures age out", "[auth]") {
     CHECK(t.begin_sign_in("e", "ip", wait));
 }
 
-TEST_CASE("a success gives its slot back and clears that email's count from that address", "[auth]") {
+TEST_CASE("a success gives its slot back and clears that email's count from that address",
+          "[auth]") {
     util::ManualClock clock(std::chrono::system_clock::now());
     auth::SignInThrottle t(clock, {.per_email_and_address = 2, .per_address = 3});
     std::int64_t wait = 0;

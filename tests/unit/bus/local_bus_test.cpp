@@ -58,17 +58,19 @@ struct Fixture {
     }
     // Subscribes a handler that records titles in the `seen` table.
     void subscribe_recorder(const std::string& name) {
-        bus->subscribe<TicketCreated>(name, *module, [name](db::WriteTx& tx, const TicketCreated& e) {
-            auto& ins = tx.statement("INSERT INTO seen (title, subscriber) VALUES (?, ?)");
-            ins.bind(1, e.title);
-            ins.bind(2, name);
-            ins.exec();
-            return bus::Outcome::ack;
-        });
+        bus->subscribe<TicketCreated>(
+            name, *module, [name](db::WriteTx& tx, const TicketCreated& e) {
+                auto& ins = tx.statement("INSERT INTO seen (title, subscriber) VALUES (?, ?)");
+                ins.bind(1, e.title);
+                ins.bind(2, name);
+                ins.exec();
+                return bus::Outcome::ack;
+            });
     }
     std::vector<std::string> seen(const std::string& by = "%") {
         db::ReadLock read(*module);
-        auto& q = read.statement("SELECT title FROM seen WHERE coalesce(subscriber, '') LIKE ? ORDER BY rowid");
+        auto& q = read.statement(
+            "SELECT title FROM seen WHERE coalesce(subscriber, '') LIKE ? ORDER BY rowid");
         q.bind(1, by);
         std::vector<std::string> out;
         while (q.executeStep()) out.push_back(q.getColumn(0).getString());
@@ -81,14 +83,16 @@ struct Fixture {
         Rows rows;
         db::ReadLock read(*module);
         auto& q = read.statement("SELECT event_id, payload FROM outbox ORDER BY id");
-        while (q.executeStep()) rows.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getString());
+        while (q.executeStep())
+            rows.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getString());
         return rows;
     }
     void put_back(const Rows& rows) {
         db::WriteTx tx(*module);
         for (const auto& [id, payload] : rows) {
             auto& ins = tx.statement(
-                "INSERT INTO outbox (event_id, subject, payload, created_at) VALUES (?, 'ticket:created', ?, 0)");
+                "INSERT INTO outbox (event_id, subject, payload, created_at) VALUES (?, "
+                "'ticket:created', ?, 0)");
             ins.bind(1, id);
             ins.bind(2, payload);
             ins.exec();
@@ -147,16 +151,17 @@ TEST_CASE("appending the same event id twice keeps one copy in the log", "[bus]"
 TEST_CASE("a handler that keeps throwing is dead-lettered and later events still flow", "[bus]") {
     Fixture f;
     std::atomic<int> poison_tries{0};
-    f.bus->subscribe<TicketCreated>("probe.picky", *f.module, [&](db::WriteTx& tx, const TicketCreated& e) {
-        if (e.title == "poison") {
-            ++poison_tries;
-            throw std::runtime_error("cannot digest");
-        }
-        auto& ins = tx.statement("INSERT INTO seen (title) VALUES (?)");
-        ins.bind(1, e.title);
-        ins.exec();
-        return bus::Outcome::ack;
-    });
+    f.bus->subscribe<TicketCreated>(
+        "probe.picky", *f.module, [&](db::WriteTx& tx, const TicketCreated& e) {
+            if (e.title == "poison") {
+                ++poison_tries;
+                throw std::runtime_error("cannot digest");
+            }
+            auto& ins = tx.statement("INSERT INTO seen (title) VALUES (?)");
+            ins.bind(1, e.title);
+            ins.exec();
+            return bus::Outcome::ack;
+        });
     f.bus->start();
     f.publish("before");
     f.publish("poison");
@@ -176,17 +181,18 @@ TEST_CASE("a retried event is redelivered before any later event", "[bus]") {
     Fixture f;
     std::vector<std::string> calls;
     int refusals = 0;
-    f.bus->subscribe<TicketCreated>("probe.slow", *f.module, [&](db::WriteTx& tx, const TicketCreated& e) {
-        calls.push_back(e.title);
-        if (e.title == "first" && refusals < 2) {
-            ++refusals;
-            return bus::Outcome::retry;
-        }
-        auto& ins = tx.statement("INSERT INTO seen (title) VALUES (?)");
-        ins.bind(1, e.title);
-        ins.exec();
-        return bus::Outcome::ack;
-    });
+    f.bus->subscribe<TicketCreated>(
+        "probe.slow", *f.module, [&](db::WriteTx& tx, const TicketCreated& e) {
+            calls.push_back(e.title);
+            if (e.title == "first" && refusals < 2) {
+                ++refusals;
+                return bus::Outcome::retry;
+            }
+            auto& ins = tx.statement("INSERT INTO seen (title) VALUES (?)");
+            ins.bind(1, e.title);
+            ins.exec();
+            return bus::Outcome::ack;
+        });
     f.publish("first");
     f.publish("second");
     f.bus->start();
@@ -202,19 +208,20 @@ TEST_CASE("a retry in the middle of a batch applies the events before it exactly
     bool refused = false;
     // Each handled event also publishes one: a re-run of the batch's first part must not publish
     // twice, and a refused try must publish nothing.
-    f.bus->subscribe<TicketCreated>("probe.mid", *f.module, [&](db::WriteTx& tx, const TicketCreated& e) {
-        calls.push_back(e.title);
-        if (e.version == 1) return bus::Outcome::ack;  // the echoes published below
-        if (e.title == "c" && !refused) {
-            refused = true;
-            return bus::Outcome::retry;
-        }
-        auto& ins = tx.statement("INSERT INTO seen (title) VALUES (?)");
-        ins.bind(1, e.title);
-        ins.exec();
-        f.bus->publish(tx, TicketCreated{e.id + "-echo", 1, e.title + "'", 1, "u"});
-        return bus::Outcome::ack;
-    });
+    f.bus->subscribe<TicketCreated>(
+        "probe.mid", *f.module, [&](db::WriteTx& tx, const TicketCreated& e) {
+            calls.push_back(e.title);
+            if (e.version == 1) return bus::Outcome::ack;  // the echoes published below
+            if (e.title == "c" && !refused) {
+                refused = true;
+                return bus::Outcome::retry;
+            }
+            auto& ins = tx.statement("INSERT INTO seen (title) VALUES (?)");
+            ins.bind(1, e.title);
+            ins.exec();
+            f.bus->publish(tx, TicketCreated{e.id + "-echo", 1, e.title + "'", 1, "u"});
+            return bus::Outcome::ack;
+        });
     for (auto t : {"a", "b", "c", "d", "e"}) f.publish(t);
     f.bus->start();  // all five arrive in one batch
     REQUIRE(f.bus->wait_idle(std::chrono::seconds(10)));
@@ -229,12 +236,13 @@ TEST_CASE("a retry in the middle of a batch applies the events before it exactly
 TEST_CASE("a retry rolls back what the handler wrote on that try", "[bus]") {
     Fixture f;
     int tries = 0;
-    f.bus->subscribe<TicketCreated>("probe.partial", *f.module, [&](db::WriteTx& tx, const TicketCreated& e) {
-        auto& ins = tx.statement("INSERT INTO seen (title) VALUES (?)");
-        ins.bind(1, e.title + std::to_string(++tries));
-        ins.exec();
-        return tries < 3 ? bus::Outcome::retry : bus::Outcome::ack;
-    });
+    f.bus->subscribe<TicketCreated>(
+        "probe.partial", *f.module, [&](db::WriteTx& tx, const TicketCreated& e) {
+            auto& ins = tx.statement("INSERT INTO seen (title) VALUES (?)");
+            ins.bind(1, e.title + std::to_string(++tries));
+            ins.exec();
+            return tries < 3 ? bus::Outcome::retry : bus::Outcome::ack;
+        });
     f.publish("t");
     f.bus->start();
     REQUIRE(f.bus->wait_idle(std::chrono::seconds(10)));
@@ -359,17 +367,19 @@ TEST_CASE("old inbox rows are pruned between batches, and nothing is delivered t
     }
     REQUIRE(bus.wait_idle(std::chrono::seconds(10)));
     CHECK(handled == 3);
-    for (int i = 0; i < 200 && inbox_rows() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int i = 0; i < 200 && inbox_rows() > 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     CHECK(inbox_rows() == 0);
     for (auto& s : bus.subscribers()) CHECK(s.position == s.head);
     bus.stop();
     // A restart resumes from the cursor: the pruned events are not handled again.
     bus::LocalBus again(log, options);
     again.attach_outbox(module);
-    again.subscribe<TicketCreated>("probe.counter", module, [&](db::WriteTx&, const TicketCreated&) {
-        ++handled;
-        return bus::Outcome::ack;
-    });
+    again.subscribe<TicketCreated>("probe.counter", module,
+                                   [&](db::WriteTx&, const TicketCreated&) {
+                                       ++handled;
+                                       return bus::Outcome::ack;
+                                   });
     again.start();
     REQUIRE(again.wait_idle(std::chrono::seconds(10)));
     CHECK(handled == 3);
@@ -413,13 +423,15 @@ TEST_CASE("a quiet outbox is emptied while another one stays busy", "[bus]") {
 TEST_CASE("wait_idle covers events published by handlers", "[bus]") {
     Fixture f;
     // A chain: each created ticket below 20 publishes the next one from inside its handler.
-    f.bus->subscribe<TicketCreated>("probe.chain", *f.module, [&](db::WriteTx& tx, const TicketCreated& e) {
-        auto& ins = tx.statement("INSERT INTO seen (title) VALUES (?)");
-        ins.bind(1, e.title);
-        ins.exec();
-        if (e.version < 20) f.bus->publish(tx, TicketCreated{e.id + "+", e.version + 1, e.title, 1, "u"});
-        return bus::Outcome::ack;
-    });
+    f.bus->subscribe<TicketCreated>(
+        "probe.chain", *f.module, [&](db::WriteTx& tx, const TicketCreated& e) {
+            auto& ins = tx.statement("INSERT INTO seen (title) VALUES (?)");
+            ins.bind(1, e.title);
+            ins.exec();
+            if (e.version < 20)
+                f.bus->publish(tx, TicketCreated{e.id + "+", e.version + 1, e.title, 1, "u"});
+            return bus::Outcome::ack;
+        });
     f.bus->start();
     f.publish("link");
     REQUIRE(f.bus->wait_idle(std::chrono::seconds(10)));
@@ -433,7 +445,10 @@ TEST_CASE("once modules declare what they publish, an undeclared publish is refu
     {
         db::WriteTx tx(*f.module);
         CHECK_THROWS_AS(
-            f.bus->publish(tx, TicketCreated{.id = "x", .version = 0, .title = "x", .price_cents = 1, .user_id = "u"}),
+            f.bus->publish(
+                tx,
+                TicketCreated{
+                    .id = "x", .version = 0, .title = "x", .price_cents = 1, .user_id = "u"}),
             std::logic_error);
     }  // rolled back
     f.bus->publishes<TicketCreated>("probe");

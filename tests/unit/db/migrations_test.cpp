@@ -31,7 +31,8 @@ TEST_CASE("migrations apply once and are recorded", "[db]") {
     }
     db::Database reopened("bus", dir.path() + "/bus.db");
     reopened.migrate({"bus"});
-    CHECK(count(reopened, "SELECT count(*) FROM schema_migrations") == static_cast<std::int64_t>(known.size()));
+    CHECK(count(reopened, "SELECT count(*) FROM schema_migrations") ==
+          static_cast<std::int64_t>(known.size()));
     CHECK(count(reopened, "SELECT count(*) FROM events") == 0);
 }
 
@@ -41,7 +42,9 @@ TEST_CASE("a database written by a newer schema is refused with a clear message"
         db::Database db("bus", dir.path() + "/bus.db");
         db.migrate({"bus"});
         db::WriteTx tx(db);
-        tx.exec("INSERT INTO schema_migrations (schema_set, version, name) VALUES ('bus', 999, 'future')");
+        tx.exec(
+            "INSERT INTO schema_migrations (schema_set, version, name) VALUES ('bus', 999, "
+            "'future')");
         tx.commit();
     }
     db::Database db("bus", dir.path() + "/bus.db");
@@ -89,7 +92,8 @@ TEST_CASE("a busy database's log is checkpointed into the file in the background
     CHECK(size() >= before + 4'000'000);
 }
 
-TEST_CASE("under steady writes the log starts over from its beginning rather than growing", "[db][serial]") {
+TEST_CASE("under steady writes the log starts over from its beginning rather than growing",
+          "[db][serial]") {
     test::TempDir dir;
     auto path = dir.path() + "/probe.db";
     db::Database database("probe", path);

@@ -23,8 +23,9 @@ void create_blobs(db::Database& db) {
 }
 
 void insert_blobs(db::WriteTx& tx, int rows, int bytes) {
-    tx.exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " + std::to_string(rows) +
-            ") INSERT INTO blobs (b) SELECT randomblob(" + std::to_string(bytes) + ") FROM n");
+    tx.exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " +
+            std::to_string(rows) + ") INSERT INTO blobs (b) SELECT randomblob(" +
+            std::to_string(bytes) + ") FROM n");
 }
 
 // What another connection (another process would see the same files) reads.
@@ -37,7 +38,9 @@ std::string ask(const std::string& path, const char* sql) {
 
 }  // namespace
 
-TEST_CASE("a commit's log frames are written with one call and are visible to other connections at once", "[db]") {
+TEST_CASE(
+    "a commit's log frames are written with one call and are visible to other connections at once",
+    "[db]") {
     test::TempDir dir;
     auto path = dir.path() + "/probe.db";
     db::Database db("probe", path);
@@ -56,8 +59,10 @@ TEST_CASE("a commit's log frames are written with one call and are visible to ot
     }
 }
 
-TEST_CASE("a transaction larger than the page cache and the largest single write commits and rolls back whole",
-          "[db]") {
+TEST_CASE(
+    "a transaction larger than the page cache and the largest single write commits and rolls back "
+    "whole",
+    "[db]") {
     test::TempDir dir;
     auto path = dir.path() + "/probe.db";
     db::Database db("probe", path);

@@ -12,7 +12,8 @@ using namespace ticketd::http;
 
 namespace {
 
-Request make(std::string method, std::string target, std::string body = {}, std::string type = "application/json") {
+Request make(std::string method, std::string target, std::string body = {},
+             std::string type = "application/json") {
     Request r;
     r.method = std::move(method);
     r.target = target;
@@ -43,8 +44,9 @@ Router sample() {
         v.throw_if_failed();
         return json(200, boost::json::object{});
     });
-    router.get("/api/crash",
-               [](const Request&) -> Response { throw std::runtime_error("database password is hunter2"); });
+    router.get("/api/crash", [](const Request&) -> Response {
+        throw std::runtime_error("database password is hunter2");
+    });
     return router;
 }
 
@@ -84,9 +86,8 @@ TEST_CASE("a validation error reports every invalid field", "[router]") {
     auto router = sample();
     auto res = router.handle(make("POST", "/api/validate", "{}"));
     CHECK(res.status == 400);
-    CHECK(
-        res.body ==
-        R"({"errors":[{"message":"Title is required","field":"title"},{"message":"Price must be greater than 0","field":"price"}]})");
+    CHECK(res.body == R"({"errors":[{"message":"Title is required","field":"title"},)"
+                      R"({"message":"Price must be greater than 0","field":"price"}]})");
 }
 
 TEST_CASE("malformed or non-JSON bodies are 400s with a clear message", "[router]") {
@@ -103,7 +104,8 @@ TEST_CASE("malformed or non-JSON bodies are 400s with a clear message", "[router
           "Request body must be JSON");
     CHECK(msg(make("POST", "/api/tickets", R"({"title": 5})")) == "Title is required");
     CHECK(msg(make("POST", "/api/tickets", R"({"title": "   "})")) == "Title is required");
-    auto ok = router.handle(make("POST", "/api/tickets", R"({"title": "  Gig  "})", "application/json; charset=utf-8"));
+    auto ok = router.handle(
+        make("POST", "/api/tickets", R"({"title": "  Gig  "})", "application/json; charset=utf-8"));
     CHECK(ok.status == 201);
     CHECK(body_of(ok).at("title") == "Gig");
 }
@@ -129,7 +131,9 @@ TEST_CASE("steps run before handlers and can refuse a request", "[router]") {
 TEST_CASE("an asynchronous handler can answer later or fail", "[router]") {
     Router router;
     router.add_async("GET", "/later", [](const Request& req, Reply reply) {
-        std::thread([reply, id = req.request_id] { reply(json(200, boost::json::object{{"id", id}})); }).detach();
+        std::thread([reply, id = req.request_id] {
+            reply(json(200, boost::json::object{{"id", id}}));
+        }).detach();
     });
     router.add_async("GET", "/fails", [](const Request&, Reply reply) {
         std::thread([reply] {
@@ -147,7 +151,8 @@ TEST_CASE("an asynchronous handler can answer later or fail", "[router]") {
 TEST_CASE("registering a route twice is a programming error", "[router]") {
     Router router;
     router.get("/a/:id", [](const Request&) { return Response{}; });
-    CHECK_THROWS_AS(router.get("/a/:other", [](const Request&) { return Response{}; }), std::logic_error);
+    CHECK_THROWS_AS(router.get("/a/:other", [](const Request&) { return Response{}; }),
+                    std::logic_error);
 }
 
 TEST_CASE("query parameters and cookies are parsed", "[router]") {

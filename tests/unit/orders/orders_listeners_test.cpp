@@ -18,7 +18,9 @@ namespace {
 // Ticket t1 (seller s) in the replica, and order o1 of buyer b for it, just created.
 void seed_order(db::Database& db) {
     db::WriteTx tx(db);
-    tx.exec("INSERT INTO tickets (id, title, price_cents, user_id, version) VALUES ('t1', 'Gig', 1000, 's', 1)");
+    tx.exec(
+        "INSERT INTO tickets (id, title, price_cents, user_id, version) VALUES ('t1', 'Gig', 1000, "
+        "'s', 1)");
     tx.exec(
         "INSERT INTO orders (id, user_id, status, expires_at, ticket_id, ticket_title, price_cents,"
         " ticket_version, version, created_at, updated_at)"
@@ -28,19 +30,21 @@ void seed_order(db::Database& db) {
 
 }  // namespace
 
-TEST_CASE("an expiry seen before the payment leaves the order cancelled with the payment noted", "[orders][race]") {
+TEST_CASE("an expiry seen before the payment leaves the order cancelled with the payment noted",
+          "[orders][race]") {
     test::ModuleHarness h;
     auto orders_module = orders::make_module(h.context());
     orders_module->add_listeners(h.bus);
     seed_order(orders_module->database());
-    CHECK(h.bus.deliver("orders.expiration-complete", events::ExpirationComplete{"o1"}, "x1") == bus::Outcome::ack);
-    CHECK(h.bus.published == std::vector<std::string>{"order:cancelled"});
-    CHECK(h.bus.deliver("orders.payment-created", events::PaymentCreated{"p1", "o1", "ch_1"}, "p") ==
+    CHECK(h.bus.deliver("orders.expiration-complete", events::ExpirationComplete{"o1"}, "x1") ==
           bus::Outcome::ack);
+    CHECK(h.bus.published == std::vector<std::string>{"order:cancelled"});
+    CHECK(h.bus.deliver("orders.payment-created", events::PaymentCreated{"p1", "o1", "ch_1"},
+                        "p") == bus::Outcome::ack);
     CHECK(test::query_text(orders_module->database(), "SELECT status FROM orders") == "cancelled");
     CHECK(test::query_text(orders_module->database(), "SELECT payment_id FROM orders") == "p1");
-    CHECK(h.bus.deliver("orders.payment-refunded", events::PaymentRefunded{"p1", "o1", "re_1"}, "r") ==
-          bus::Outcome::ack);
+    CHECK(h.bus.deliver("orders.payment-refunded", events::PaymentRefunded{"p1", "o1", "re_1"},
+                        "r") == bus::Outcome::ack);
     CHECK(test::query_text(orders_module->database(), "SELECT refund_id FROM orders") == "re_1");
     // A later expiry of a complete order changes nothing.
     {
@@ -48,23 +52,28 @@ TEST_CASE("an expiry seen before the payment leaves the order cancelled with the
         tx.exec("UPDATE orders SET status = 'complete'");
         tx.commit();
     }
-    CHECK(h.bus.deliver("orders.expiration-complete", events::ExpirationComplete{"o1"}, "x2") == bus::Outcome::ack);
+    CHECK(h.bus.deliver("orders.expiration-complete", events::ExpirationComplete{"o1"}, "x2") ==
+          bus::Outcome::ack);
     CHECK(test::query_text(orders_module->database(), "SELECT status FROM orders") == "complete");
 }
 
-TEST_CASE("ordering a ticket listed a moment ago waits for orders to hear of it", "[orders][race]") {
+TEST_CASE("ordering a ticket listed a moment ago waits for orders to hear of it",
+          "[orders][race]") {
     test::ModuleRoutes o(orders::make_module);
     auto& h = o.h;
     REQUIRE(h.timers.size() == 1);
     test::FakeTimer& arrival_timer = *h.timers[0];
-    auto orders_in = [&] { return test::query_int(o.module->database(), "SELECT count(*) FROM orders"); };
+    auto orders_in = [&] {
+        return test::query_int(o.module->database(), "SELECT count(*) FROM orders");
+    };
 
     SECTION("the ticket arrives: the order is placed") {
         auto pending = post_order(o.router, "buyer", "t1");
         CHECK_FALSE(pending->answered());
         CHECK(arrival_timer.armed_delay == std::chrono::milliseconds(1000));
-        CHECK(h.bus.deliver("orders.ticket-created", events::TicketCreated{"t1", 0, "Gig", 1000, "seller"}, "e1") ==
-              bus::Outcome::ack);
+        CHECK(h.bus.deliver("orders.ticket-created",
+                            events::TicketCreated{"t1", 0, "Gig", 1000, "seller"},
+                            "e1") == bus::Outcome::ack);
         auto res = pending->wait();
         REQUIRE(res);
         CHECK(res->status == 201);
@@ -90,7 +99,8 @@ TEST_CASE("with --order-wait 0 an order for a ticket not heard of is a 404 at on
     CHECK(pending->response->status == 404);
 }
 
-TEST_CASE("orders: a payment completes the order and publishes order:completed, once", "[orders][ownership]") {
+TEST_CASE("orders: a payment completes the order and publishes order:completed, once",
+          "[orders][ownership]") {
     test::ModuleHarness h;
     auto orders_module = orders::make_module(h.context());
     orders_module->add_listeners(h.bus);

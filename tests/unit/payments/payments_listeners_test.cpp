@@ -14,13 +14,16 @@ using test::GatedProvider;
 using test::order_o1;
 using test::post_payment;
 
-TEST_CASE("a payment whose order was cancelled before payments heard of it is refunded", "[payments][race]") {
+TEST_CASE("a payment whose order was cancelled before payments heard of it is refunded",
+          "[payments][race]") {
     test::ModuleHarness h;
     auto gate = std::make_shared<GatedProvider::Gate>();
-    auto payments_module = payments::make_module(h.context(), std::make_unique<GatedProvider>(gate));
+    auto payments_module =
+        payments::make_module(h.context(), std::make_unique<GatedProvider>(gate));
     payments_module->add_listeners(h.bus);
     payments_module->start();
-    events::OrderCreated created{"o1", 0, "created", "buyer", "2030-01-01T00:00:00.000Z", {"t1", 1000}};
+    events::OrderCreated created{"o1",        0, "created", "buyer", "2030-01-01T00:00:00.000Z",
+                                 {"t1", 1000}};
     CHECK(h.bus.deliver("payments.order-created", created, "e1") == bus::Outcome::ack);
     {
         // The charge succeeded and was recorded, as the route would have done.
@@ -31,23 +34,25 @@ TEST_CASE("a payment whose order was cancelled before payments heard of it is re
         tx.commit();
     }
     // A cancellation from the future (version 2) waits for version 1.
-    CHECK(h.bus.deliver("payments.order-cancelled", events::OrderCancelled{"o1", 2, {"t1"}}, "e3") ==
-          bus::Outcome::retry);
-    CHECK(h.bus.deliver("payments.order-cancelled", events::OrderCancelled{"o1", 1, {"t1"}}, "e2") ==
-          bus::Outcome::ack);
+    CHECK(h.bus.deliver("payments.order-cancelled", events::OrderCancelled{"o1", 2, {"t1"}},
+                        "e3") == bus::Outcome::retry);
+    CHECK(h.bus.deliver("payments.order-cancelled", events::OrderCancelled{"o1", 1, {"t1"}},
+                        "e2") == bus::Outcome::ack);
     // The refund is asked for once the handler's transaction commits; the provider answers.
-    CHECK(test::query_text(payments_module->database(), "SELECT refund_status FROM payments") == "done");
+    CHECK(test::query_text(payments_module->database(), "SELECT refund_status FROM payments") ==
+          "done");
     CHECK(gate->refunds == 1);
     CHECK(test::query_int(payments_module->database(),
                           "SELECT count(*) FROM outbox WHERE subject = 'payment:refunded'") == 1);
     // Redelivery of the cancellation refunds nothing twice.
-    CHECK(h.bus.deliver("payments.order-cancelled", events::OrderCancelled{"o1", 1, {"t1"}}, "e2-dup") ==
-          bus::Outcome::ack);
+    CHECK(h.bus.deliver("payments.order-cancelled", events::OrderCancelled{"o1", 1, {"t1"}},
+                        "e2-dup") == bus::Outcome::ack);
     CHECK(gate->refunds == 1);
     payments_module->stop();
 }
 
-TEST_CASE("paying for an order placed a moment ago waits for payments to hear of it", "[payments][race]") {
+TEST_CASE("paying for an order placed a moment ago waits for payments to hear of it",
+          "[payments][race]") {
     test::ModuleRoutes p(payments::make_module);
     auto& h = p.h;
     auto& router = p.router;
@@ -65,7 +70,8 @@ TEST_CASE("paying for an order placed a moment ago waits for payments to hear of
         auto res = pending->wait();
         REQUIRE(res);
         CHECK(res->status == 201);
-        CHECK(test::query_int(payments_module->database(), "SELECT count(*) FROM payments WHERE order_id = 'o1'") == 1);
+        CHECK(test::query_int(payments_module->database(),
+                              "SELECT count(*) FROM payments WHERE order_id = 'o1'") == 1);
     }
     SECTION("the order arrives but is someone else's: 401, nothing charged") {
         auto pending = post_payment(router, "intruder", "o1");
@@ -73,7 +79,8 @@ TEST_CASE("paying for an order placed a moment ago waits for payments to hear of
         auto res = pending->wait();
         REQUIRE(res);
         CHECK(res->status == 401);
-        CHECK(test::query_int(payments_module->database(), "SELECT count(*) FROM payment_attempts") == 0);
+        CHECK(test::query_int(payments_module->database(),
+                              "SELECT count(*) FROM payment_attempts") == 0);
     }
     SECTION("no such order: 404 once the wait is over, nothing recorded") {
         auto pending = post_payment(router, "buyer", "nope");
@@ -84,11 +91,13 @@ TEST_CASE("paying for an order placed a moment ago waits for payments to hear of
         auto res = pending->wait();
         REQUIRE(res);
         CHECK(res->status == 404);
-        CHECK(test::query_int(payments_module->database(), "SELECT count(*) FROM payment_attempts") == 0);
+        CHECK(test::query_int(payments_module->database(),
+                              "SELECT count(*) FROM payment_attempts") == 0);
     }
 }
 
-TEST_CASE("with --order-wait 0 a payment for an order not heard of is a 404 at once", "[payments]") {
+TEST_CASE("with --order-wait 0 a payment for an order not heard of is a 404 at once",
+          "[payments]") {
     test::ModuleRoutes p(payments::make_module, 0);
     auto pending = post_payment(p.router, "buyer", "o1");
     REQUIRE(pending->answered());

@@ -19,7 +19,8 @@ struct Waiters {
         auto t = std::make_unique<test::FakeTimer>();
         timer = t.get();
         waiters = std::make_unique<util::ArrivalWaiters>(
-            std::move(t), [](std::function<void()> fn) { fn(); }, clock, std::chrono::milliseconds(1000));
+            std::move(t), [](std::function<void()> fn) { fn(); }, clock,
+            std::chrono::milliseconds(1000));
     }
     std::optional<bool> wait_for(const std::string& key) {
         auto answer = std::make_shared<std::optional<bool>>();

@@ -9,7 +9,8 @@ namespace blog::comments {
 namespace db = ticketd::db;
 
 bool CommentStore::add_post(db::WriteTx& tx, const std::string& id, const std::string& title) {
-    return db::exec(tx, "INSERT INTO posts (id, title) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", id, title) > 0;
+    return db::exec(tx, "INSERT INTO posts (id, title) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+                    id, title) > 0;
 }
 
 template <class Tx>
@@ -20,8 +21,10 @@ template bool CommentStore::has_post(db::WriteTx&, const std::string&);
 template bool CommentStore::has_post(db::ReadLock&, const std::string&);
 
 void CommentStore::insert(db::WriteTx& tx, const Comment& c, std::int64_t now_ms) {
-    db::exec(tx, "INSERT INTO comments (id, post_id, content, status, created_at) VALUES (?, ?, ?, ?, ?)", c.id,
-             c.post_id, c.content, events::to_text(c.status), now_ms);
+    db::exec(
+        tx,
+        "INSERT INTO comments (id, post_id, content, status, created_at) VALUES (?, ?, ?, ?, ?)",
+        c.id, c.post_id, c.content, events::to_text(c.status), now_ms);
 }
 
 std::optional<Comment> CommentStore::find(db::WriteTx& tx, const std::string& id) {
@@ -33,13 +36,15 @@ std::optional<Comment> CommentStore::find(db::WriteTx& tx, const std::string& id
                    .status = events::status_from_text(q.getColumn(3).getString())};
 }
 
-void CommentStore::set_status(db::WriteTx& tx, const std::string& id, events::CommentStatus status) {
+void CommentStore::set_status(db::WriteTx& tx, const std::string& id,
+                              events::CommentStatus status) {
     db::exec(tx, "UPDATE comments SET status = ? WHERE id = ?", events::to_text(status), id);
 }
 
 template <class Tx>
 std::vector<Comment> CommentStore::for_post(Tx& tx, const std::string& post_id) {
-    auto& q = db::query(tx, "SELECT id, content, status FROM comments WHERE post_id = ? ORDER BY n", post_id);
+    auto& q = db::query(tx, "SELECT id, content, status FROM comments WHERE post_id = ? ORDER BY n",
+                        post_id);
     std::vector<Comment> out;
     while (q.executeStep())
         out.push_back({.id = q.getColumn(0).getString(),

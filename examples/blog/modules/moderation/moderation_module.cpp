@@ -14,10 +14,12 @@
 
 namespace blog::moderation {
 
-std::optional<std::string> banned_word_in(std::string_view content, const std::vector<std::string>& banned) {
+std::optional<std::string> banned_word_in(std::string_view content,
+                                          const std::vector<std::string>& banned) {
     auto lower = [](std::string_view s) {
         std::string out(s);
-        std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+        std::transform(out.begin(), out.end(), out.begin(),
+                       [](unsigned char c) { return std::tolower(c); });
         return out;
     };
     std::string text = lower(content);
@@ -44,16 +46,18 @@ public:
 
     void add_listeners(bus::Bus& bus) override {
         bus.publishes<events::CommentModerated>("moderation");
-        bus.subscribe<events::CommentCreated>("moderation.comment-created", *db_,
-                                              [this](db::WriteTx& tx, const events::CommentCreated& e) {
-                                                  decide(tx, e);
-                                                  return bus::Outcome::ack;
-                                              });
+        bus.subscribe<events::CommentCreated>(
+            "moderation.comment-created", *db_,
+            [this](db::WriteTx& tx, const events::CommentCreated& e) {
+                decide(tx, e);
+                return bus::Outcome::ack;
+            });
     }
 
     void write_metrics(std::string& out) override {
         db::ReadLock read(*db_);
-        metrics::write_help(out, "blog_moderation_decisions", "gauge", "Comments decided, by status.");
+        metrics::write_help(out, "blog_moderation_decisions", "gauge",
+                            "Comments decided, by status.");
         for (auto status : {events::CommentStatus::approved, events::CommentStatus::rejected})
             metrics::write_sample(out, "blog_moderation_decisions",
                                   "status=\"" + std::string(events::to_text(status)) + "\"",
@@ -63,12 +67,14 @@ public:
 private:
     void decide(db::WriteTx& tx, const events::CommentCreated& e) {
         auto word = banned_word_in(e.content, banned_);
-        Decision d{.comment_id = e.id,
-                   .post_id = e.post_id,
-                   .status = word ? events::CommentStatus::rejected : events::CommentStatus::approved,
-                   .banned_word = word};
+        Decision d{
+            .comment_id = e.id,
+            .post_id = e.post_id,
+            .status = word ? events::CommentStatus::rejected : events::CommentStatus::approved,
+            .banned_word = word};
         if (!store_.record(tx, d, util::to_unix_ms(clock_.now()))) return;  // decided before
-        bus_.publish(tx, events::CommentModerated{.id = d.comment_id, .post_id = d.post_id, .status = d.status});
+        bus_.publish(tx, events::CommentModerated{
+                             .id = d.comment_id, .post_id = d.post_id, .status = d.status});
     }
 
     std::unique_ptr<db::Database> db_;
@@ -80,6 +86,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Module> make_module(const ModuleContext& ctx) { return std::make_unique<ModerationModule>(ctx); }
+std::unique_ptr<Module> make_module(const ModuleContext& ctx) {
+    return std::make_unique<ModerationModule>(ctx);
+}
 
 }  // namespace blog::moderation

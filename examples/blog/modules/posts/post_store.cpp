@@ -9,7 +9,8 @@ namespace blog::posts {
 namespace db = ticketd::db;
 
 void PostStore::insert(db::WriteTx& tx, const Post& post, std::int64_t now_ms) {
-    db::exec(tx, "INSERT INTO posts (id, title, created_at) VALUES (?, ?, ?)", post.id, post.title, now_ms);
+    db::exec(tx, "INSERT INTO posts (id, title, created_at) VALUES (?, ?, ?)", post.id, post.title,
+             now_ms);
 }
 
 std::int64_t PostStore::count(db::ReadLock& read) {

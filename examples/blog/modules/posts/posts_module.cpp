@@ -30,11 +30,12 @@ public:
     void add_routes(http::Router& router) override {
         router.post("/posts/create", [this](const http::Request& req) {
             auto body = http::json_object(req);
-            Post post{.id = util::random_id(),
-                      .title = text_field(body, {.key = "title",
-                                                 .required = "Title is required",
-                                                 .max = 200,
-                                                 .too_long = "Title must be at most 200 characters"})};
+            Post post{
+                .id = util::random_id(),
+                .title = text_field(body, {.key = "title",
+                                           .required = "Title is required",
+                                           .max = 200,
+                                           .too_long = "Title must be at most 200 characters"})};
             db::WriteTx tx(*db_);
             store_.insert(tx, post, util::to_unix_ms(clock_.now()));
             bus_.publish(tx, events::PostCreated{.id = post.id, .title = post.title});
@@ -60,6 +61,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Module> make_module(const ModuleContext& ctx) { return std::make_unique<PostsModule>(ctx); }
+std::unique_ptr<Module> make_module(const ModuleContext& ctx) {
+    return std::make_unique<PostsModule>(ctx);
+}
 
 }  // namespace blog::posts

@@ -65,7 +65,8 @@ public:
     void write_metrics(std::string& out) override {
         db::ReadLock read(*db_);
         metrics::write_help(out, "blog_query_posts", "gauge", "Posts in the query view.");
-        metrics::write_sample(out, "blog_query_posts", "", static_cast<double>(store_.count_posts(read)));
+        metrics::write_sample(out, "blog_query_posts", "",
+                              static_cast<double>(store_.count_posts(read)));
     }
 
 private:
@@ -109,6 +110,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Module> make_module(const ModuleContext& ctx) { return std::make_unique<QueryModule>(ctx); }
+std::unique_ptr<Module> make_module(const ModuleContext& ctx) {
+    return std::make_unique<QueryModule>(ctx);
+}
 
 }  // namespace blog::query

@@ -12,11 +12,13 @@ namespace blog::query {
 namespace db = ticketd::db;
 
 void ViewStore::add_post(db::WriteTx& tx, const events::PostCreated& e) {
-    db::exec(tx, "INSERT INTO posts (id, title) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", e.id, e.title);
+    db::exec(tx, "INSERT INTO posts (id, title) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", e.id,
+             e.title);
 }
 
 bool ViewStore::add_comment(db::WriteTx& tx, const events::CommentCreated& e) {
-    // One statement on the path a rebuild takes a million times; the second only when it wrote nothing.
+    // One statement on the path a rebuild takes a million times; the second only when it wrote
+    // nothing.
     if (db::exec(tx,
                  "INSERT INTO comments (id, post_id, content, status) SELECT ?, ?, ?, ?"
                  " WHERE EXISTS (SELECT 1 FROM posts WHERE id = ?) ON CONFLICT (id) DO NOTHING",
@@ -26,7 +28,9 @@ bool ViewStore::add_comment(db::WriteTx& tx, const events::CommentCreated& e) {
 }
 
 void ViewStore::add_comment_before_post(db::WriteTx& tx, const events::CommentCreated& e) {
-    db::exec(tx, "INSERT INTO comments (id, post_id, content, status) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+    db::exec(tx,
+             "INSERT INTO comments (id, post_id, content, status) VALUES (?, ?, ?, ?) ON CONFLICT "
+             "(id) DO NOTHING",
              e.id, e.post_id, e.content, events::to_text(e.status));
 }
 
@@ -38,7 +42,8 @@ void ViewStore::upsert_comment(db::WriteTx& tx, const events::CommentUpdated& e)
 }
 
 bool ViewStore::update_comment(db::WriteTx& tx, const events::CommentUpdated& e) {
-    return db::exec(tx, "UPDATE comments SET status = ? WHERE id = ?", events::to_text(e.status), e.id) > 0;
+    return db::exec(tx, "UPDATE comments SET status = ? WHERE id = ?", events::to_text(e.status),
+                    e.id) > 0;
 }
 
 std::string ViewStore::render(db::ReadLock& read) {
@@ -46,10 +51,12 @@ std::string ViewStore::render(db::ReadLock& read) {
     auto& posts = db::query(read, "SELECT id, title FROM posts ORDER BY n");
     while (posts.executeStep()) {
         std::string id = posts.getColumn(0).getString();
-        view[id] = boost::json::object{
-            {"id", id}, {"title", posts.getColumn(1).getString()}, {"comments", boost::json::array{}}};
+        view[id] = boost::json::object{{"id", id},
+                                       {"title", posts.getColumn(1).getString()},
+                                       {"comments", boost::json::array{}}};
     }
-    auto& comments = db::query(read, "SELECT post_id, id, content, status FROM comments ORDER BY n");
+    auto& comments =
+        db::query(read, "SELECT post_id, id, content, status FROM comments ORDER BY n");
     while (comments.executeStep()) {
         auto* post = view.if_contains(comments.getColumn(0).getString());
         if (!post) continue;  // its post has not come yet (see the query module)

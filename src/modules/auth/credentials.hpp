@@ -1,5 +1,9 @@
 #pragma once
 // The rules for what a user types in: emails and passwords.
+#if defined(TICKETD_IN_A_MODULE) && !defined(TICKETD_IN_MODULE_auth)
+#error "a module includes only its own headers: modules talk through events"
+#endif
+
 #include <optional>
 #include <string>
 #include <string_view>

@@ -1,6 +1,10 @@
 #pragma once
 // Password hashing with scrypt (OpenSSL), stored self-describing so parameters can be raised
 // later without breaking existing accounts: "scrypt$N$r$p$<salt base64>$<hash base64>".
+#if defined(TICKETD_IN_A_MODULE) && !defined(TICKETD_IN_MODULE_auth)
+#error "a module includes only its own headers: modules talk through events"
+#endif
+
 #include <string>
 #include <string_view>
 

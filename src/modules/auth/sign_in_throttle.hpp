@@ -8,6 +8,10 @@
 // all pass the check before the first failure is counted; a success gives the slot back. Sign-ups
 // are counted per client address too. In memory: a restart forgets, which is acceptable for
 // throttling. Thread-safe.
+#if defined(TICKETD_IN_A_MODULE) && !defined(TICKETD_IN_MODULE_auth)
+#error "a module includes only its own headers: modules talk through events"
+#endif
+
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -32,7 +36,8 @@ struct ThrottleLimits {
 // clients). Not thread-safe on its own.
 class WindowCounter {
 public:
-    WindowCounter(std::chrono::seconds window, std::size_t max_keys) : window_(window), max_keys_(max_keys) {}
+    WindowCounter(std::chrono::seconds window, std::size_t max_keys)
+        : window_(window), max_keys_(max_keys) {}
     // Seconds until the key is below `limit` again; 0 when it is now.
     std::int64_t blocked_for(const std::string& key, int limit, util::TimePoint now);
     void add(const std::string& key, util::TimePoint at);
@@ -55,7 +60,8 @@ public:
         util::TimePoint at;
     };
     // The slot, or nullopt with `retry_after` set to the seconds until a try is allowed.
-    std::optional<Slot> begin_sign_in(const std::string& email, const std::string& address, std::int64_t& retry_after);
+    std::optional<Slot> begin_sign_in(const std::string& email, const std::string& address,
+                                      std::int64_t& retry_after);
     // The password was right: the slot is given back and the email's count from that address
     // cleared. (A wrong one keeps the slot: nothing to call.)
     void succeeded(const Slot& slot);

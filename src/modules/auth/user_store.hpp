@@ -1,6 +1,10 @@
 #pragma once
 // All SQL on auth.db. Like every module's store, it holds no database: the caller's ReadLock or
 // WriteTx says which transaction a call runs in.
+#if defined(TICKETD_IN_A_MODULE) && !defined(TICKETD_IN_MODULE_auth)
+#error "a module includes only its own headers: modules talk through events"
+#endif
+
 #include <cstdint>
 #include <optional>
 #include <string>

@@ -1,5 +1,9 @@
 #pragma once
 // All SQL on orders.db: the orders and the replica of tickets.
+#if defined(TICKETD_IN_A_MODULE) && !defined(TICKETD_IN_MODULE_orders)
+#error "a module includes only its own headers: modules talk through events"
+#endif
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -46,7 +50,8 @@ struct Order {
     std::int64_t price_cents = 0;  // what payment charges
     std::int64_t ticket_version = 0;
     std::int64_t version = 0;
-    std::optional<std::string> payment_id = std::nullopt, stripe_id = std::nullopt, refund_id = std::nullopt;
+    std::optional<std::string> payment_id = std::nullopt, stripe_id = std::nullopt,
+                               refund_id = std::nullopt;
     // A complete order whose ticket its buyer relisted: it no longer holds the ticket.
     bool released = false;
 
@@ -86,7 +91,8 @@ public:
     Place place(db::WriteTx& tx, const std::string& ticket_id, const std::string& user_id);
     std::int64_t waiting(db::WriteTx& tx, const std::string& ticket_id);
     // Puts the user at the end of the line; false when already in it.
-    bool join(db::WriteTx& tx, const std::string& ticket_id, const std::string& user_id, std::int64_t now_ms);
+    bool join(db::WriteTx& tx, const std::string& ticket_id, const std::string& user_id,
+              std::int64_t now_ms);
     void leave(db::WriteTx& tx, const std::string& ticket_id, const std::string& user_id);
     // Takes the first in line out of it: their user id, or none when nobody waits.
     std::optional<std::string> pop_first(db::WriteTx& tx, const std::string& ticket_id);

@@ -2,6 +2,10 @@
 // The payment provider behind one interface: the built-in fake, or Stripe. Calls are
 // asynchronous: the callback runs later on some other thread, never on the caller's stack
 // holding a lock, and never blocks an HTTP thread.
+#if defined(TICKETD_IN_A_MODULE) && !defined(TICKETD_IN_MODULE_payments)
+#error "a module includes only its own headers: modules talk through events"
+#endif
+
 #include <cstdint>
 #include <functional>
 #include <memory>

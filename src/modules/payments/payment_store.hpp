@@ -1,6 +1,10 @@
 #pragma once
 // All SQL on payments.db (module-private). Reads take a ReadLock or a WriteTx, writes a WriteTx;
 // one thread at a time, as the database's locks ensure.
+#if defined(TICKETD_IN_A_MODULE) && !defined(TICKETD_IN_MODULE_payments)
+#error "a module includes only its own headers: modules talk through events"
+#endif
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -77,17 +81,20 @@ public:
     int declined_attempts(db::WriteTx& tx, std::string_view order_id);
     // Records the next attempt for the order as pending; nullopt when another one is unresolved
     // (the partial unique index refused it).
-    std::optional<Attempt> open_attempt(db::WriteTx& tx, std::string_view order_id, std::int64_t amount_cents,
-                                        std::string_view token, std::int64_t now_ms);
-    void resolve_attempt(db::WriteTx& tx, const Attempt& a, AttemptStatus status, std::string_view message,
-                         std::int64_t now_ms);
+    std::optional<Attempt> open_attempt(db::WriteTx& tx, std::string_view order_id,
+                                        std::int64_t amount_cents, std::string_view token,
+                                        std::int64_t now_ms);
+    void resolve_attempt(db::WriteTx& tx, const Attempt& a, AttemptStatus status,
+                         std::string_view message, std::int64_t now_ms);
     // Still unknown after asking: the reconciler asks again at `next_check_ms`.
-    void attempt_unknown(db::WriteTx& tx, const Attempt& a, std::string_view message, std::int64_t next_check_ms);
+    void attempt_unknown(db::WriteTx& tx, const Attempt& a, std::string_view message,
+                         std::int64_t next_check_ms);
     // At start-up: attempts a dead process left pending are unknown, to be asked again now.
     int pending_to_unknown(db::WriteTx& tx, std::int64_t now_ms);
     // Unknown attempts due for a check at `now_ms`, made after `made_after_ms` (older ones are
     // left to a person).
-    std::vector<Attempt> attempts_due(db::WriteTx& tx, std::int64_t now_ms, std::int64_t made_after_ms, int limit);
+    std::vector<Attempt> attempts_due(db::WriteTx& tx, std::int64_t now_ms,
+                                      std::int64_t made_after_ms, int limit);
     void postpone_check(db::WriteTx& tx, const Attempt& a, std::int64_t next_check_ms);
     std::vector<Attempt> unknown_attempts(db::ReadLock& read);
     std::optional<std::int64_t> next_check_ms(db::ReadLock& read, std::int64_t made_after_ms);
@@ -98,7 +105,8 @@ public:
     // The order's payment, if any, is to be refunded; true if that changed something.
     bool request_refund(db::WriteTx& tx, std::string_view order_id);
     std::vector<Payment> pending_refunds(db::ReadLock& read);
-    bool refund_done(db::WriteTx& tx, std::string_view payment_id, std::string_view refund_id, std::int64_t now_ms);
+    bool refund_done(db::WriteTx& tx, std::string_view payment_id, std::string_view refund_id,
+                     std::int64_t now_ms);
     void refund_refused(db::WriteTx& tx, std::string_view payment_id, std::string_view error);
     void refund_failed_try(db::WriteTx& tx, std::string_view payment_id, std::string_view error);
     std::vector<Payment> refused_refunds(db::ReadLock& read);

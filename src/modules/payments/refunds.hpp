@@ -3,6 +3,10 @@
 // race). Each is asked of the provider, with the payment id as its idempotency key, until the
 // provider confirms it (published as payment:refunded) or refuses it for good (left `refused`
 // for a person: `ticketd payments`). Failed tries are asked again every 5 s.
+#if defined(TICKETD_IN_A_MODULE) && !defined(TICKETD_IN_MODULE_payments)
+#error "a module includes only its own headers: modules talk through events"
+#endif
+
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -28,9 +32,10 @@ struct ProviderResult;
 
 class Refunds {
 public:
-    Refunds(db::Database& db, PaymentStore& store, bus::Bus& bus, PaymentProvider& provider, const util::Clock& clock,
-            std::unique_ptr<util::Timer> timer);
-    ~Refunds();  // as detach(): provider answers that come later are dropped (the next start resumes)
+    Refunds(db::Database& db, PaymentStore& store, bus::Bus& bus, PaymentProvider& provider,
+            const util::Clock& clock, std::unique_ptr<util::Timer> timer);
+    ~Refunds();  // as detach(): provider answers that come later are dropped (the next start
+                 // resumes)
 
     void start();  // then resume()
     void stop();
@@ -41,7 +46,8 @@ public:
     void resume();
 
 private:
-    void answered(const std::string& payment_id, const std::string& order_id, const ProviderResult& result);
+    void answered(const std::string& payment_id, const std::string& order_id,
+                  const ProviderResult& result);
 
     db::Database& db_;
     PaymentStore& store_;

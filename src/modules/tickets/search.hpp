@@ -2,6 +2,10 @@
 // The search parameters of GET /api/tickets (API.md, "Marketplace"): q, minPrice, maxPrice, sort,
 // limit and offset, validated together (each invalid one is its own error), and the user's words
 // turned into an FTS5 query that no input can make a syntax error.
+#if defined(TICKETD_IN_A_MODULE) && !defined(TICKETD_IN_MODULE_tickets)
+#error "a module includes only its own headers: modules talk through events"
+#endif
+
 #include <cstdint>
 #include <optional>
 #include <string>

@@ -1,5 +1,9 @@
 #pragma once
 // Every SQL statement of the query module.
+#if defined(TICKETD_IN_A_MODULE) && !defined(TICKETD_IN_MODULE_query)
+#error "a module includes only its own headers: modules talk through events"
+#endif
+
 #include <cstdint>
 #include <string>
 

@@ -16,6 +16,7 @@ template <>
 inline constexpr bool is_contract<ExpirationComplete> = true;
 
 void tag_invoke(boost::json::value_from_tag, boost::json::value&, const ExpirationComplete&);
-ExpirationComplete tag_invoke(boost::json::value_to_tag<ExpirationComplete>, const boost::json::value&);
+ExpirationComplete tag_invoke(boost::json::value_to_tag<ExpirationComplete>,
+                              const boost::json::value&);
 
 }  // namespace ticketd::events

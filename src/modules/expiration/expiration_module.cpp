@@ -22,7 +22,10 @@ constexpr int fire_batch = 500;
 class ExpirationModule final : public Module {
 public:
     explicit ExpirationModule(const ModuleContext& ctx)
-        : db_(ctx.open_database("expiration")), bus_(ctx.bus), clock_(ctx.clock), timer_(ctx.make_timer()) {
+        : db_(ctx.open_database("expiration")),
+          bus_(ctx.bus),
+          clock_(ctx.clock),
+          timer_(ctx.make_timer()) {
         // A test moving the clock is like time passing: what is due fires at once, on the
         // test's thread, so that the test waits for the bus rather than for a timer.
         clock_.on_jump([this, alive = alive_] {
@@ -37,15 +40,20 @@ public:
 
     void add_listeners(bus::Bus& bus) override {
         bus.publishes<events::ExpirationComplete>("expiration");
-        bus.subscribe<events::OrderCreated>(
-            "expiration.order-created", *db_,
-            [this](db::WriteTx& tx, const events::OrderCreated& e) { return on_order_created(tx, e); });
+        bus.subscribe<events::OrderCreated>("expiration.order-created", *db_,
+                                            [this](db::WriteTx& tx, const events::OrderCreated& e) {
+                                                return on_order_created(tx, e);
+                                            });
         bus.subscribe<events::OrderCancelled>(
             "expiration.order-cancelled", *db_,
-            [this](db::WriteTx& tx, const events::OrderCancelled& e) { return drop_job(tx, e.id); });
+            [this](db::WriteTx& tx, const events::OrderCancelled& e) {
+                return drop_job(tx, e.id);
+            });
         bus.subscribe<events::OrderCompleted>(
             "expiration.order-completed", *db_,
-            [this](db::WriteTx& tx, const events::OrderCompleted& e) { return drop_job(tx, e.id); });
+            [this](db::WriteTx& tx, const events::OrderCompleted& e) {
+                return drop_job(tx, e.id);
+            });
     }
 
     // Jobs left from before: overdue ones fire now, before start() returns; the timer is armed
@@ -70,23 +78,29 @@ public:
             db::ReadLock read(*db_);
             pending = store_.count(read);
         }
-        metrics::write_help(out, "ticketd_expiration_jobs_pending", "gauge", "Reservations waiting to expire.");
-        metrics::write_sample(out, "ticketd_expiration_jobs_pending", "", static_cast<double>(pending));
+        metrics::write_help(out, "ticketd_expiration_jobs_pending", "gauge",
+                            "Reservations waiting to expire.");
+        metrics::write_sample(out, "ticketd_expiration_jobs_pending", "",
+                              static_cast<double>(pending));
     }
 
 private:
     bus::Outcome on_order_created(db::WriteTx& tx, const events::OrderCreated& e) {
         auto due = util::parse_rfc3339(e.expires_at);
-        if (!due) throw std::invalid_argument("order:created with a bad expiresAt: " + e.expires_at);
+        if (!due)
+            throw std::invalid_argument("order:created with a bad expiresAt: " + e.expires_at);
+        if (store_.take_ended(tx, e.id)) return bus::Outcome::ack;  // paid or cancelled already
         store_.add(tx, e.id, util::to_unix_ms(*due));
         tx.on_commit([this] { rearm(); });
         return bus::Outcome::ack;
     }
 
-    // The order was cancelled or paid before its reservation ran out. (Should order:completed be
-    // handled before the order's order:created, a late job fires and orders ignores it.)
+    // The order was cancelled or paid before its reservation ran out. With no job to drop, its
+    // order:created may still be on its way (each subject is delivered on its own): remember the
+    // order, so that it adds no job then.
     bus::Outcome drop_job(db::WriteTx& tx, const std::string& order_id) {
-        store_.remove(tx, order_id);
+        if (!store_.remove(tx, order_id))
+            store_.remember_ended(tx, order_id, util::to_unix_ms(clock_.now()));
         return bus::Outcome::ack;
     }
 
@@ -162,6 +176,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Module> make_module(const ModuleContext& ctx) { return std::make_unique<ExpirationModule>(ctx); }
+std::unique_ptr<Module> make_module(const ModuleContext& ctx) {
+    return std::make_unique<ExpirationModule>(ctx);
+}
 
 }  // namespace ticketd::expiration

@@ -50,8 +50,10 @@ std::vector<std::string> ids_of(const std::string& body) {
 
 }  // namespace
 
-TEST_CASE("a bought ticket relisted by its owner is an ordinary listing that is bought and passed on again",
-          "[tickets][resale]") {
+TEST_CASE(
+    "a bought ticket relisted by its owner is an ordinary listing that is bought and passed on "
+    "again",
+    "[tickets][resale]") {
     test::TestServer app;
     auto seller = test::as_user(app, "seller-r1");
     auto first = test::as_user(app, "first-r1");
@@ -80,7 +82,8 @@ TEST_CASE("a bought ticket relisted by its owner is an ordinary listing that is 
     CHECK(resold.at("userId") == "second-r1");
     CHECK(resold.at("orderId").as_string() == order);
     CHECK(resold.at("faceValue") == 40);  // the first buyer's price, for good
-    CHECK(history_events(*second, id) == std::vector<std::string>{"listed", "sold", "relisted", "sold"});
+    CHECK(history_events(*second, id) ==
+          std::vector<std::string>{"listed", "sold", "relisted", "sold"});
     // The first buyer's order stays complete: that is their purchase.
     auto orders = json::parse(first->get("/api/orders").body);
     REQUIRE(orders.as_array().size() == 1);
@@ -108,7 +111,8 @@ TEST_CASE("resale refuses what the API says it refuses and changes nothing", "[t
     CHECK(bad_price.status == 400);
     CHECK(test::error_message(bad_price.body) == "Price must be greater than 0");
     CHECK(test::error_field(bad_price.body) == "price");
-    CHECK(test::error_message(resell(*buyer, id, "10.123").body) == "Price must have at most two decimals");
+    CHECK(test::error_message(resell(*buyer, id, "10.123").body) ==
+          "Price must have at most two decimals");
     CHECK(test::error_message(buyer->post("/api/tickets/" + id + "/resale", "{}").body) ==
           "Price must be greater than 0");
     auto over = resell(*buyer, id, "40.01");
@@ -116,6 +120,10 @@ TEST_CASE("resale refuses what the API says it refuses and changes nothing", "[t
     CHECK(test::error_message(over.body) == "Price must be at most the face value");
     CHECK(test::error_field(over.body) == "price");
     CHECK(ticket(*buyer, id) == before);
+    // The body is checked before the record and its owner (API.md's order of checks).
+    CHECK(resell(*buyer, "no-such-ticket", "0").status == 400);
+    CHECK(resell(*stranger, id, "0").status == 400);
+    CHECK(test::error_field(resell(*seller, id, "-1").body) == "price");
 
     // A ticket never bought, and one already relisted, are edited with PUT instead.
     auto fresh = test::sell(app, *seller, "20");
@@ -146,7 +154,8 @@ TEST_CASE("a ticket sold once keeps the resale cap through PUT", "[tickets][resa
     CHECK(ticket(*buyer, id).at("price") == 45);
     auto ok = buyer->put("/api/tickets/" + id, R"({"title":"Final","price":50})");
     CHECK(ok.status == 200);
-    CHECK(history_events(*buyer, id) == std::vector<std::string>{"listed", "sold", "relisted", "price-changed"});
+    CHECK(history_events(*buyer, id) ==
+          std::vector<std::string>{"listed", "sold", "relisted", "price-changed"});
     // Before the first sale there is no cap: the price is the face value.
     auto fresh = test::sell(app, *seller, "20");
     CHECK(seller->put("/api/tickets/" + fresh, R"({"title":"Final","price":900})").status == 200);
@@ -158,7 +167,8 @@ TEST_CASE("the resale cap percent option sets the cap and 0 removes it", "[ticke
         auto seller = test::as_user(app, "seller-r4");
         auto buyer = test::as_user(app, "buyer-r4");
         auto id = bought(app, *seller, *buyer, "20");
-        CHECK(test::error_message(resell(*buyer, id, "30.01").body) == "Price must be at most the face value");
+        CHECK(test::error_message(resell(*buyer, id, "30.01").body) ==
+              "Price must be at most the face value");
         CHECK(resell(*buyer, id, "30").status == 200);
         CHECK(json::parse(buyer->get("/api/config").body).at("resaleCapPercent") == 150);
     }
@@ -180,13 +190,22 @@ TEST_CASE("the owner listing holds what the caller owns now with search and sort
     auto listed = seller->post("/api/tickets", R"({"title":"Radiohead OK Computer","price":30})");
     auto reserved = seller->post("/api/tickets", R"({"title":"Beyoncé Renaissance","price":80})");
     auto sold = seller->post("/api/tickets", R"({"title":"Radiohead Kid A","price":55})");
-    REQUIRE(other->post("/api/tickets", R"({"title":"Radiohead In Rainbows","price":20})").status == 201);
-    auto id = [](const test::HttpResponse& r) { return std::string(json::parse(r.body).at("id").as_string()); };
+    REQUIRE(other->post("/api/tickets", R"({"title":"Radiohead In Rainbows","price":20})").status ==
+            201);
+    auto id = [](const test::HttpResponse& r) {
+        return std::string(json::parse(r.body).at("id").as_string());
+    };
     app.wait_idle();
     test::reserve(app, *buyer, id(reserved));
     auto order = test::reserve(app, *buyer, id(sold));
     REQUIRE(test::pay(*buyer, order).status == 201);
     app.wait_idle();
+
+    // Signed in is checked before the parameters.
+    test::HttpClient anonymous(app.port());
+    CHECK(anonymous.get("/api/tickets?owner=me&limit=500").status == 401);
+    CHECK(anonymous.get("/api/tickets?owner=you").status == 401);
+    CHECK(test::error_field(seller->get("/api/tickets?owner=you").body) == "owner");
 
     auto mine = seller->get("/api/tickets?owner=me");
     REQUIRE(mine.status == 200);
@@ -195,23 +214,26 @@ TEST_CASE("the owner listing holds what the caller owns now with search and sort
     CHECK(ids_of(buyer->get("/api/tickets?owner=me").body) == std::vector<std::string>{id(sold)});
 
     auto radio = seller->get("/api/tickets?owner=me&q=radio");
-    CHECK(ids_of(radio.body) == std::vector<std::string>{id(listed)});  // not other's, not the sold one
+    CHECK(ids_of(radio.body) ==
+          std::vector<std::string>{id(listed)});  // not other's, not the sold one
     CHECK(radio.header("X-Total-Count") == "1");
-    CHECK(ids_of(seller->get("/api/tickets?owner=me&q=beyonce").body) == std::vector<std::string>{id(reserved)});
+    CHECK(ids_of(seller->get("/api/tickets?owner=me&q=beyonce").body) ==
+          std::vector<std::string>{id(reserved)});
     CHECK(ids_of(seller->get("/api/tickets?owner=me&sort=price").body) ==
           std::vector<std::string>{id(listed), id(reserved)});
     CHECK(ids_of(seller->get("/api/tickets?owner=me&sort=-price").body) ==
           std::vector<std::string>{id(reserved), id(listed)});
-    CHECK(ids_of(seller->get("/api/tickets?owner=me&minPrice=50").body) == std::vector<std::string>{id(reserved)});
+    CHECK(ids_of(seller->get("/api/tickets?owner=me&minPrice=50").body) ==
+          std::vector<std::string>{id(reserved)});
     auto paged = seller->get("/api/tickets?owner=me&limit=1&offset=1");
     CHECK(ids_of(paged.body) == std::vector<std::string>{id(listed)});
     CHECK(paged.header("X-Total-Count") == "2");
-    CHECK(ids_of(buyer->get("/api/tickets?owner=me&q=kid").body) == std::vector<std::string>{id(sold)});
+    CHECK(ids_of(buyer->get("/api/tickets?owner=me&q=kid").body) ==
+          std::vector<std::string>{id(sold)});
     // A relisted ticket is still its owner's.
     REQUIRE(resell(*buyer, id(sold), "50").status == 200);
     CHECK(ids_of(buyer->get("/api/tickets?owner=me").body) == std::vector<std::string>{id(sold)});
 
-    test::HttpClient anonymous(app.port());
     CHECK(anonymous.get("/api/tickets?owner=me").status == 401);
     auto bad = seller->get("/api/tickets?owner=seller-r6&limit=500");
     CHECK(bad.status == 400);

@@ -10,8 +10,9 @@ namespace ticketd::tickets {
 namespace {
 
 // The columns read_row() reads, in its order, of tickets `t`.
-#define TICKET_COLUMNS \
-    "t.id, t.title, t.price_cents, t.user_id, t.version, t.order_id, t.face_value_cents, t.sold_order_id"
+#define TICKET_COLUMNS                                                                     \
+    "t.id, t.title, t.price_cents, t.user_id, t.version, t.order_id, t.face_value_cents, " \
+    "t.sold_order_id, t.order_price_cents"
 
 constexpr const char* select_one = "SELECT " TICKET_COLUMNS " FROM tickets t WHERE id = ?";
 
@@ -25,6 +26,7 @@ Ticket read_row(SQLite::Statement& q) {
     if (!q.getColumn(5).isNull()) t.order_id = q.getColumn(5).getString();
     if (!q.getColumn(6).isNull()) t.face_value_cents = q.getColumn(6).getInt64();
     if (!q.getColumn(7).isNull()) t.sold_order_id = q.getColumn(7).getString();
+    if (!q.getColumn(8).isNull()) t.order_price_cents = q.getColumn(8).getInt64();
     return t;
 }
 
@@ -37,9 +39,13 @@ std::optional<Ticket> find_in(Tx& tx, const std::string& id) {
 
 }  // namespace
 
-std::optional<Ticket> TicketStore::find(db::ReadLock& read, const std::string& id) { return find_in(read, id); }
+std::optional<Ticket> TicketStore::find(db::ReadLock& read, const std::string& id) {
+    return find_in(read, id);
+}
 
-std::optional<Ticket> TicketStore::find(db::WriteTx& tx, const std::string& id) { return find_in(tx, id); }
+std::optional<Ticket> TicketStore::find(db::WriteTx& tx, const std::string& id) {
+    return find_in(tx, id);
+}
 
 SearchResult TicketStore::search(db::ReadLock& read, const SearchQuery& q) {
     // One statement text per combination of filters (a dozen, each prepared once and cached).
@@ -47,7 +53,8 @@ SearchResult TicketStore::search(db::ReadLock& read, const SearchQuery& q) {
     // and without a price filter it counts the matches alone. Without words, the partial indexes
     // on listed tickets give the order.
     bool words = !q.match.empty();
-    std::string from = words ? " FROM tickets_fts JOIN tickets t ON t.n = tickets_fts.rowid" : " FROM tickets t";
+    std::string from =
+        words ? " FROM tickets_fts JOIN tickets t ON t.n = tickets_fts.rowid" : " FROM tickets t";
     std::string where = words ? " WHERE tickets_fts MATCH ?" : " WHERE t.order_id IS NULL";
     if (q.min_cents) where += " AND t.price_cents >= ?";
     if (q.max_cents) where += " AND t.price_cents <= ?";
@@ -58,10 +65,11 @@ SearchResult TicketStore::search(db::ReadLock& read, const SearchQuery& q) {
         if (prices && q.max_cents) s.bind(++i, *q.max_cents);
         return i;
     };
-    const char* order = q.sort == SearchSort::price_ascending    ? " ORDER BY t.price_cents ASC, t.n DESC"
-                        : q.sort == SearchSort::price_descending ? " ORDER BY t.price_cents DESC, t.n DESC"
-                        : words                                  ? " ORDER BY tickets_fts.rowid DESC"
-                                                                 : " ORDER BY t.n DESC";
+    const char* order =
+        q.sort == SearchSort::price_ascending    ? " ORDER BY t.price_cents ASC, t.n DESC"
+        : q.sort == SearchSort::price_descending ? " ORDER BY t.price_cents DESC, t.n DESC"
+        : words                                  ? " ORDER BY tickets_fts.rowid DESC"
+                                                 : " ORDER BY t.n DESC";
     SearchResult out;
     bool prices = q.min_cents || q.max_cents;
     if (words && (prices || q.sort != SearchSort::newest)) {
@@ -70,28 +78,32 @@ SearchResult TicketStore::search(db::ReadLock& read, const SearchQuery& q) {
         auto& all = read.statement("SELECT " TICKET_COLUMNS + from + where + order);
         bind(all, true);
         while (all.executeStep()) {
-            if (out.total >= q.offset && out.total < q.offset + q.limit) out.tickets.push_back(read_row(all));
+            if (out.total >= q.offset && out.total < q.offset + q.limit)
+                out.tickets.push_back(read_row(all));
             ++out.total;
         }
         all.reset();
         return out;
     }
-    auto& page = read.statement("SELECT " TICKET_COLUMNS + from + where + order + " LIMIT ? OFFSET ?");
+    auto& page =
+        read.statement("SELECT " TICKET_COLUMNS + from + where + order + " LIMIT ? OFFSET ?");
     int i = bind(page, true);
     page.bind(i + 1, q.limit);
     page.bind(i + 2, q.offset);
     while (page.executeStep()) out.tickets.push_back(read_row(page));
     page.reset();
-    auto& count = prices  ? read.statement("SELECT count(*)" + from + where)
-                  : words ? read.statement("SELECT count(*) FROM tickets_fts WHERE tickets_fts MATCH ?")
-                          : read.statement("SELECT count FROM tickets_listed_count");
+    auto& count = prices ? read.statement("SELECT count(*)" + from + where)
+                  : words
+                      ? read.statement("SELECT count(*) FROM tickets_fts WHERE tickets_fts MATCH ?")
+                      : read.statement("SELECT count FROM tickets_listed_count");
     bind(count, prices);
     if (count.executeStep()) out.total = count.getColumn(0).getInt64();
     count.reset();
     return out;
 }
 
-SearchResult TicketStore::search_owned(db::ReadLock& read, const std::string& owner_id, const SearchQuery& q) {
+SearchResult TicketStore::search_owned(db::ReadLock& read, const std::string& owner_id,
+                                       const SearchQuery& q) {
     // An owner has few tickets: their index (tickets_by_owner) drives, and each of them is looked
     // up in the title index by rowid with the MATCH (CROSS JOIN keeps that order), so a common
     // word does not walk the whole market's matches. One pass reads and counts, as above.
@@ -113,7 +125,8 @@ SearchResult TicketStore::search_owned(db::ReadLock& read, const std::string& ow
     if (q.max_cents) all.bind(++i, *q.max_cents);
     SearchResult out;
     while (all.executeStep()) {
-        if (out.total >= q.offset && out.total < q.offset + q.limit) out.tickets.push_back(read_row(all));
+        if (out.total >= q.offset && out.total < q.offset + q.limit)
+            out.tickets.push_back(read_row(all));
         ++out.total;
     }
     all.reset();
@@ -122,7 +135,8 @@ SearchResult TicketStore::search_owned(db::ReadLock& read, const std::string& ow
 
 void TicketStore::insert(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms) {
     db::exec(tx,
-             "INSERT INTO tickets (id, title, price_cents, user_id, version, order_id, created_at, updated_at)"
+             "INSERT INTO tickets (id, title, price_cents, user_id, version, order_id, created_at, "
+             "updated_at)"
              " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
              t.id, t.title, t.price_cents, t.user_id, t.version, t.order_id, now_ms, now_ms);
     tx.on_commit_locked([this] {
@@ -132,11 +146,12 @@ void TicketStore::insert(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms) 
 }
 
 void TicketStore::update(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms) {
-    db::exec(
-        tx,
-        "UPDATE tickets SET title = ?, price_cents = ?, user_id = ?, version = ?, order_id = ?, face_value_cents = ?,"
-        " sold_order_id = ?, updated_at = ? WHERE id = ?",
-        t.title, t.price_cents, t.user_id, t.version, t.order_id, t.face_value_cents, t.sold_order_id, now_ms, t.id);
+    db::exec(tx,
+             "UPDATE tickets SET title = ?, price_cents = ?, user_id = ?, version = ?,"
+             " order_id = ?, face_value_cents = ?, sold_order_id = ?, order_price_cents = ?,"
+             " updated_at = ? WHERE id = ?",
+             t.title, t.price_cents, t.user_id, t.version, t.order_id, t.face_value_cents,
+             t.sold_order_id, t.order_price_cents, now_ms, t.id);
     tx.on_commit_locked([this, id = t.id] {
         bodies_.erase(id);
         pages_.clear();
@@ -149,7 +164,8 @@ const std::string* TicketStore::cached_body(db::ReadLock&, const std::string& id
     return it == bodies_.end() ? nullptr : &it->second;
 }
 
-const std::string& TicketStore::remember_body(db::ReadLock&, const std::string& id, std::string body) {
+const std::string& TicketStore::remember_body(db::ReadLock&, const std::string& id,
+                                              std::string body) {
     if (bodies_.size() >= max_cached_bodies) bodies_.clear();  // simple bound: start over
     return bodies_.insert_or_assign(id, std::move(body)).first->second;
 }
@@ -159,7 +175,8 @@ const TicketStore::Page* TicketStore::cached_page(db::ReadLock&, const std::stri
     return it == pages_.end() ? nullptr : &it->second;
 }
 
-const TicketStore::Page& TicketStore::remember_page(db::ReadLock&, const std::string& key, Page page) {
+const TicketStore::Page& TicketStore::remember_page(db::ReadLock&, const std::string& key,
+                                                    Page page) {
     if (pages_bytes_ + page.body.size() > max_cached_page_bytes) {  // simple bound: start over
         pages_.clear();
         pages_bytes_ = 0;
@@ -169,7 +186,8 @@ const TicketStore::Page& TicketStore::remember_page(db::ReadLock&, const std::st
 }
 
 void TicketStore::mark_released(db::WriteTx& tx, const std::string& order_id) {
-    db::exec(tx, "INSERT INTO released_orders (order_id) VALUES (?) ON CONFLICT DO NOTHING", order_id);
+    db::exec(tx, "INSERT INTO released_orders (order_id) VALUES (?) ON CONFLICT DO NOTHING",
+             order_id);
 }
 
 void TicketStore::record_sale(db::WriteTx& tx, const std::string& id, const std::string& buyer_id,
@@ -177,14 +195,17 @@ void TicketStore::record_sale(db::WriteTx& tx, const std::string& id, const std:
     db::exec(tx, "UPDATE tickets SET sold_to = ?, sold_at = ? WHERE id = ?", buyer_id, now_ms, id);
 }
 
-void TicketStore::add_history(db::WriteTx& tx, const std::string& id, std::int64_t at_ms, std::string_view event,
-                              std::int64_t price_cents) {
-    db::exec(tx, "INSERT INTO ticket_history (ticket_id, at, event, price_cents) VALUES (?, ?, ?, ?)", id, at_ms, event,
-             price_cents);
+void TicketStore::add_history(db::WriteTx& tx, const std::string& id, std::int64_t at_ms,
+                              std::string_view event, std::int64_t price_cents) {
+    db::exec(tx,
+             "INSERT INTO ticket_history (ticket_id, at, event, price_cents) VALUES (?, ?, ?, ?)",
+             id, at_ms, event, price_cents);
 }
 
 std::vector<HistoryEntry> TicketStore::history(db::ReadLock& read, const std::string& id) {
-    auto& q = db::query(read, "SELECT at, event, price_cents FROM ticket_history WHERE ticket_id = ? ORDER BY n", id);
+    auto& q = db::query(
+        read, "SELECT at, event, price_cents FROM ticket_history WHERE ticket_id = ? ORDER BY n",
+        id);
     std::vector<HistoryEntry> out;
     while (q.executeStep())
         out.push_back({.at_ms = q.getColumn(0).getInt64(),
@@ -195,7 +216,8 @@ std::vector<HistoryEntry> TicketStore::history(db::ReadLock& read, const std::st
 }
 
 bool TicketStore::is_released(db::WriteTx& tx, const std::string& order_id) {
-    return db::query(tx, "SELECT 1 FROM released_orders WHERE order_id = ?", order_id).executeStep();
+    return db::query(tx, "SELECT 1 FROM released_orders WHERE order_id = ?", order_id)
+        .executeStep();
 }
 
 }  // namespace ticketd::tickets

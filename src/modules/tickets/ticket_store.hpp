@@ -1,5 +1,9 @@
 #pragma once
 // All SQL on tickets.db. Methods taking a WriteTx& run inside that transaction.
+#if defined(TICKETD_IN_A_MODULE) && !defined(TICKETD_IN_MODULE_tickets)
+#error "a module includes only its own headers: modules talk through events"
+#endif
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -29,6 +33,9 @@ struct Ticket {
     std::optional<std::int64_t> face_value_cents = std::nullopt;
     // The completed order that sold it last; none before the first sale.
     std::optional<std::string> sold_order_id = std::nullopt;
+    // The price the order in `order_id` was placed at (what its buyer pays); none while no order
+    // holds it. A sale fixes the face value at this price, not at a price edited meanwhile.
+    std::optional<std::int64_t> order_price_cents = std::nullopt;
 
     std::int64_t face_value() const { return face_value_cents.value_or(price_cents); }
     // Bought and not relisted: held by the order that sold it (only then can it be resold).
@@ -55,16 +62,18 @@ public:
     SearchResult search(db::ReadLock& read, const SearchQuery& q);
     // Every ticket `owner_id` owns (listed, reserved or bought), matching `q` (words, prices, sort,
     // paging), and how many match.
-    SearchResult search_owned(db::ReadLock& read, const std::string& owner_id, const SearchQuery& q);
+    SearchResult search_owned(db::ReadLock& read, const std::string& owner_id,
+                              const SearchQuery& q);
     void insert(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms);
     // Writes title, price, owner, version, order id, face value and sold order of `t`.
     void update(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms);
-    void add_history(db::WriteTx& tx, const std::string& id, std::int64_t at_ms, std::string_view event,
-                     std::int64_t price_cents);
+    void add_history(db::WriteTx& tx, const std::string& id, std::int64_t at_ms,
+                     std::string_view event, std::int64_t price_cents);
     std::vector<HistoryEntry> history(db::ReadLock& read, const std::string& id);
     void mark_released(db::WriteTx& tx, const std::string& order_id);
     // Records that ticket `id` was sold to `buyer_id` (its order completed): who and when.
-    void record_sale(db::WriteTx& tx, const std::string& id, const std::string& buyer_id, std::int64_t now_ms);
+    void record_sale(db::WriteTx& tx, const std::string& id, const std::string& buyer_id,
+                     std::int64_t now_ms);
     bool is_released(db::WriteTx& tx, const std::string& order_id);
 
     // The rendered JSON of single tickets, for GET /api/tickets/:id (read far more often than a

@@ -27,9 +27,12 @@ namespace {
 constexpr std::size_t max_title = 200;
 
 boost::json::object to_json(const Ticket& t) {
-    boost::json::object o{
-        {"id", t.id},          {"title", t.title},     {"price", util::cents_to_json(t.price_cents)},
-        {"userId", t.user_id}, {"version", t.version}, {"faceValue", util::cents_to_json(t.face_value())}};
+    boost::json::object o{{"id", t.id},
+                          {"title", t.title},
+                          {"price", util::cents_to_json(t.price_cents)},
+                          {"userId", t.user_id},
+                          {"version", t.version},
+                          {"faceValue", util::cents_to_json(t.face_value())}};
     if (t.order_id) o["orderId"] = *t.order_id;
     return o;
 }
@@ -54,7 +57,9 @@ std::int64_t price_input(const boost::json::object& body, http::Validation& v) {
     switch (price.error) {
         case util::PriceError::none: return price.cents;
         case util::PriceError::not_positive: v.fail("Price must be greater than 0", "price"); break;
-        case util::PriceError::too_many_decimals: v.fail("Price must have at most two decimals", "price"); break;
+        case util::PriceError::too_many_decimals:
+            v.fail("Price must have at most two decimals", "price");
+            break;
         case util::PriceError::too_large: v.fail("Price must be at most 1000000", "price"); break;
     }
     return 0;
@@ -99,16 +104,18 @@ public:
         router.get("/api/tickets", [this](const http::Request& req) {
             http::Validation v;  // every invalid parameter is its own error
             auto query = parse_search(req, v);
-            // `seller` is this listing's older name (before tickets changed hands), kept for clients.
+            // `seller` is this listing's older name (before tickets changed hands), kept for
+            // clients.
             auto owner = req.query_param("owner");
-            if (owner && *owner != "me") v.fail("owner must be \"me\"", "owner");
             auto seller = req.query_param("seller");
+            // Signed in is checked before the parameters (API.md's order of checks).
+            const http::User* user = owner || seller ? &req.require_user() : nullptr;
+            if (owner && *owner != "me") v.fail("owner must be \"me\"", "owner");
             if (seller && *seller != "me") v.fail("seller must be \"me\"", "seller");
             v.throw_if_failed();
-            if (owner || seller) {
-                const auto& user = req.require_user();
+            if (user) {
                 db::ReadLock read(*db_);
-                auto found = store_.search_owned(read, user.id, query);
+                auto found = store_.search_owned(read, user->id, query);
                 boost::json::array list;
                 for (const auto& t : found.tickets) list.push_back(to_json(t));
                 auto res = http::json(200, list);
@@ -122,7 +129,8 @@ public:
                 auto found = store_.search(read, query);
                 boost::json::array list;
                 for (const auto& t : found.tickets) list.push_back(to_json(t));
-                page = &store_.remember_page(read, key, {.body = http::to_json_text(list), .total = found.total});
+                page = &store_.remember_page(
+                    read, key, {.body = http::to_json_text(list), .total = found.total});
             }
             auto res = http::text_response(200, page->body, "application/json; charset=utf-8");
             res.set_header("X-Total-Count", std::to_string(page->total));
@@ -166,12 +174,15 @@ public:
     void add_listeners(bus::Bus& bus) override {
         bus.publishes<events::TicketCreated>("tickets");
         bus.publishes<events::TicketUpdated>("tickets");
-        bus.subscribe<events::OrderCreated>(
-            "tickets.order-created", *db_,
-            [this](db::WriteTx& tx, const events::OrderCreated& e) { return on_order_created(tx, e); });
+        bus.subscribe<events::OrderCreated>("tickets.order-created", *db_,
+                                            [this](db::WriteTx& tx, const events::OrderCreated& e) {
+                                                return on_order_created(tx, e);
+                                            });
         bus.subscribe<events::OrderCancelled>(
             "tickets.order-cancelled", *db_,
-            [this](db::WriteTx& tx, const events::OrderCancelled& e) { return on_order_cancelled(tx, e); });
+            [this](db::WriteTx& tx, const events::OrderCancelled& e) {
+                return on_order_cancelled(tx, e);
+            });
         bus.subscribe<events::OrderCompleted>(
             "tickets.order-completed", *db_,
             [this](db::WriteTx& tx, const events::OrderCompleted& e, const bus::Envelope& env) {
@@ -210,7 +221,8 @@ private:
         if (t->user_id != user_id) throw http::ApiError::unauthorized();
         if (t->order_id) throw http::ApiError::bad_request("Cannot edit a reserved ticket");
         check_resale_cap(*t, in.price_cents);
-        if (in.price_cents != t->price_cents) store_.add_history(tx, t->id, now_ms(), "price-changed", in.price_cents);
+        if (in.price_cents != t->price_cents)
+            store_.add_history(tx, t->id, now_ms(), "price-changed", in.price_cents);
         t->title = in.title;
         t->price_cents = in.price_cents;
         t->version += 1;
@@ -230,20 +242,23 @@ private:
         }
     }
 
-    // POST /api/tickets/:id/resale, checks in the API's order: exists (404), owner (401), held by
-    // its sale (400), the price as create checks it, then the cap. Listed again: no order, the
-    // new price, a 'relisted' entry, and a ticket:updated (orders then lets it be bought again).
-    Ticket relist(const std::string& user_id, const std::string& id, const boost::json::object& body) {
+    // POST /api/tickets/:id/resale, checks in the API's order: the price as create checks it
+    // (400), exists (404), owner (401), held by its sale (400), then the cap. Listed again: no
+    // order, the new price, a 'relisted' entry, and a ticket:updated (orders then lets it be
+    // bought again).
+    Ticket relist(const std::string& user_id, const std::string& id,
+                  const boost::json::object& body) {
+        http::Validation v;
+        auto price_cents = price_input(body, v);
+        v.throw_if_failed();
         db::WriteTx tx(*db_);
         auto t = store_.find(tx, id);
         if (!t) throw http::ApiError::not_found();
         if (t->user_id != user_id) throw http::ApiError::unauthorized();
         if (!t->held_by_sale()) throw http::ApiError::bad_request("Ticket is not sold");
-        http::Validation v;
-        auto price_cents = price_input(body, v);
-        v.throw_if_failed();
         check_resale_cap(*t, price_cents);
         t->order_id.reset();
+        t->order_price_cents.reset();
         t->price_cents = price_cents;
         t->version += 1;
         store_.update(tx, *t, now_ms());
@@ -255,12 +270,13 @@ private:
 
     bus::Outcome on_order_created(db::WriteTx& tx, const events::OrderCreated& e) {
         auto t = store_.find(tx, e.ticket.id);
-        if (!t) return bus::Outcome::retry;                          // the ticket's own creation is not visible yet
+        if (!t) return bus::Outcome::retry;  // the ticket's own creation is not visible yet
         if (t->order_id == e.id) return bus::Outcome::ack;           // already applied
         if (store_.is_released(tx, e.id)) return bus::Outcome::ack;  // cancelled before we saw it
         // Held by an order whose cancellation has not reached us yet: wait for it.
         if (t->order_id) return bus::Outcome::retry;
         t->order_id = e.id;
+        t->order_price_cents = e.ticket.price_cents;
         t->version += 1;
         store_.update(tx, *t, now_ms());
         bus_.publish(tx, updated_event(*t));
@@ -273,6 +289,7 @@ private:
         if (!t) return bus::Outcome::retry;
         if (t->order_id != e.id) return bus::Outcome::ack;  // not held by this order (any more)
         t->order_id.reset();
+        t->order_price_cents.reset();
         t->version += 1;
         store_.update(tx, *t, now_ms());
         bus_.publish(tx, updated_event(*t));
@@ -284,18 +301,24 @@ private:
     // price paid, the first time. Its order:created comes first in the log; until that is
     // applied here, wait, except on the last try (it was parked): this event alone says which
     // order holds the ticket.
-    bus::Outcome on_order_completed(db::WriteTx& tx, const events::OrderCompleted& e, const bus::Envelope& env) {
+    bus::Outcome on_order_completed(db::WriteTx& tx, const events::OrderCompleted& e,
+                                    const bus::Envelope& env) {
         auto t = store_.find(tx, e.ticket.id);
         if (!t) return bus::Outcome::retry;
         if (t->order_id != e.id && !env.last_attempt) return bus::Outcome::retry;
+        // What the buyer paid: the price their order was placed at. Only a parked sale whose
+        // order:created never arrived lacks it; then the price is the best record there is.
+        std::int64_t paid =
+            t->order_id == e.id && t->order_price_cents ? *t->order_price_cents : t->price_cents;
         t->order_id = e.id;
+        t->order_price_cents = paid;
         t->sold_order_id = e.id;
         t->user_id = e.user_id;
-        if (!t->face_value_cents) t->face_value_cents = t->price_cents;
+        if (!t->face_value_cents) t->face_value_cents = paid;
         t->version += 1;
         store_.update(tx, *t, now_ms());
         store_.record_sale(tx, t->id, e.user_id, now_ms());
-        store_.add_history(tx, t->id, now_ms(), "sold", t->price_cents);
+        store_.add_history(tx, t->id, now_ms(), "sold", paid);
         bus_.publish(tx, updated_event(*t));
         return bus::Outcome::ack;
     }
@@ -309,6 +332,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Module> make_module(const ModuleContext& ctx) { return std::make_unique<TicketsModule>(ctx); }
+std::unique_ptr<Module> make_module(const ModuleContext& ctx) {
+    return std::make_unique<TicketsModule>(ctx);
+}
 
 }  // namespace ticketd::tickets

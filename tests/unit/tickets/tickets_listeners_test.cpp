@@ -21,10 +21,18 @@ struct Tickets {
             " VALUES ('t1', 'Gig', 1000, 'seller', 0, 0, 0)");
         tx.commit();
     }
-    std::string owner() { return test::query_text(module->database(), "SELECT user_id FROM tickets"); }
-    std::string order() { return test::query_text(module->database(), "SELECT coalesce(order_id, '') FROM tickets"); }
-    std::int64_t version() { return test::query_int(module->database(), "SELECT version FROM tickets"); }
-    std::string sold_to() { return test::query_text(module->database(), "SELECT coalesce(sold_to, '') FROM tickets"); }
+    std::string owner() {
+        return test::query_text(module->database(), "SELECT user_id FROM tickets");
+    }
+    std::string order() {
+        return test::query_text(module->database(), "SELECT coalesce(order_id, '') FROM tickets");
+    }
+    std::int64_t version() {
+        return test::query_int(module->database(), "SELECT version FROM tickets");
+    }
+    std::string sold_to() {
+        return test::query_text(module->database(), "SELECT coalesce(sold_to, '') FROM tickets");
+    }
 };
 
 const events::OrderCreated created{.id = "o1",
@@ -33,12 +41,14 @@ const events::OrderCreated created{.id = "o1",
                                    .user_id = "buyer",
                                    .expires_at = "2030-01-01T00:00:00.000Z",
                                    .ticket = {.id = "t1", .price_cents = 1000}};
-const events::OrderCompleted completed{.id = "o1", .version = 1, .user_id = "buyer", .ticket = {.id = "t1"}};
+const events::OrderCompleted completed{
+    .id = "o1", .version = 1, .user_id = "buyer", .ticket = {.id = "t1"}};
 
 }  // namespace
 
-TEST_CASE("tickets: a completed order passes the ticket to its buyer, held, with its face value fixed",
-          "[tickets][sale]") {
+TEST_CASE(
+    "tickets: a completed order passes the ticket to its buyer, held, with its face value fixed",
+    "[tickets][sale]") {
     Tickets t;
     CHECK(t.h.bus.deliver("tickets.order-created", created, "e1") == bus::Outcome::ack);
     CHECK(t.order() == "o1");
@@ -50,7 +60,8 @@ TEST_CASE("tickets: a completed order passes the ticket to its buyer, held, with
     CHECK(t.version() == 2);  // a change like any other: the replicas hear of the new owner
     CHECK(t.h.bus.published == std::vector<std::string>{"ticket:updated", "ticket:updated"});
     CHECK(test::query_int(t.module->database(), "SELECT face_value_cents FROM tickets") == 1000);
-    CHECK(test::query_text(t.module->database(), "SELECT group_concat(event) FROM ticket_history") == "sold");
+    CHECK(test::query_text(t.module->database(),
+                           "SELECT group_concat(event) FROM ticket_history") == "sold");
 }
 
 TEST_CASE("tickets: a completion seen before its reservation waits, unless it is the last try",
@@ -68,12 +79,50 @@ TEST_CASE("tickets: a completion seen before its reservation waits, unless it is
     CHECK(t.h.bus.published == std::vector<std::string>{"ticket:updated"});
 }
 
-TEST_CASE("tickets: a cancelled reservation frees the ticket, and a late reservation of it is ignored",
-          "[tickets][race]") {
+TEST_CASE(
+    "tickets: a cancelled reservation frees the ticket, and a late reservation of it is ignored",
+    "[tickets][race]") {
     Tickets t;
     events::OrderCancelled cancelled{.id = "o1", .version = 1, .ticket = {.id = "t1"}};
     CHECK(t.h.bus.deliver("tickets.order-cancelled", cancelled, "e3") == bus::Outcome::ack);
     CHECK(t.h.bus.deliver("tickets.order-created", created, "e1") == bus::Outcome::ack);
     CHECK(t.order().empty());
     CHECK(t.h.bus.published.empty());
+}
+
+TEST_CASE(
+    "tickets: the face value and the sale's history entry are what the buyer paid, not a "
+    "price edited while the order was on its way",
+    "[tickets][sale][race]") {
+    Tickets t;
+    // The seller's PUT reached tickets after orders had placed the order at 10.00, but before
+    // its order:created did.
+    {
+        db::WriteTx tx(t.module->database());
+        tx.exec("UPDATE tickets SET price_cents = 9900, version = 1");
+        tx.commit();
+    }
+    CHECK(t.h.bus.deliver("tickets.order-created", created, "e1") == bus::Outcome::ack);
+    CHECK(t.h.bus.deliver("tickets.order-completed", completed, "e2") == bus::Outcome::ack);
+    CHECK(test::query_int(t.module->database(), "SELECT face_value_cents FROM tickets") == 1000);
+    CHECK(test::query_int(t.module->database(),
+                          "SELECT price_cents FROM ticket_history WHERE event = 'sold'") == 1000);
+}
+
+TEST_CASE("tickets: a cancelled reservation forgets its price and the next order's price is paid",
+          "[tickets][sale]") {
+    Tickets t;
+    CHECK(t.h.bus.deliver("tickets.order-created", created, "e1") == bus::Outcome::ack);
+    const events::OrderCancelled cancelled{.id = "o1", .version = 1, .ticket = {.id = "t1"}};
+    CHECK(t.h.bus.deliver("tickets.order-cancelled", cancelled, "e2") == bus::Outcome::ack);
+    CHECK(test::query_text(t.module->database(),
+                           "SELECT coalesce(order_price_cents, 'none') FROM tickets") == "none");
+    auto second = created;
+    second.id = "o2";
+    second.ticket.price_cents = 1500;
+    CHECK(t.h.bus.deliver("tickets.order-created", second, "e3") == bus::Outcome::ack);
+    auto done = completed;
+    done.id = "o2";
+    CHECK(t.h.bus.deliver("tickets.order-completed", done, "e4") == bus::Outcome::ack);
+    CHECK(test::query_int(t.module->database(), "SELECT face_value_cents FROM tickets") == 1500);
 }

@@ -1,0 +1,5 @@
+-- The price the order holding the ticket was placed at (order:created's ticket price: what the
+-- buyer is charged). A PUT that reached tickets before that order:created could have changed the
+-- listed price in between; the sale fixes the face value, and writes the history's `sold` entry,
+-- at the price paid, never at the price shown later. NULL while no order holds the ticket.
+ALTER TABLE tickets ADD COLUMN order_price_cents INTEGER;

@@ -17,6 +17,7 @@
 #include "http/session.hpp"
 #include "http/static_files.hpp"
 #include "util/clock.hpp"
+#include "util/ids.hpp"
 #include "util/log.hpp"
 #include "util/worker_pool.hpp"
 
@@ -114,14 +115,15 @@ struct Host::Impl {
             metrics_server = std::make_unique<http::Server>(metrics_router, mo);
         }
 
-        sessions =
-            std::make_unique<http::Sessions>(signing_key(config), config.production,
-                                             std::chrono::hours(24) * config.session_days, *clock);
+        sessions = std::make_unique<http::Sessions>(
+            options.sessions ? signing_key(config) : util::random_id() + util::random_id(),
+            config.production, std::chrono::hours(24) * config.session_days, *clock);
         workers = std::make_unique<util::WorkerPool>(
             static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
         router.before(http::refuse_cross_site);
-        router.before(
-            [this](http::Request& req) { req.current_user = sessions->from_request(req); });
+        if (options.sessions)
+            router.before(
+                [this](http::Request& req) { req.current_user = sessions->from_request(req); });
 
         ModuleContext ctx{.config = config,
                           .bus = *bus,

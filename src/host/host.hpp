@@ -35,6 +35,11 @@ struct HostOptions {
     std::span<const EmbeddedFile> schema;      // the application's schema/ (its modules' sets)
     std::span<const EmbeddedFile> web;         // served for GETs no route takes; empty: 404
     bool app_shell = true;  // a GET of an unknown path without an extension gets web's index.html
+    // The application signs users in: sessions signed with JWT_KEY (generated and kept in the data
+    // directory in development; required in production) set Request::current_user. An
+    // application without sign-in (the blog) needs no key: its sessions are never issued, and
+    // their key is a throwaway one.
+    bool sessions = true;
     std::string content_security_policy =
         "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
     // The application's own routes beside its modules' (ticketd: /api/config).

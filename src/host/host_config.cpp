@@ -34,11 +34,11 @@ std::string one_of(const std::string& text, const std::vector<std::string>& allo
 }
 
 std::vector<Option> host_options(const std::string& env_prefix,
-                                 const std::vector<std::string>& module_names) {
+                                 const std::vector<std::string>& module_names, bool sessions) {
     const std::string& p = env_prefix;
     std::string names;
     for (const auto& m : module_names) names += (names.empty() ? "" : " ") + m;
-    return {
+    std::vector<Option> options{
         {"--port", "PORT", "N", "TCP port to listen on",
          [](auto& c) { return std::to_string(c.port); },
          [](auto& c, auto& v) { c.port = static_cast<std::uint16_t>(parse_int(v, 0, 65535)); }},
@@ -60,7 +60,8 @@ std::vector<Option> host_options(const std::string& env_prefix,
          [](auto& c) { return std::to_string(c.threads); },
          [](auto& c, auto& v) { c.threads = parse_int(v, 0, 256); }},
         {"--production", "", "",
-         "production mode (same as " + p + "ENV=production): JWT_KEY required, Secure cookies",
+         "production mode (same as " + p + "ENV=production)" +
+             (sessions ? ": JWT_KEY required, Secure cookies" : ""),
          [](auto& c) { return std::string(c.production ? "on" : "off"); },
          [](auto& c, auto&) { c.production = true; }},
         {"", p + "ENV", "development|production", "deployment mode",
@@ -185,6 +186,11 @@ std::vector<Option> host_options(const std::string& env_prefix,
         {"--follow", "", "", "events tail: keep printing new events",
          [](auto&) { return std::string("off"); }, [](auto& c, auto&) { c.tail_follow = true; }},
     };
+    if (!sessions)
+        std::erase_if(options, [](const Option& o) {
+            return o.env == "JWT_KEY" || o.flag == "--session-days";
+        });
+    return options;
 }
 
 ParsedCommand parse_options(const std::vector<Option>& options,

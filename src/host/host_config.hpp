@@ -88,8 +88,11 @@ std::string one_of(const std::string& text, const std::vector<std::string>& allo
 
 // The options every application has. `env_prefix` names its variables ("TICKETD_" gives
 // TICKETD_DATA_DIR; PORT and JWT_KEY have no prefix); `module_names` are what --modules accepts.
+// Without `sessions` (an application nobody signs in to: HostOptions::sessions), JWT_KEY and
+// --session-days are left out.
 std::vector<Option> host_options(const std::string& env_prefix,
-                                 const std::vector<std::string>& module_names);
+                                 const std::vector<std::string>& module_names,
+                                 bool sessions = true);
 
 // What a command line asks for: a command name (the first word that is not a flag; `serve` when
 // there is none, `help` for --help, `version` for --version) and its positional arguments.

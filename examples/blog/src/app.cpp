@@ -36,6 +36,7 @@ ticketd::host::HostOptions host_options(const Config&) {
     h.modules = modules();
     h.schema = schema_files();
     h.web = web_files();
+    h.sessions = false;   // nobody signs in: no JWT_KEY, no jwt.key
     h.app_shell = false;  // one page: every other path is the API's, or a 404
     return h;
 }

@@ -14,7 +14,7 @@ const std::vector<std::string>& module_names() {
 
 const std::vector<ticketd::host::Option>& options() {
     static const std::vector<ticketd::host::Option> table = [] {
-        auto t = ticketd::host::host_options("BLOG_", module_names());
+        auto t = ticketd::host::host_options("BLOG_", module_names(), /*sessions=*/false);
         t.push_back(app_option<Config>(
             "--banned-words", "BLOG_BANNED_WORDS", "WORD[,WORD]",
             "moderation rejects a comment containing any of these (case-insensitive, anywhere in a "

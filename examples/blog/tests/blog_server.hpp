@@ -30,7 +30,6 @@ inline Config test_config(const std::string& data_dir) {
     c.threads = 2;
     c.access_log = false;
     c.metrics_port = -1;
-    c.jwt_key = "blog-test-key-blog-test-key-0123456789";
     return c;
 }
 

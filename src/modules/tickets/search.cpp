@@ -1,5 +1,10 @@
 #include "search.hpp"
 
+#include <sqlite3.h>
+
+#include <mutex>
+#include <stdexcept>
+
 #include "http/api_error.hpp"
 #include "http/json_body.hpp"
 #include "http/message.hpp"
@@ -15,38 +20,6 @@ constexpr std::int64_t max_page = 200;
 // listing down (search) instead.
 constexpr std::int64_t max_offset = 10000;
 constexpr std::size_t max_query = 100;
-
-// The next code point of UTF-8 text at `i` (advanced past it); invalid bytes are taken one by
-// one as themselves.
-char32_t next_code_point(std::string_view s, std::size_t& i) {
-    auto c = static_cast<unsigned char>(s[i++]);
-    int extra = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
-    char32_t cp = extra == 3 ? c & 0x07 : extra == 2 ? c & 0x0F : extra == 1 ? c & 0x1F : c;
-    for (int k = 0; k < extra; ++k) {
-        if (i >= s.size() || (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) return c;
-        cp = (cp << 6) | (static_cast<unsigned char>(s[i++]) & 0x3F);
-    }
-    return cp;
-}
-
-// Whether a code point separates words. ASCII: anything but letters and digits. Beyond it, the
-// blocks of spaces, punctuation and symbols people type or paste (Latin-1's signs, general
-// punctuation, arrows, mathematical and other symbols, CJK punctuation, full-width ASCII
-// signs); every other code point is taken as part of a word, as unicode61 takes letters.
-bool separates(char32_t c) {
-    if (c < 0x80)
-        return !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'));
-    if (c >= 0x80 && c <= 0xBF)
-        return c != 0xAA && c != 0xB5 && c != 0xBA && c != 0xB2 && c != 0xB3 && c != 0xB9;
-    if (c == 0xD7 || c == 0xF7) return true;
-    if (c >= 0x2000 && c <= 0x2BFF) return true;
-    if (c >= 0x3000 && c <= 0x303F) return true;
-    if (c >= 0xFE30 && c <= 0xFE4F) return true;
-    if (c >= 0xFF00 && c <= 0xFF0F) return true;
-    if (c >= 0xFF1A && c <= 0xFF20) return true;
-    if (c >= 0x1F000 && c <= 0x1FAFF) return true;  // emoji and pictographs
-    return false;
-}
 
 std::optional<std::int64_t> price_param(const http::Request& req, const std::string& name,
                                         http::Validation& v) {
@@ -76,23 +49,53 @@ std::optional<std::int64_t> price_param(const http::Request& req, const std::str
 
 }  // namespace
 
-std::string fts_match(std::string_view q) {
-    std::string out, word;
-    auto flush = [&] {
-        if (word.empty()) return;
+struct WordSplitter::Impl {
+    fts5_tokenizer api{};
+    Fts5Tokenizer* tokenizer = nullptr;
+    std::mutex mutex;  // unicode61 folds into a buffer of its own: one tokenization at a time
+};
+
+WordSplitter::WordSplitter(sqlite3* db) : impl_(std::make_unique<Impl>()) {
+    // SQLite hands out its FTS5 API through a pointer bound to `SELECT fts5(?)`.
+    fts5_api* fts5 = nullptr;
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, nullptr) == SQLITE_OK) {
+        sqlite3_bind_pointer(st, 1, static_cast<void*>(&fts5), "fts5_api_ptr", nullptr);
+        sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    void* user_data = nullptr;
+    const char* args[] = {"remove_diacritics", "2"};  // as tokenize = '...' in the schema
+    if (!fts5 || fts5->iVersion < 2 ||
+        fts5->xFindTokenizer(fts5, "unicode61", &user_data, &impl_->api) != SQLITE_OK ||
+        impl_->api.xCreate(user_data, args, 2, &impl_->tokenizer) != SQLITE_OK)
+        throw std::runtime_error("SQLite's FTS5 unicode61 tokenizer is not available");
+}
+
+WordSplitter::~WordSplitter() {
+    if (impl_->tokenizer) impl_->api.xDelete(impl_->tokenizer);
+}
+
+std::vector<std::string> WordSplitter::words(std::string_view text) const {
+    std::vector<std::string> out;
+    auto add = [](void* ctx, int, const char* token, int size, int, int) {
+        static_cast<std::vector<std::string>*>(ctx)->emplace_back(token,
+                                                                  static_cast<std::size_t>(size));
+        return SQLITE_OK;
+    };
+    std::lock_guard lock(impl_->mutex);
+    impl_->api.xTokenize(impl_->tokenizer, &out, FTS5_TOKENIZE_QUERY, text.data(),
+                         static_cast<int>(text.size()), add);
+    return out;
+}
+
+std::string fts_match(const WordSplitter& words, std::string_view q) {
+    std::string out;
+    for (const auto& word : words.words(q)) {
+        if (word.find('"') != std::string::npos) continue;  // never: '"' separates words
         if (!out.empty()) out += ' ';
         out += '"' + word + "\"*";
-        word.clear();
-    };
-    for (std::size_t i = 0; i < q.size();) {
-        auto start = i;
-        char32_t c = next_code_point(q, i);
-        if (separates(c))
-            flush();
-        else
-            word.append(q.substr(start, i - start));
     }
-    flush();
     return out;
 }
 
@@ -105,13 +108,13 @@ std::string SearchQuery::key() const {
            std::to_string(offset);
 }
 
-SearchQuery parse_search(const http::Request& req, http::Validation& v) {
+SearchQuery parse_search(const http::Request& req, const WordSplitter& words, http::Validation& v) {
     SearchQuery s;
     if (auto q = req.query_param("q")) {
         if (util::character_count(*q) > max_query)
             v.fail("q must be at most 100 characters", "q");
         else
-            s.match = fts_match(*q);
+            s.match = fts_match(words, *q);
     }
     s.min_cents = price_param(req, "minPrice", v);
     s.max_cents = price_param(req, "maxPrice", v);

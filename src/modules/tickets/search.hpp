@@ -7,9 +7,13 @@
 #endif
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+struct sqlite3;
 
 namespace ticketd::http {
 struct Request;
@@ -32,13 +36,30 @@ struct SearchQuery {
     std::string key() const;
 };
 
-// Each invalid parameter is reported to `v` (the caller throws, with its own parameters' errors).
-SearchQuery parse_search(const http::Request& req, http::Validation& v);
+// The title index's own tokenizer (FTS5's unicode61, diacritics removed), borrowed from SQLite:
+// a search splits its words exactly as the index split the titles. Letters, numbers and private
+// use characters (Unicode's L*, N* and Co) make words; every other code point separates them,
+// whatever the script. Safe to share between threads.
+class WordSplitter {
+public:
+    // `db`: an open connection with FTS5, used only here (the caller holds its lock); the
+    // tokenizer does not use it afterwards. Throws std::runtime_error if unicode61 is missing.
+    explicit WordSplitter(sqlite3* db);
+    ~WordSplitter();
+    // The words of `text`, case and accents folded as the index folds them.
+    std::vector<std::string> words(std::string_view text) const;
 
-// The words of `q`, split at white space and punctuation, each quoted and made a prefix, all
-// required: `Radio comp!` -> `"radio"* "comp"*` (the tokenizer folds case and accents on both
-// sides). Empty when `q` holds no word. Only letters and digits reach the quotes, so no input
-// can close one.
-std::string fts_match(std::string_view q);
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// Each invalid parameter is reported to `v` (the caller throws, with its own parameters' errors).
+SearchQuery parse_search(const http::Request& req, const WordSplitter& words, http::Validation& v);
+
+// The words of `q`, each quoted and made a prefix, all required: `Radio comp!` ->
+// `"radio"* "comp"*`. Empty when `q` holds no word. A word holds no separator, so no quote:
+// no input can close one.
+std::string fts_match(const WordSplitter& words, std::string_view q);
 
 }  // namespace ticketd::tickets

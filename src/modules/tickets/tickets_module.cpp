@@ -103,7 +103,7 @@ public:
         // tickets instead, reserved and bought ones included, searched the same way.
         router.get("/api/tickets", [this](const http::Request& req) {
             http::Validation v;  // every invalid parameter is its own error
-            auto query = parse_search(req, v);
+            auto query = parse_search(req, words_, v);
             // `seller` is this listing's older name (before tickets changed hands), kept for
             // clients.
             auto owner = req.query_param("owner");
@@ -328,6 +328,10 @@ private:
     const util::Clock& clock_;
     std::int64_t resale_cap_percent_;
     TicketStore store_;
+    WordSplitter words_{[this] {
+        db::ReadLock read(*db_);
+        return read.connection().getHandle();
+    }()};
 };
 
 }  // namespace

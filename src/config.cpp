@@ -27,9 +27,11 @@ const std::vector<host::Option>& options() {
                 "--payments", "PAYMENTS_PROVIDER", "fake|stripe",
                 "payment provider: the built-in fake (tok_visa succeeds, no money moves) or Stripe"
                 " (STRIPE_KEY); production mode requires choosing one explicitly",
-                [](auto& c) { return c.payments; },
+                [](auto& c) { return std::string(to_string(c.payments)); },
                 [](auto& c, auto& v) {
-                    c.payments = one_of(v, {"fake", "stripe"});
+                    c.payments = one_of(v, {"fake", "stripe"}) == "stripe"
+                                     ? PaymentsProvider::stripe
+                                     : PaymentsProvider::fake;
                     c.payments_chosen = true;
                 }),
             app_option<Config>(
@@ -83,10 +85,10 @@ void check_production(const Config& c) {
             " with STRIPE_KEY) to take real money, or --payments fake (PAYMENTS_PROVIDER=fake) for "
             "a demo"
             " that takes none");
-    if (c.payments == "stripe" && c.stripe_api_base.rfind("https://", 0) != 0)
+    if (c.payments == PaymentsProvider::stripe && c.stripe_api_base.rfind("https://", 0) != 0)
         throw UsageError("STRIPE_API_BASE: must be an https:// URL in production mode, got '" +
                          c.stripe_api_base + "'");
-    if (c.payments == "stripe" && c.stripe_key.empty())
+    if (c.payments == PaymentsProvider::stripe && c.stripe_key.empty())
         throw UsageError("STRIPE_KEY: must be set with --payments stripe");
 }
 

@@ -3,16 +3,23 @@
 // that run out of the box: the core's settings (host/host_config.hpp) plus the marketplace's own.
 // `ticketd --help` prints the table config.cpp defines.
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "host/host_config.hpp"
 
 namespace ticketd {
 
+// Who takes the money: the built-in fake (no money moves) or Stripe.
+enum class PaymentsProvider { fake, stripe };
+constexpr std::string_view to_string(PaymentsProvider p) {
+    return p == PaymentsProvider::stripe ? "stripe" : "fake";
+}
+
 struct Config : host::HostConfig {
     int reservation_window_seconds = 900;
-    std::string payments = "fake";  // fake | stripe
-    bool payments_chosen = false;   // set by --payments or PAYMENTS_PROVIDER
+    PaymentsProvider payments = PaymentsProvider::fake;
+    bool payments_chosen = false;  // set by --payments or PAYMENTS_PROVIDER
     int order_wait_ms =
         1000;  // an order (payment) waits this long for a ticket (order) not seen yet
     // A once-sold ticket's price is at most its face value times this, in percent (0: no cap).

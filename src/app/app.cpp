@@ -37,7 +37,7 @@ host::HostOptions host_options(const Config& config, AppOptions options) {
     // What the web UI needs to know about this server.
     h.add_routes = [&config](http::Router& router) {
         router.get("/api/config", [&config](const http::Request&) {
-            boost::json::object o{{"payments", config.payments},
+            boost::json::object o{{"payments", to_string(config.payments)},
                                   {"reservationWindowSeconds", config.reservation_window_seconds},
                                   {"resaleCapPercent", config.resale_cap_percent}};
             if (!config.stripe_publishable_key.empty())

@@ -14,11 +14,10 @@ class Database;
 class Statement;
 }  // namespace SQLite
 
+#include "db/durability.hpp"
 #include "util/embedded_file.hpp"
 
 namespace ticketd::db {
-
-enum class Durability { normal, full };
 
 // One module's SQLite database: a single connection in WAL mode with a busy timeout and foreign
 // keys on, guarded by a mutex so no connection or statement is ever used by two threads at once.

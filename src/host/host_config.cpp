@@ -78,9 +78,10 @@ std::vector<Option> host_options(const std::string& env_prefix,
         {"--durability", p + "DURABILITY", "normal|full",
          "normal survives a crash of the process; full also survives power loss, ~10x slower "
          "commits",
-         [](auto& c) { return c.durability; },
+         [](auto& c) { return std::string(db::to_string(c.durability)); },
          [](auto& c, auto& v) {
-             c.durability = one_of(v, {"normal", "full"});
+             c.durability = one_of(v, {"normal", "full"}) == "full" ? db::Durability::full
+                                                                    : db::Durability::normal;
          }},
         {"--log-format", p + "LOG_FORMAT", "text|json", "log line format",
          [](auto& c) { return c.log_format; },

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "db/durability.hpp"
+
 namespace ticketd::host {
 
 struct HostConfig {
@@ -25,9 +27,9 @@ struct HostConfig {
     bool production = false;
     std::string jwt_key;  // empty: generated in development mode
     int session_days = 14;
-    std::string durability = "normal";  // normal | full
-    std::string log_format = "text";    // text | json
-    std::string log_level = "info";     // debug | info | warn | error
+    db::Durability durability = db::Durability::normal;
+    std::string log_format = "text";  // text | json
+    std::string log_level = "info";   // debug | info | warn | error
     bool access_log = true;
     int max_connections = 10000;
     int max_connections_per_address = 256;  // 0: no cap

@@ -23,7 +23,7 @@ namespace {
 
 auto with_stripe(test::StripeStub& stub, int timeout_ms = 2000) {
     return [&stub, timeout_ms](Config& c) {
-        c.payments = "stripe";
+        c.payments = PaymentsProvider::stripe;
         c.stripe_key = "sk_test_123";
         c.stripe_api_base = stub.base_url();
         c.stripe_timeout_ms = timeout_ms;
@@ -240,7 +240,8 @@ TEST_CASE(
     };
     CHECK_THROWS_WITH(parse({"TICKETD_ENV=production", "JWT_KEY=k"}),
                       Catch::Contains("production mode needs an explicit payment provider"));
-    CHECK(parse({"TICKETD_ENV=production", "PAYMENTS_PROVIDER=fake"}).config.payments == "fake");
+    CHECK(parse({"TICKETD_ENV=production", "PAYMENTS_PROVIDER=fake"}).config.payments ==
+          PaymentsProvider::fake);
     CHECK(parse({}, {"ticketd", "--production", "--payments", "fake"}).config.production);
     CHECK_THROWS_WITH(parse({"TICKETD_ENV=production", "PAYMENTS_PROVIDER=stripe", "STRIPE_KEY=sk",
                              "STRIPE_API_BASE=http://stripe.internal"}),
@@ -248,7 +249,7 @@ TEST_CASE(
     CHECK_THROWS_WITH(parse({"TICKETD_ENV=production", "PAYMENTS_PROVIDER=stripe"}),
                       Catch::Contains("STRIPE_KEY"));
     CHECK(parse({"TICKETD_ENV=production", "PAYMENTS_PROVIDER=stripe", "STRIPE_KEY=sk"})
-              .config.payments == "stripe");
+              .config.payments == PaymentsProvider::stripe);
     // Tools that do not serve need no provider.
     CHECK(parse({"TICKETD_ENV=production"}, {"ticketd", "dead-letters"}).name == "dead-letters");
 }

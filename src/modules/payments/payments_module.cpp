@@ -424,8 +424,8 @@ std::unique_ptr<Module> make_module(const ModuleContext& ctx,
 
 std::unique_ptr<Module> make_module(const ModuleContext& ctx) {
     const auto& config = ctx.settings<Config>();
-    auto provider =
-        config.payments == "stripe" ? make_stripe_provider(config) : make_fake_provider();
+    auto provider = config.payments == PaymentsProvider::stripe ? make_stripe_provider(config)
+                                                                : make_fake_provider();
     return make_module(ctx, std::move(provider));
 }
 

@@ -140,7 +140,11 @@ std::vector<SubscriberStatus> Delivery::subscribers() const {
     {
         std::lock_guard lock(activity_.mutex);
         for (auto& s : subscribers_) {
-            out.push_back({s->name, s->subject, s->db->name(), 0, 0});
+            out.push_back(SubscriberStatus{.name = s->name,
+                                           .subject = s->subject,
+                                           .database = s->db->name(),
+                                           .position = 0,
+                                           .head = 0});
             dbs.push_back(s->db);
         }
     }

@@ -123,7 +123,9 @@ TEST_CASE("a dead letter can be re-queued and is then delivered", "[bus][dead-le
     bus.start();
     {
         db::WriteTx tx(module);
-        bus.publish(tx, events::TicketCreated{"t", 0, "x", 1, "u"});
+        bus.publish(tx,
+                    events::TicketCreated{
+                        .id = "t", .version = 0, .title = "x", .price_cents = 1, .user_id = "u"});
         tx.commit();
     }
     REQUIRE(bus.wait_idle(std::chrono::seconds(10)));

@@ -10,9 +10,6 @@
 #include "support/http_client.hpp"
 #include "support/recording_bus.hpp"
 #include "support/test_server.hpp"
-#include "ticketd/events/order_events.hpp"
-#include "ticketd/events/ticket_events.hpp"
-#include "tickets/tickets_module.hpp"
 #include "util/time_format.hpp"
 
 using namespace ticketd;
@@ -232,53 +229,6 @@ TEST_CASE("a price edit racing a purchase always ends consistent", "[orders][rac
               std::string(o.at("id").as_string()));
     }
     CHECK(refused_edits + accepted_edits == 25);
-}
-
-TEST_CASE("the tickets module reserves and releases in the right order whatever arrives first",
-          "[tickets][orders]") {
-    test::ModuleHarness h;
-    auto tickets = tickets::make_module(h.context());
-    tickets->add_listeners(h.bus);
-    {
-        db::WriteTx tx(tickets->database());
-        tx.exec(
-            "INSERT INTO tickets (id, title, price_cents, user_id, version, created_at, updated_at)"
-            " VALUES ('t1', 'Gig', 1000, 'seller', 0, 0, 0)");
-        tx.commit();
-    }
-    auto ticket = [&](const char* column) {
-        return test::query_text(tickets->database(),
-                                std::string("SELECT coalesce(") + column + ", '') FROM tickets");
-    };
-    events::OrderCreated a{"A", 0, "created", "b1", "2030-01-01T00:00:00.000Z", {"t1", 1000}};
-    events::OrderCancelled a_cancel{"A", 1, {"t1"}};
-    events::OrderCreated b{"B", 0, "created", "b2", "2030-01-01T00:00:00.000Z", {"t1", 1000}};
-    events::OrderCreated c{"C", 0, "created", "b3", "2030-01-01T00:00:00.000Z", {"t1", 1000}};
-    events::OrderCancelled c_cancel{"C", 1, {"t1"}};
-
-    CHECK(h.bus.deliver("tickets.order-created", a, "a") == bus::Outcome::ack);
-    CHECK(ticket("order_id") == "A");
-    CHECK(ticket("version") == "1");
-    CHECK(h.bus.deliver("tickets.order-created", a, "a") == bus::Outcome::ack);  // redelivered
-    // B was placed after A was cancelled, but A's cancellation has not arrived yet: wait.
-    CHECK(h.bus.deliver("tickets.order-created", b, "b") == bus::Outcome::retry);
-    CHECK(h.bus.deliver("tickets.order-cancelled", a_cancel, "ac") == bus::Outcome::ack);
-    CHECK(ticket("order_id") == "");
-    CHECK(h.bus.deliver("tickets.order-created", b, "b") == bus::Outcome::ack);
-    CHECK(ticket("order_id") == "B");
-    CHECK(ticket("version") == "3");
-    // A late duplicate cancellation of A does not release B's reservation.
-    CHECK(h.bus.deliver("tickets.order-cancelled", a_cancel, "ac-2") == bus::Outcome::ack);
-    CHECK(ticket("order_id") == "B");
-    // Release B, then see C's cancellation before C's creation: C never reserves the ticket.
-    CHECK(h.bus.deliver("tickets.order-cancelled", events::OrderCancelled{"B", 1, {"t1"}}, "bc") ==
-          bus::Outcome::ack);
-    CHECK(h.bus.deliver("tickets.order-cancelled", c_cancel, "cc") == bus::Outcome::ack);
-    CHECK(h.bus.deliver("tickets.order-created", c, "c") == bus::Outcome::ack);
-    CHECK(ticket("order_id") == "");
-    CHECK(ticket("version") == "4");
-    CHECK(h.bus.published == std::vector<std::string>{"ticket:updated", "ticket:updated",
-                                                      "ticket:updated", "ticket:updated"});
 }
 
 TEST_CASE("a dead-lettered ticket update holds back none of the ticket's later updates",

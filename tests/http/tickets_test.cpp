@@ -1,12 +1,10 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
-#include "orders/orders_module.hpp"
 #include "support/db_query.hpp"
 #include "support/http_client.hpp"
 #include "support/recording_bus.hpp"
 #include "support/test_server.hpp"
-#include "ticketd/events/ticket_events.hpp"
 
 using namespace ticketd;
 namespace json = boost::json;
@@ -160,38 +158,6 @@ TEST_CASE("only the owner edits a ticket, and each edit raises the version by on
     CHECK(test::query_int(app.app().database("orders"), "SELECT price_cents FROM tickets") == 1600);
     CHECK(test::query_int(app.app().database("bus"),
                           "SELECT count(*) FROM events WHERE subject = 'ticket:updated'") == 2);
-}
-
-TEST_CASE("ticket updates apply in version order whatever order they arrive in",
-          "[tickets][orders]") {
-    test::ModuleHarness h;
-    auto orders = orders::make_module(h.context());
-    orders->add_listeners(h.bus);
-    auto created = events::TicketCreated{"t1", 0, "Gig", 1000, "u"};
-    auto v1 = events::TicketUpdated{"t1", 1, "Gig", 1100, "u", std::nullopt};
-    auto v2 = events::TicketUpdated{"t1", 2, "Gig", 1200, "u", std::nullopt};
-    auto v3 = events::TicketUpdated{"t1", 3, "Gig!", 1300, "u", std::nullopt};
-    auto replica = [&](const char* column) {
-        return test::query_text(orders->database(),
-                                std::string("SELECT ") + column + " FROM tickets WHERE id = 't1'");
-    };
-    // An update before the ticket itself is known: retry.
-    CHECK(h.bus.deliver("orders.ticket-updated", v1, "e1") == bus::Outcome::retry);
-    CHECK(h.bus.deliver("orders.ticket-created", created, "e0") == bus::Outcome::ack);
-    CHECK(h.bus.deliver("orders.ticket-updated", v1, "e1") == bus::Outcome::ack);
-    // v3 before v2: a gap, retried until v2 has been applied.
-    CHECK(h.bus.deliver("orders.ticket-updated", v3, "e3") == bus::Outcome::retry);
-    CHECK(replica("version") == "1");
-    CHECK(h.bus.deliver("orders.ticket-updated", v2, "e2") == bus::Outcome::ack);
-    CHECK(h.bus.deliver("orders.ticket-updated", v3, "e3") == bus::Outcome::ack);
-    CHECK(replica("version") == "3");
-    CHECK(replica("price_cents") == "1300");
-    // Duplicates, by id or by an old version under a new id, change nothing.
-    CHECK(h.bus.deliver("orders.ticket-updated", v2, "e2") == bus::Outcome::ack);
-    CHECK(h.bus.deliver("orders.ticket-updated", v2, "e2-again") == bus::Outcome::ack);
-    CHECK(h.bus.deliver("orders.ticket-created", created, "e0-again") == bus::Outcome::ack);
-    CHECK(replica("version") == "3");
-    CHECK(replica("title") == "Gig!");
 }
 
 TEST_CASE("a ticket read again after each change shows the change", "[tickets][cache]") {

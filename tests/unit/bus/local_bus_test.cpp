@@ -53,7 +53,11 @@ struct Fixture {
 
     void publish(const std::string& title) {
         db::WriteTx tx(*module);
-        bus->publish(tx, TicketCreated{title + "-id", 0, title, 100, "u"});
+        bus->publish(tx, TicketCreated{.id = title + "-id",
+                                       .version = 0,
+                                       .title = title,
+                                       .price_cents = 100,
+                                       .user_id = "u"});
         tx.commit();
     }
     // Subscribes a handler that records titles in the `seen` table.
@@ -127,7 +131,11 @@ TEST_CASE("an event is not published when its transaction rolls back", "[bus]") 
     f.bus->start();
     {
         db::WriteTx tx(*f.module);
-        f.bus->publish(tx, TicketCreated{"x", 0, "rolled back", 100, "u"});
+        f.bus->publish(tx, TicketCreated{.id = "x",
+                                         .version = 0,
+                                         .title = "rolled back",
+                                         .price_cents = 100,
+                                         .user_id = "u"});
     }  // no commit
     f.publish("kept");
     REQUIRE(f.bus->wait_idle(std::chrono::seconds(10)));
@@ -219,7 +227,11 @@ TEST_CASE("a retry in the middle of a batch applies the events before it exactly
             auto& ins = tx.statement("INSERT INTO seen (title) VALUES (?)");
             ins.bind(1, e.title);
             ins.exec();
-            f.bus->publish(tx, TicketCreated{e.id + "-echo", 1, e.title + "'", 1, "u"});
+            f.bus->publish(tx, TicketCreated{.id = e.id + "-echo",
+                                             .version = 1,
+                                             .title = e.title + "'",
+                                             .price_cents = 1,
+                                             .user_id = "u"});
             return bus::Outcome::ack;
         });
     for (auto t : {"a", "b", "c", "d", "e"}) f.publish(t);
@@ -362,7 +374,11 @@ TEST_CASE("old inbox rows are pruned between batches, and nothing is delivered t
     bus.start();
     for (int i = 0; i < 3; ++i) {
         db::WriteTx tx(module);
-        bus.publish(tx, TicketCreated{"t" + std::to_string(i), 0, "x", 1, "u"});
+        bus.publish(tx, TicketCreated{.id = "t" + std::to_string(i),
+                                      .version = 0,
+                                      .title = "x",
+                                      .price_cents = 1,
+                                      .user_id = "u"});
         tx.commit();
     }
     REQUIRE(bus.wait_idle(std::chrono::seconds(10)));
@@ -398,7 +414,9 @@ TEST_CASE("a quiet outbox is emptied while another one stays busy", "[bus]") {
     bus.start();
     auto publish = [&](db::Database& db, const std::string& id) {
         db::WriteTx tx(db);
-        bus.publish(tx, TicketCreated{id, 0, "x", 1, "u"});
+        bus.publish(
+            tx,
+            TicketCreated{.id = id, .version = 0, .title = "x", .price_cents = 1, .user_id = "u"});
         tx.commit();
     };
     auto outbox_rows = [](db::Database& db) {
@@ -429,7 +447,11 @@ TEST_CASE("wait_idle covers events published by handlers", "[bus]") {
             ins.bind(1, e.title);
             ins.exec();
             if (e.version < 20)
-                f.bus->publish(tx, TicketCreated{e.id + "+", e.version + 1, e.title, 1, "u"});
+                f.bus->publish(tx, TicketCreated{.id = e.id + "+",
+                                                 .version = e.version + 1,
+                                                 .title = e.title,
+                                                 .price_cents = 1,
+                                                 .user_id = "u"});
             return bus::Outcome::ack;
         });
     f.bus->start();

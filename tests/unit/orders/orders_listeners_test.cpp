@@ -36,14 +36,16 @@ TEST_CASE("an expiry seen before the payment leaves the order cancelled with the
     auto orders_module = orders::make_module(h.context());
     orders_module->add_listeners(h.bus);
     seed_order(orders_module->database());
-    CHECK(h.bus.deliver("orders.expiration-complete", events::ExpirationComplete{"o1"}, "x1") ==
-          bus::Outcome::ack);
+    CHECK(h.bus.deliver("orders.expiration-complete", events::ExpirationComplete{.order_id = "o1"},
+                        "x1") == bus::Outcome::ack);
     CHECK(h.bus.published == std::vector<std::string>{"order:cancelled"});
-    CHECK(h.bus.deliver("orders.payment-created", events::PaymentCreated{"p1", "o1", "ch_1"},
+    CHECK(h.bus.deliver("orders.payment-created",
+                        events::PaymentCreated{.id = "p1", .order_id = "o1", .stripe_id = "ch_1"},
                         "p") == bus::Outcome::ack);
     CHECK(test::query_text(orders_module->database(), "SELECT status FROM orders") == "cancelled");
     CHECK(test::query_text(orders_module->database(), "SELECT payment_id FROM orders") == "p1");
-    CHECK(h.bus.deliver("orders.payment-refunded", events::PaymentRefunded{"p1", "o1", "re_1"},
+    CHECK(h.bus.deliver("orders.payment-refunded",
+                        events::PaymentRefunded{.id = "p1", .order_id = "o1", .refund_id = "re_1"},
                         "r") == bus::Outcome::ack);
     CHECK(test::query_text(orders_module->database(), "SELECT refund_id FROM orders") == "re_1");
     // A later expiry of a complete order changes nothing.
@@ -52,8 +54,8 @@ TEST_CASE("an expiry seen before the payment leaves the order cancelled with the
         tx.exec("UPDATE orders SET status = 'complete'");
         tx.commit();
     }
-    CHECK(h.bus.deliver("orders.expiration-complete", events::ExpirationComplete{"o1"}, "x2") ==
-          bus::Outcome::ack);
+    CHECK(h.bus.deliver("orders.expiration-complete", events::ExpirationComplete{.order_id = "o1"},
+                        "x2") == bus::Outcome::ack);
     CHECK(test::query_text(orders_module->database(), "SELECT status FROM orders") == "complete");
 }
 
@@ -72,7 +74,11 @@ TEST_CASE("ordering a ticket listed a moment ago waits for orders to hear of it"
         CHECK_FALSE(pending->answered());
         CHECK(arrival_timer.armed_delay == std::chrono::milliseconds(1000));
         CHECK(h.bus.deliver("orders.ticket-created",
-                            events::TicketCreated{"t1", 0, "Gig", 1000, "seller"},
+                            events::TicketCreated{.id = "t1",
+                                                  .version = 0,
+                                                  .title = "Gig",
+                                                  .price_cents = 1000,
+                                                  .user_id = "seller"},
                             "e1") == bus::Outcome::ack);
         auto res = pending->wait();
         REQUIRE(res);
@@ -118,4 +124,52 @@ TEST_CASE("orders: a payment completes the order and publishes order:completed, 
     CHECK(e.version == 1);
     CHECK(h.bus.deliver("orders.payment-created", paid, "p-again") == bus::Outcome::ack);
     CHECK(h.bus.published.size() == 1);
+}
+
+TEST_CASE("ticket updates apply in version order whatever order they arrive in",
+          "[tickets][orders]") {
+    test::ModuleHarness h;
+    auto orders = orders::make_module(h.context());
+    orders->add_listeners(h.bus);
+    auto created = events::TicketCreated{
+        .id = "t1", .version = 0, .title = "Gig", .price_cents = 1000, .user_id = "u"};
+    auto v1 = events::TicketUpdated{.id = "t1",
+                                    .version = 1,
+                                    .title = "Gig",
+                                    .price_cents = 1100,
+                                    .user_id = "u",
+                                    .order_id = std::nullopt};
+    auto v2 = events::TicketUpdated{.id = "t1",
+                                    .version = 2,
+                                    .title = "Gig",
+                                    .price_cents = 1200,
+                                    .user_id = "u",
+                                    .order_id = std::nullopt};
+    auto v3 = events::TicketUpdated{.id = "t1",
+                                    .version = 3,
+                                    .title = "Gig!",
+                                    .price_cents = 1300,
+                                    .user_id = "u",
+                                    .order_id = std::nullopt};
+    auto replica = [&](const char* column) {
+        return test::query_text(orders->database(),
+                                std::string("SELECT ") + column + " FROM tickets WHERE id = 't1'");
+    };
+    // An update before the ticket itself is known: retry.
+    CHECK(h.bus.deliver("orders.ticket-updated", v1, "e1") == bus::Outcome::retry);
+    CHECK(h.bus.deliver("orders.ticket-created", created, "e0") == bus::Outcome::ack);
+    CHECK(h.bus.deliver("orders.ticket-updated", v1, "e1") == bus::Outcome::ack);
+    // v3 before v2: a gap, retried until v2 has been applied.
+    CHECK(h.bus.deliver("orders.ticket-updated", v3, "e3") == bus::Outcome::retry);
+    CHECK(replica("version") == "1");
+    CHECK(h.bus.deliver("orders.ticket-updated", v2, "e2") == bus::Outcome::ack);
+    CHECK(h.bus.deliver("orders.ticket-updated", v3, "e3") == bus::Outcome::ack);
+    CHECK(replica("version") == "3");
+    CHECK(replica("price_cents") == "1300");
+    // Duplicates, by id or by an old version under a new id, change nothing.
+    CHECK(h.bus.deliver("orders.ticket-updated", v2, "e2") == bus::Outcome::ack);
+    CHECK(h.bus.deliver("orders.ticket-updated", v2, "e2-again") == bus::Outcome::ack);
+    CHECK(h.bus.deliver("orders.ticket-created", created, "e0-again") == bus::Outcome::ack);
+    CHECK(replica("version") == "3");
+    CHECK(replica("title") == "Gig!");
 }

@@ -22,8 +22,12 @@ TEST_CASE("a payment whose order was cancelled before payments heard of it is re
         payments::make_module(h.context(), std::make_unique<GatedProvider>(gate));
     payments_module->add_listeners(h.bus);
     payments_module->start();
-    events::OrderCreated created{"o1",        0, "created", "buyer", "2030-01-01T00:00:00.000Z",
-                                 {"t1", 1000}};
+    events::OrderCreated created{.id = "o1",
+                                 .version = 0,
+                                 .status = "created",
+                                 .user_id = "buyer",
+                                 .expires_at = "2030-01-01T00:00:00.000Z",
+                                 .ticket = {.id = "t1", .price_cents = 1000}};
     CHECK(h.bus.deliver("payments.order-created", created, "e1") == bus::Outcome::ack);
     {
         // The charge succeeded and was recorded, as the route would have done.
@@ -34,9 +38,11 @@ TEST_CASE("a payment whose order was cancelled before payments heard of it is re
         tx.commit();
     }
     // A cancellation from the future (version 2) waits for version 1.
-    CHECK(h.bus.deliver("payments.order-cancelled", events::OrderCancelled{"o1", 2, {"t1"}},
+    CHECK(h.bus.deliver("payments.order-cancelled",
+                        events::OrderCancelled{.id = "o1", .version = 2, .ticket = {.id = "t1"}},
                         "e3") == bus::Outcome::retry);
-    CHECK(h.bus.deliver("payments.order-cancelled", events::OrderCancelled{"o1", 1, {"t1"}},
+    CHECK(h.bus.deliver("payments.order-cancelled",
+                        events::OrderCancelled{.id = "o1", .version = 1, .ticket = {.id = "t1"}},
                         "e2") == bus::Outcome::ack);
     // The refund is asked for once the handler's transaction commits; the provider answers.
     CHECK(test::query_text(payments_module->database(), "SELECT refund_status FROM payments") ==
@@ -45,7 +51,8 @@ TEST_CASE("a payment whose order was cancelled before payments heard of it is re
     CHECK(test::query_int(payments_module->database(),
                           "SELECT count(*) FROM outbox WHERE subject = 'payment:refunded'") == 1);
     // Redelivery of the cancellation refunds nothing twice.
-    CHECK(h.bus.deliver("payments.order-cancelled", events::OrderCancelled{"o1", 1, {"t1"}},
+    CHECK(h.bus.deliver("payments.order-cancelled",
+                        events::OrderCancelled{.id = "o1", .version = 1, .ticket = {.id = "t1"}},
                         "e2-dup") == bus::Outcome::ack);
     CHECK(gate->refunds == 1);
     payments_module->stop();

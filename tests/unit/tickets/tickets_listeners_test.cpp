@@ -126,3 +126,57 @@ TEST_CASE("tickets: a cancelled reservation forgets its price and the next order
     CHECK(t.h.bus.deliver("tickets.order-completed", done, "e4") == bus::Outcome::ack);
     CHECK(test::query_int(t.module->database(), "SELECT face_value_cents FROM tickets") == 1500);
 }
+
+TEST_CASE("the tickets module reserves and releases in the right order whatever arrives first",
+          "[tickets][orders]") {
+    Tickets t;
+    auto ticket = [&](const char* column) {
+        return test::query_text(t.module->database(),
+                                std::string("SELECT coalesce(") + column + ", '') FROM tickets");
+    };
+    events::OrderCreated a{.id = "A",
+                           .version = 0,
+                           .status = "created",
+                           .user_id = "b1",
+                           .expires_at = "2030-01-01T00:00:00.000Z",
+                           .ticket = {.id = "t1", .price_cents = 1000}};
+    events::OrderCancelled a_cancel{.id = "A", .version = 1, .ticket = {.id = "t1"}};
+    events::OrderCreated b{.id = "B",
+                           .version = 0,
+                           .status = "created",
+                           .user_id = "b2",
+                           .expires_at = "2030-01-01T00:00:00.000Z",
+                           .ticket = {.id = "t1", .price_cents = 1000}};
+    events::OrderCreated c{.id = "C",
+                           .version = 0,
+                           .status = "created",
+                           .user_id = "b3",
+                           .expires_at = "2030-01-01T00:00:00.000Z",
+                           .ticket = {.id = "t1", .price_cents = 1000}};
+    events::OrderCancelled c_cancel{.id = "C", .version = 1, .ticket = {.id = "t1"}};
+
+    CHECK(t.h.bus.deliver("tickets.order-created", a, "a") == bus::Outcome::ack);
+    CHECK(ticket("order_id") == "A");
+    CHECK(ticket("version") == "1");
+    CHECK(t.h.bus.deliver("tickets.order-created", a, "a") == bus::Outcome::ack);  // redelivered
+    // B was placed after A was cancelled, but A's cancellation has not arrived yet: wait.
+    CHECK(t.h.bus.deliver("tickets.order-created", b, "b") == bus::Outcome::retry);
+    CHECK(t.h.bus.deliver("tickets.order-cancelled", a_cancel, "ac") == bus::Outcome::ack);
+    CHECK(ticket("order_id") == "");
+    CHECK(t.h.bus.deliver("tickets.order-created", b, "b") == bus::Outcome::ack);
+    CHECK(ticket("order_id") == "B");
+    CHECK(ticket("version") == "3");
+    // A late duplicate cancellation of A does not release B's reservation.
+    CHECK(t.h.bus.deliver("tickets.order-cancelled", a_cancel, "ac-2") == bus::Outcome::ack);
+    CHECK(ticket("order_id") == "B");
+    // Release B, then see C's cancellation before C's creation: C never reserves the ticket.
+    CHECK(t.h.bus.deliver("tickets.order-cancelled",
+                          events::OrderCancelled{.id = "B", .version = 1, .ticket = {.id = "t1"}},
+                          "bc") == bus::Outcome::ack);
+    CHECK(t.h.bus.deliver("tickets.order-cancelled", c_cancel, "cc") == bus::Outcome::ack);
+    CHECK(t.h.bus.deliver("tickets.order-created", c, "c") == bus::Outcome::ack);
+    CHECK(ticket("order_id") == "");
+    CHECK(ticket("version") == "4");
+    CHECK(t.h.bus.published == std::vector<std::string>{"ticket:updated", "ticket:updated",
+                                                        "ticket:updated", "ticket:updated"});
+}

@@ -7,6 +7,8 @@ namespace ticketd::db {
 
 enum class Durability { normal, full };
 
-constexpr std::string_view to_string(Durability d) { return d == Durability::full ? "full" : "normal"; }
+constexpr std::string_view to_string(Durability d) {
+    return d == Durability::full ? "full" : "normal";
+}
 
 }  // namespace ticketd::db

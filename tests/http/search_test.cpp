@@ -1,11 +1,14 @@
 // Search on the listing (API.md, "Marketplace"): GET /api/tickets?q=&minPrice=&maxPrice=&sort=
 // against a real server, each rule of the section as a client sees it.
+#include <functional>
+
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
 #include "http/message.hpp"
 #include "support/http_client.hpp"
 #include "support/recording_bus.hpp"
+#include "support/shop.hpp"
 #include "support/test_server.hpp"
 
 using namespace ticketd;
@@ -251,4 +254,69 @@ TEST_CASE("search: an edited title is found by its new words only", "[tickets][s
         c.put("/api/tickets/" + id, R"({"title":"Oasis Definitely Maybe","price":45})").status ==
         200);
     CHECK(search(c, "q=definitely&minPrice=45").titles == Titles{"Oasis Definitely Maybe"});
+}
+
+TEST_CASE(
+    "search: a cached page is never stale: each kind of change shows at once in every "
+    "search, whether it touched that search or not",
+    "[tickets][search][cache]") {
+    Shop s;
+    auto& seller = *s.seller;
+    auto buyer = test::as_user(s.app, "buyer");
+    // Searches a change can touch or leave alone: words, prices, both, the plain listing.
+    const std::vector<std::string> searches = {"",
+                                               "q=radio",
+                                               "q=radio+comp",
+                                               "q=beyonce",
+                                               "q=lond",
+                                               "q=zeppelin",
+                                               "minPrice=70&maxPrice=90",
+                                               "q=radio&maxPrice=70",
+                                               "sort=price",
+                                               "q=kid&sort=-price"};
+    int round = 0;
+    // Each search asked once before the change (so it is cached), then again after it: the
+    // answer must be what a search computed afresh gives (another limit: a key never asked).
+    auto check_after = [&](const std::string& what, const std::function<void()>& change) {
+        for (const auto& q : searches) search(seller, q);
+        change();
+        s.app.wait_idle();
+        ++round;
+        for (const auto& q : searches) {
+            INFO(what << ", search '" << q << "'");
+            auto cached = search(seller, q);
+            auto fresh =
+                search(seller, q + (q.empty() ? "" : "&") + "limit=" + std::to_string(100 + round));
+            CHECK(cached.titles == fresh.titles);
+            CHECK(cached.total == fresh.total);
+        }
+    };
+    std::string london;
+    check_after("a new listing", [&] { london = create_ticket(seller, "Radiohead London", "65"); });
+    check_after("a listing no search matches",
+                [&] { create_ticket(seller, "Metallica Oslo", "300"); });
+    check_after("a new title", [&] {
+        REQUIRE(seller.put("/api/tickets/" + london, R"({"title":"Kid Creole London","price":65})")
+                    .status == 200);
+    });
+    check_after("a new price", [&] {
+        REQUIRE(seller.put("/api/tickets/" + london, R"({"title":"Kid Creole London","price":85})")
+                    .status == 200);
+    });
+    std::string order;
+    check_after("a reservation", [&] { order = test::reserve(s.app, *buyer, london); });
+    check_after("a cancelled reservation",
+                [&] { REQUIRE(buyer->del("/api/orders/" + order).status == 204); });
+    check_after("a sale", [&] {
+        order = test::reserve(s.app, *buyer, london);
+        REQUIRE(test::pay(*buyer, order).status == 201);
+    });
+    check_after("a relisting", [&] {
+        REQUIRE(buyer->post("/api/tickets/" + london + "/resale", R"({"price":70})").status == 200);
+    });
+    // And the changes did show: the relisted ticket is found by its words and its new price.
+    CHECK(search(seller, "q=lond").titles == Titles{"Kid Creole London"});
+    CHECK(search(seller, "q=radio&maxPrice=70").titles == Titles{"Radiohead Kid A"});
+    CHECK(search(seller, "q=kid&sort=-price").titles ==
+          Titles{"Kid Creole London", "Radiohead Kid A"});
 }

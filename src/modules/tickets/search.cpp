@@ -89,14 +89,26 @@ std::vector<std::string> WordSplitter::words(std::string_view text) const {
     return out;
 }
 
-std::string fts_match(const WordSplitter& words, std::string_view q) {
+std::string fts_match(const std::vector<std::string>& words) {
     std::string out;
-    for (const auto& word : words.words(q)) {
-        if (word.find('"') != std::string::npos) continue;  // never: '"' separates words
+    for (const auto& word : words) {
         if (!out.empty()) out += ' ';
         out += '"' + word + "\"*";
     }
     return out;
+}
+
+bool SearchQuery::matches(const std::vector<std::string>& title_words,
+                          std::int64_t price_cents) const {
+    if (min_cents && price_cents < *min_cents) return false;
+    if (max_cents && price_cents > *max_cents) return false;
+    for (const auto& w : words) {
+        bool found = false;
+        for (const auto& t : title_words)
+            if (t.starts_with(w)) found = true;
+        if (!found) return false;
+    }
+    return true;
 }
 
 std::string SearchQuery::key() const {
@@ -113,8 +125,11 @@ SearchQuery parse_search(const http::Request& req, const WordSplitter& words, ht
     if (auto q = req.query_param("q")) {
         if (util::character_count(*q) > max_query)
             v.fail("q must be at most 100 characters", "q");
-        else
-            s.match = fts_match(words, *q);
+        else {
+            for (auto& w : words.words(*q))
+                if (w.find('"') == std::string::npos) s.words.push_back(std::move(w));  // never '"'
+            s.match = fts_match(s.words);
+        }
     }
     s.min_cents = price_param(req, "minPrice", v);
     s.max_cents = price_param(req, "maxPrice", v);

@@ -25,7 +25,8 @@ namespace ticketd::tickets {
 enum class SearchSort { newest, price_ascending, price_descending };
 
 struct SearchQuery {
-    std::string match;  // an FTS5 query on the title; empty: no word filter
+    std::vector<std::string> words;  // the words of q, folded as the index folds titles
+    std::string match;               // the FTS5 query of `words`; empty: no word filter
     std::optional<std::int64_t> min_cents;
     std::optional<std::int64_t> max_cents;
     SearchSort sort = SearchSort::newest;
@@ -34,6 +35,10 @@ struct SearchQuery {
 
     // The same text for the same search, whatever the query string's spelling.
     std::string key() const;
+    // Whether a listed ticket titled with `title_words` (WordSplitter::words of its title) at
+    // `price_cents` is among this search's matches: each word starts a word of the title, and
+    // the price is in range. What the index's MATCH and the price filter decide, in memory.
+    bool matches(const std::vector<std::string>& title_words, std::int64_t price_cents) const;
 };
 
 // The title index's own tokenizer (FTS5's unicode61, diacritics removed), borrowed from SQLite:
@@ -57,9 +62,9 @@ private:
 // Each invalid parameter is reported to `v` (the caller throws, with its own parameters' errors).
 SearchQuery parse_search(const http::Request& req, const WordSplitter& words, http::Validation& v);
 
-// The words of `q`, each quoted and made a prefix, all required: `Radio comp!` ->
-// `"radio"* "comp"*`. Empty when `q` holds no word. A word holds no separator, so no quote:
-// no input can close one.
-std::string fts_match(const WordSplitter& words, std::string_view q);
+// `words` (of a query: WordSplitter::words), each quoted and made a prefix, all required:
+// `Radio comp!` -> `"radio"* "comp"*`. Empty when there is no word. A word holds no separator,
+// so no quote: no input can close one.
+std::string fts_match(const std::vector<std::string>& words);
 
 }  // namespace ticketd::tickets

@@ -139,23 +139,43 @@ void TicketStore::insert(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms) 
              "updated_at)"
              " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
              t.id, t.title, t.price_cents, t.user_id, t.version, t.order_id, now_ms, now_ms);
-    tx.on_commit_locked([this] {
-        pages_.clear();
-        pages_bytes_ = 0;
-    });
+    std::vector<Listed> changed;
+    if (!t.order_id)
+        changed.push_back({.words = words_.words(t.title), .price_cents = t.price_cents});
+    tx.on_commit_locked([this, changed = std::move(changed)] { forget_pages_matching(changed); });
 }
 
 void TicketStore::update(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms) {
+    // The searches this change can alter: those the ticket was listed in, and those it is now.
+    std::vector<Listed> changed;
+    if (auto before = find_in(tx, t.id); before && !before->order_id)
+        changed.push_back(
+            {.words = words_.words(before->title), .price_cents = before->price_cents});
+    if (!t.order_id)
+        changed.push_back({.words = words_.words(t.title), .price_cents = t.price_cents});
     db::exec(tx,
              "UPDATE tickets SET title = ?, price_cents = ?, user_id = ?, version = ?,"
              " order_id = ?, face_value_cents = ?, sold_order_id = ?, order_price_cents = ?,"
              " updated_at = ? WHERE id = ?",
              t.title, t.price_cents, t.user_id, t.version, t.order_id, t.face_value_cents,
              t.sold_order_id, t.order_price_cents, now_ms, t.id);
-    tx.on_commit_locked([this, id = t.id] {
+    tx.on_commit_locked([this, id = t.id, changed = std::move(changed)] {
         bodies_.erase(id);
-        pages_.clear();
-        pages_bytes_ = 0;
+        forget_pages_matching(changed);
+    });
+}
+
+void TicketStore::forget_pages_matching(const std::vector<Listed>& changed) {
+    if (changed.empty()) return;  // reserved or sold before and after: in no search's results
+    std::erase_if(pages_, [&](const auto& entry) {
+        const auto& [key, page] = entry;
+        for (const auto& t : changed) {
+            if (page.query.matches(t.words, t.price_cents)) {
+                pages_bytes_ -= key.size() + page.body.size();
+                return true;
+            }
+        }
+        return false;
     });
 }
 

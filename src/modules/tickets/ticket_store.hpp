@@ -56,6 +56,9 @@ struct SearchResult {
 
 class TicketStore {
 public:
+    // `words` splits titles as the search splits queries (the page cache's invalidation).
+    explicit TicketStore(const WordSplitter& words) : words_(words) {}
+
     std::optional<Ticket> find(db::ReadLock& read, const std::string& id);
     std::optional<Ticket> find(db::WriteTx& tx, const std::string& id);
     // Listed tickets (not reserved, not sold) matching `q`, in its order, and how many match.
@@ -84,17 +87,28 @@ public:
     const std::string& remember_body(db::ReadLock& read, const std::string& id, std::string body);
 
     // Rendered listing and search pages by SearchQuery::key(), for GET /api/tickets: a market is
-    // searched far more often than its listing changes. Guarded like the bodies above; every
-    // insert() and update() empties it in the critical section of its COMMIT, so no search can be
-    // served a page from before a change it could otherwise see.
+    // searched far more often than its listing changes. Guarded like the bodies above. insert()
+    // and update() drop, in the critical section of their COMMIT, every page of a search that
+    // the ticket matched before the change or matches after it (listed, its title's words, its
+    // price): no search can be served a page from before a change it could otherwise see, and a
+    // new listing in one city leaves the pages of searches for another cached.
     struct Page {
         std::string body;
         std::int64_t total = 0;
+        SearchQuery query;  // what it answers (its words and price range)
     };
     const Page* cached_page(db::ReadLock& read, const std::string& key) const;
     const Page& remember_page(db::ReadLock& read, const std::string& key, Page page);
 
 private:
+    // A listed ticket as the searches see it: its title's words and its price.
+    struct Listed {
+        std::vector<std::string> words;
+        std::int64_t price_cents = 0;
+    };
+    void forget_pages_matching(const std::vector<Listed>& changed);
+
+    const WordSplitter& words_;
     static constexpr std::size_t max_cached_bodies = 10000;
     static constexpr std::size_t max_cached_page_bytes = 16 << 20;  // ~2,000 pages of 50 tickets
     std::unordered_map<std::string, std::string> bodies_;

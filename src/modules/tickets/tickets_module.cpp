@@ -130,7 +130,8 @@ public:
                 boost::json::array list;
                 for (const auto& t : found.tickets) list.push_back(to_json(t));
                 page = &store_.remember_page(
-                    read, key, {.body = http::to_json_text(list), .total = found.total});
+                    read, key,
+                    {.body = http::to_json_text(list), .total = found.total, .query = query});
             }
             auto res = http::text_response(200, page->body, "application/json; charset=utf-8");
             res.set_header("X-Total-Count", std::to_string(page->total));
@@ -327,11 +328,11 @@ private:
     bus::Bus& bus_;
     const util::Clock& clock_;
     std::int64_t resale_cap_percent_;
-    TicketStore store_;
     WordSplitter words_{[this] {
         db::ReadLock read(*db_);
         return read.connection().getHandle();
     }()};
+    TicketStore store_{words_};
 };
 
 }  // namespace

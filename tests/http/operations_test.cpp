@@ -186,6 +186,16 @@ TEST_CASE("the command line refuses bad values with status 2 and one line naming
                       Catch::Contains("PORT"));
 }
 
+TEST_CASE(
+    "the --modules flag accepts exactly the modules the application registers, in their order",
+    "[config]") {
+    // The registry (app.cpp: names and factories) and the names the flag checks (config.cpp,
+    // which cannot see the modules) are two lists: this keeps them one.
+    std::vector<std::string> registered;
+    for (const auto& spec : builtin_modules()) registered.push_back(spec.name);
+    CHECK(registered == module_names());
+}
+
 TEST_CASE("the flags --modules and --bus choose what a process runs and what carries its events",
           "[config]") {
     auto parse = [](std::vector<const char*> args) {

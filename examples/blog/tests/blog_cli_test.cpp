@@ -51,6 +51,13 @@ TEST_CASE("the blog runs in production mode without JWT_KEY and writes no signin
     CHECK(!std::filesystem::exists(std::filesystem::path(dir.path()) / "jwt.key"));
 }
 
+TEST_CASE("the --modules flag accepts exactly the modules the blog registers, in their order",
+          "[blog][cli]") {
+    std::vector<std::string> registered;
+    for (const auto& spec : blog::modules()) registered.push_back(spec.name);
+    CHECK(registered == blog::module_names());
+}
+
 TEST_CASE("blog events graph shows the four events between the four modules", "[blog][cli]") {
     auto graph = blog_command("events graph");
     CHECK(graph.status == 0);

@@ -104,14 +104,11 @@ SearchResult TicketStore::search(db::ReadLock& read, const SearchQuery& q) {
 
 SearchResult TicketStore::search_owned(db::ReadLock& read, const std::string& owner_id,
                                        const SearchQuery& q) {
-    // An owner has few tickets: their index (tickets_by_owner) drives, and each of them is looked
-    // up in the title index by rowid with the MATCH (CROSS JOIN keeps that order), so a common
-    // word does not walk the whole market's matches. One pass reads and counts, as above.
-    bool words = !q.match.empty();
-    std::string sql = "SELECT " TICKET_COLUMNS " FROM tickets t";
-    if (words) sql += " CROSS JOIN tickets_titles ON tickets_titles.rowid = t.n";
-    sql += " WHERE t.user_id = ?";
-    if (words) sql += " AND tickets_titles MATCH ?";
+    // An owner has few tickets: their index (tickets_by_owner) drives, and the words are matched
+    // here, by the title index's rule (SearchQuery::matches), since the index holds listed
+    // tickets only. One pass reads, filters and counts, as above.
+    bool words = !q.words.empty();
+    std::string sql = "SELECT " TICKET_COLUMNS " FROM tickets t WHERE t.user_id = ?";
     if (q.min_cents) sql += " AND t.price_cents >= ?";
     if (q.max_cents) sql += " AND t.price_cents <= ?";
     sql += q.sort == SearchSort::price_ascending    ? " ORDER BY t.price_cents ASC, t.n DESC"
@@ -120,11 +117,13 @@ SearchResult TicketStore::search_owned(db::ReadLock& read, const std::string& ow
     auto& all = read.statement(sql);
     int i = 0;
     all.bind(++i, owner_id);
-    if (words) all.bind(++i, q.match);
     if (q.min_cents) all.bind(++i, *q.min_cents);
     if (q.max_cents) all.bind(++i, *q.max_cents);
     SearchResult out;
     while (all.executeStep()) {
+        if (words &&
+            !q.matches(words_.words(all.getColumn(1).getString()), all.getColumn(2).getInt64()))
+            continue;
         if (out.total >= q.offset && out.total < q.offset + q.limit)
             out.tickets.push_back(read_row(all));
         ++out.total;

@@ -13,6 +13,7 @@
 #include "support/recording_bus.hpp"
 #include "support/shop.hpp"
 #include "support/test_server.hpp"
+#include "util/time_format.hpp"
 
 using namespace ticketd;
 namespace json = boost::json;
@@ -136,6 +137,9 @@ TEST_CASE(
     REQUIRE(seller->put("/api/tickets/" + id, R"({"title":"Final","price":25})").status ==
             400);  // reserved
 
+    // 50 s of the holder's 60 s window gone: the handover must not inherit the 10 s left.
+    c.clock.advance(std::chrono::seconds(50));
+    app.wait_idle();
     REQUIRE(holder->del("/api/orders/" + order).status == 204);
     // Handed over in the cancel's own transaction: nobody can slip in.
     auto refused = direct->post("/api/orders", R"({"ticketId":")" + id + R"("})");
@@ -152,7 +156,14 @@ TEST_CASE(
                           "SELECT count(*) FROM jobs WHERE order_id = '" + first_order + "'") == 1);
 
     // A full window of its own: it expires 60 s after the handover, and the next in line gets it.
-    c.clock.advance(std::chrono::seconds(61));
+    auto expires = util::parse_rfc3339(std::string(handed[0].at("expiresAt").as_string()));
+    REQUIRE(expires);
+    CHECK(std::chrono::abs(*expires - (c.clock.now() + std::chrono::seconds(60))) <
+          std::chrono::seconds(1));
+    c.clock.advance(std::chrono::seconds(55));
+    app.wait_idle();
+    CHECK(test::status_of(*first, first_order) == "created");
+    c.clock.advance(std::chrono::seconds(6));
     app.wait_idle();
     CHECK(test::status_of(*first, first_order) == "cancelled");
     auto next = orders_for(*second, id, "created");

@@ -38,7 +38,8 @@ struct HostOptions {
     // The application signs users in: sessions signed with JWT_KEY (generated and kept in the data
     // directory in development; required in production) set Request::current_user. An
     // application without sign-in (the blog) needs no key: its sessions are never issued, and
-    // their key is a throwaway one.
+    // their key is a throwaway one. Such an application also builds its flag table with
+    // host_options(prefix, names, /*sessions=*/false), so that --help offers no JWT_KEY.
     bool sessions = true;
     std::string content_security_policy =
         "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";

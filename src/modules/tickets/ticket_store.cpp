@@ -164,13 +164,19 @@ void TicketStore::update(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms) 
     });
 }
 
+std::size_t TicketStore::page_cost(const std::string& key, const Page& page) {
+    std::size_t words = 0;
+    for (const auto& w : page.query.words) words += sizeof w + w.size();
+    return sizeof(Page) + key.size() + page.body.size() + page.query.match.size() + words;
+}
+
 void TicketStore::forget_pages_matching(const std::vector<Listed>& changed) {
     if (changed.empty()) return;  // reserved or sold before and after: in no search's results
     std::erase_if(pages_, [&](const auto& entry) {
         const auto& [key, page] = entry;
         for (const auto& t : changed) {
             if (page.query.matches(t.words, t.price_cents)) {
-                pages_bytes_ -= key.size() + page.body.size();
+                pages_bytes_ -= page_cost(key, page);
                 return true;
             }
         }
@@ -196,11 +202,14 @@ const TicketStore::Page* TicketStore::cached_page(db::ReadLock&, const std::stri
 
 const TicketStore::Page& TicketStore::remember_page(db::ReadLock&, const std::string& key,
                                                     Page page) {
-    if (pages_bytes_ + page.body.size() > max_cached_page_bytes) {  // simple bound: start over
+    // A simple bound: start over.
+    if (pages_bytes_ + page_cost(key, page) > max_cached_page_bytes ||
+        pages_.size() >= max_cached_pages) {
         pages_.clear();
         pages_bytes_ = 0;
     }
-    pages_bytes_ += key.size() + page.body.size();
+    if (auto it = pages_.find(key); it != pages_.end()) pages_bytes_ -= page_cost(key, it->second);
+    pages_bytes_ += page_cost(key, page);
     return pages_.insert_or_assign(key, std::move(page)).first->second;
 }
 

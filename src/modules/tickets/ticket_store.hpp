@@ -111,6 +111,9 @@ private:
     const WordSplitter& words_;
     static constexpr std::size_t max_cached_bodies = 10000;
     static constexpr std::size_t max_cached_page_bytes = 16 << 20;  // ~2,000 pages of 50 tickets
+    // Every change checks each cached page: few pages, however small clients make them.
+    static constexpr std::size_t max_cached_pages = 4096;
+    static std::size_t page_cost(const std::string& key, const Page& page);
     std::unordered_map<std::string, std::string> bodies_;
     std::unordered_map<std::string, Page> pages_;
     std::size_t pages_bytes_ = 0;

@@ -328,9 +328,10 @@ private:
     bus::Bus& bus_;
     const util::Clock& clock_;
     std::int64_t resale_cap_percent_;
+    // Made while the database is locked: it runs a statement on the connection.
     WordSplitter words_{[this] {
         db::ReadLock read(*db_);
-        return read.connection().getHandle();
+        return WordSplitter(read.connection().getHandle());
     }()};
     TicketStore store_{words_};
 };

@@ -138,20 +138,27 @@ void TicketStore::insert(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms) 
              "updated_at)"
              " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
              t.id, t.title, t.price_cents, t.user_id, t.version, t.order_id, now_ms, now_ms);
+    // No page cached now, none before the commit: the transaction holds the database's mutex,
+    // which every reader needs to cache a page. Then nothing to work out on this write.
+    if (pages_.empty()) return;
     std::vector<Listed> changed;
-    if (!t.order_id)
-        changed.push_back({.words = words_.words(t.title), .price_cents = t.price_cents});
+    if (!t.order_id) changed.push_back(listed(t));
     tx.on_commit_locked([this, changed = std::move(changed)] { forget_pages_matching(changed); });
 }
 
+TicketStore::Listed TicketStore::listed(const Ticket& t) const {
+    return {.words = words_.words(t.title), .price_cents = t.price_cents};
+}
+
 void TicketStore::update(db::WriteTx& tx, const Ticket& t, std::int64_t now_ms) {
-    // The searches this change can alter: those the ticket was listed in, and those it is now.
+    // The searches this change can alter: those the ticket was listed in, and those it is now
+    // (none to work out while no page is cached, as in insert()).
     std::vector<Listed> changed;
-    if (auto before = find_in(tx, t.id); before && !before->order_id)
-        changed.push_back(
-            {.words = words_.words(before->title), .price_cents = before->price_cents});
-    if (!t.order_id)
-        changed.push_back({.words = words_.words(t.title), .price_cents = t.price_cents});
+    if (!pages_.empty()) {
+        if (auto before = find_in(tx, t.id); before && !before->order_id)
+            changed.push_back(listed(*before));
+        if (!t.order_id) changed.push_back(listed(t));
+    }
     db::exec(tx,
              "UPDATE tickets SET title = ?, price_cents = ?, user_id = ?, version = ?,"
              " order_id = ?, face_value_cents = ?, sold_order_id = ?, order_price_cents = ?,"

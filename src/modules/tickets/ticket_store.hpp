@@ -106,6 +106,7 @@ private:
         std::vector<std::string> words;
         std::int64_t price_cents = 0;
     };
+    Listed listed(const Ticket& t) const;
     void forget_pages_matching(const std::vector<Listed>& changed);
 
     const WordSplitter& words_;

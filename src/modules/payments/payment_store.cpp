@@ -98,10 +98,25 @@ void PaymentStore::add_order(db::WriteTx& tx, const events::OrderCreated& e) {
              "INSERT INTO orders (id, user_id, status, price_cents, version) VALUES (?, ?, ?, ?, ?)"
              " ON CONFLICT (id) DO NOTHING",
              e.id, e.user_id, e.status, e.ticket.price_cents, e.version);
+    auto& early =
+        db::query(tx, "DELETE FROM early_cancellations WHERE order_id = ? RETURNING version", e.id);
+    if (early.executeStep()) {
+        std::int64_t version = early.getColumn(0).getInt64();
+        early.reset();  // done with the statement before the next one runs
+        cancel_order(tx, e.id, version);
+    }
 }
 
 void PaymentStore::cancel_order(db::WriteTx& tx, std::string_view id, std::int64_t version) {
     db::exec(tx, "UPDATE orders SET status = 'cancelled', version = ? WHERE id = ?", version, id);
+}
+
+void PaymentStore::remember_early_cancellation(db::WriteTx& tx, std::string_view id,
+                                               std::int64_t version, std::int64_t now_ms) {
+    db::exec(tx,
+             "INSERT INTO early_cancellations (order_id, version, cancelled_at) VALUES (?, ?, ?)"
+             " ON CONFLICT (order_id) DO UPDATE SET version = max(version, excluded.version)",
+             id, version, now_ms);
 }
 
 std::optional<Attempt> PaymentStore::unresolved_attempt(db::WriteTx& tx,

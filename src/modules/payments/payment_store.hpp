@@ -75,6 +75,9 @@ public:
     bool knows_order(db::ReadLock& read, std::string_view id);
     void add_order(db::WriteTx& tx, const events::OrderCreated& e);  // a redelivery changes nothing
     void cancel_order(db::WriteTx& tx, std::string_view id, std::int64_t version);
+    // An order:cancelled for an order not yet known: add_order then stores it as cancelled.
+    void remember_early_cancellation(db::WriteTx& tx, std::string_view id, std::int64_t version,
+                                     std::int64_t now_ms);
 
     // Attempts.
     std::optional<Attempt> unresolved_attempt(db::WriteTx& tx, std::string_view order_id);

@@ -111,8 +111,8 @@ public:
                                             });
         bus.subscribe<events::OrderCancelled>(
             "payments.order-cancelled", *db_,
-            [this](db::WriteTx& tx, const events::OrderCancelled& e) {
-                return on_order_cancelled(tx, e);
+            [this](db::WriteTx& tx, const events::OrderCancelled& e, const bus::Envelope& env) {
+                return on_order_cancelled(tx, e, env);
             });
     }
 
@@ -387,9 +387,19 @@ private:
         return bus::Outcome::ack;
     }
 
-    bus::Outcome on_order_cancelled(db::WriteTx& tx, const events::OrderCancelled& e) {
+    // A cancellation is final, so it is never parked. Before its order:created (split mode
+    // delivers each subject on its own, and a consumer can stall for longer than the retries
+    // last): it is kept, and the late order:created stores the order as cancelled. Over a gap
+    // in the versions: waited out, as the version rule says, but applied on the last try.
+    bus::Outcome on_order_cancelled(db::WriteTx& tx, const events::OrderCancelled& e,
+                                    const bus::Envelope& env) {
         auto order = store_.find_order(tx, e.id);
-        if (!order || e.version > order->version + 1) return bus::Outcome::retry;
+        if (!order) {
+            store_.remember_early_cancellation(tx, e.id, e.version, now_ms());
+            log::info("order cancelled before payments heard of it", {{"order_id", e.id}});
+            return bus::Outcome::ack;
+        }
+        if (e.version > order->version + 1 && !env.last_attempt) return bus::Outcome::retry;
         if (e.version <= order->version) return bus::Outcome::ack;
         store_.cancel_order(tx, e.id, e.version);
         // Paid, then cancelled (the expiry won the race): the money goes back.

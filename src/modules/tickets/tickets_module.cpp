@@ -17,6 +17,7 @@
 #include "ticketd/events/ticket_events.hpp"
 #include "util/clock.hpp"
 #include "util/ids.hpp"
+#include "util/log.hpp"
 #include "util/money.hpp"
 #include "util/text.hpp"
 #include "util/time_format.hpp"
@@ -175,10 +176,11 @@ public:
     void add_listeners(bus::Bus& bus) override {
         bus.publishes<events::TicketCreated>("tickets");
         bus.publishes<events::TicketUpdated>("tickets");
-        bus.subscribe<events::OrderCreated>("tickets.order-created", *db_,
-                                            [this](db::WriteTx& tx, const events::OrderCreated& e) {
-                                                return on_order_created(tx, e);
-                                            });
+        bus.subscribe<events::OrderCreated>(
+            "tickets.order-created", *db_,
+            [this](db::WriteTx& tx, const events::OrderCreated& e, const bus::Envelope& env) {
+                return on_order_created(tx, e, env);
+            });
         bus.subscribe<events::OrderCancelled>(
             "tickets.order-cancelled", *db_,
             [this](db::WriteTx& tx, const events::OrderCancelled& e) {
@@ -269,13 +271,21 @@ private:
         return *t;
     }
 
-    bus::Outcome on_order_created(db::WriteTx& tx, const events::OrderCreated& e) {
+    bus::Outcome on_order_created(db::WriteTx& tx, const events::OrderCreated& e,
+                                  const bus::Envelope& env) {
         auto t = store_.find(tx, e.ticket.id);
         if (!t) return bus::Outcome::retry;  // the ticket's own creation is not visible yet
         if (t->order_id == e.id) return bus::Outcome::ack;           // already applied
         if (store_.is_released(tx, e.id)) return bus::Outcome::ack;  // cancelled before we saw it
-        // Held by an order whose cancellation has not reached us yet: wait for it.
-        if (t->order_id) return bus::Outcome::retry;
+        // Held by an order whose cancellation has not reached us yet: wait for it. On the last
+        // try it is not coming soon (parked, or its consumer stalled): orders, which owns
+        // reservations, placed this order, so the earlier one no longer holds the ticket, and its
+        // late cancellation then finds the ticket held by another order and changes nothing. A
+        // sale is never overwritten so: a sold ticket can be ordered only once it is relisted.
+        if (t->order_id && (!env.last_attempt || t->held_by_sale())) return bus::Outcome::retry;
+        if (t->order_id)
+            log::warn("reservation applied before the earlier one's cancellation arrived",
+                      {{"ticket_id", t->id}, {"order_id", e.id}, {"held_by", *t->order_id}});
         t->order_id = e.id;
         t->order_price_cents = e.ticket.price_cents;
         t->version += 1;

@@ -110,3 +110,52 @@ TEST_CASE("with --order-wait 0 a payment for an order not heard of is a 404 at o
     REQUIRE(pending->answered());
     CHECK(pending->response->status == 404);
 }
+
+TEST_CASE("an order cancelled before payments heard of it can never be paid, and is not parked",
+          "[payments][race]") {
+    test::ModuleRoutes p(payments::make_module);
+    auto& h = p.h;
+    // Split mode: the cancellation's consumer ran ahead of the creation's.
+    CHECK(h.bus.deliver("payments.order-cancelled",
+                        events::OrderCancelled{.id = "o1", .version = 1, .ticket = {.id = "t1"}},
+                        "e2") == bus::Outcome::ack);
+    // The buyer's payment waits for the order, which then arrives already cancelled.
+    auto pending = post_payment(p.router, "buyer", "o1");
+    CHECK_FALSE(pending->answered());
+    CHECK(h.bus.deliver("payments.order-created", order_o1, "e1") == bus::Outcome::ack);
+    auto res = pending->wait();
+    REQUIRE(res);
+    CHECK(res->status == 400);
+    CHECK(res->body.find("Cannot pay for an cancelled order") != std::string::npos);
+    CHECK(test::query_int(p.module->database(), "SELECT count(*) FROM payment_attempts") == 0);
+    CHECK(test::query_text(p.module->database(), "SELECT status FROM orders WHERE id = 'o1'") ==
+          "cancelled");
+    CHECK(test::query_int(p.module->database(), "SELECT version FROM orders WHERE id = 'o1'") == 1);
+    // The note is used up: a redelivered order:created and cancellation change nothing.
+    CHECK(test::query_int(p.module->database(), "SELECT count(*) FROM early_cancellations") == 0);
+    CHECK(h.bus.deliver("payments.order-created", order_o1, "e1-dup") == bus::Outcome::ack);
+    CHECK(h.bus.deliver("payments.order-cancelled",
+                        events::OrderCancelled{.id = "o1", .version = 1, .ticket = {.id = "t1"}},
+                        "e2-dup") == bus::Outcome::ack);
+    CHECK(test::query_text(p.module->database(), "SELECT status FROM orders WHERE id = 'o1'") ==
+          "cancelled");
+    CHECK(test::query_int(p.module->database(), "SELECT count(*) FROM early_cancellations") == 0);
+}
+
+TEST_CASE("a cancellation over a gap in versions is waited out, then applied on its last try",
+          "[payments][race]") {
+    test::ModuleRoutes p(payments::make_module);
+    auto& h = p.h;
+    CHECK(h.bus.deliver("payments.order-created", order_o1, "e1") == bus::Outcome::ack);
+    events::OrderCancelled from_the_future{.id = "o1", .version = 2, .ticket = {.id = "t1"}};
+    CHECK(h.bus.deliver("payments.order-cancelled", from_the_future, "e3") == bus::Outcome::retry);
+    CHECK(test::query_text(p.module->database(), "SELECT status FROM orders WHERE id = 'o1'") ==
+          "created");
+    h.bus.last_attempt = true;
+    CHECK(h.bus.deliver("payments.order-cancelled", from_the_future, "e3") == bus::Outcome::ack);
+    CHECK(test::query_text(p.module->database(), "SELECT status FROM orders WHERE id = 'o1'") ==
+          "cancelled");
+    auto res = post_payment(p.router, "buyer", "o1")->wait();
+    REQUIRE(res);
+    CHECK(res->status == 400);
+}

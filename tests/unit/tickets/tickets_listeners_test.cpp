@@ -180,3 +180,45 @@ TEST_CASE("the tickets module reserves and releases in the right order whatever 
     CHECK(t.h.bus.published == std::vector<std::string>{"ticket:updated", "ticket:updated",
                                                         "ticket:updated", "ticket:updated"});
 }
+
+TEST_CASE("tickets: a reservation waits for the one before it to end, unless it is the last try",
+          "[tickets][race]") {
+    Tickets t;
+    CHECK(t.h.bus.deliver("tickets.order-created", created, "e1") == bus::Outcome::ack);
+    // o1 was cancelled and o2 placed (the waiting list's handover, or a new buyer), but o1's
+    // cancellation is late: its consumer stalled, or it was parked.
+    events::OrderCreated next = created;
+    next.id = "o2";
+    next.user_id = "second";
+    next.ticket.price_cents = 1200;
+    CHECK(t.h.bus.deliver("tickets.order-created", next, "e4") == bus::Outcome::retry);
+    CHECK(t.order() == "o1");
+    t.h.bus.last_attempt = true;
+    CHECK(t.h.bus.deliver("tickets.order-created", next, "e4") == bus::Outcome::ack);
+    CHECK(t.order() == "o2");
+    // The late cancellation of o1 no longer frees the ticket o2 holds.
+    t.h.bus.last_attempt = false;
+    events::OrderCancelled cancelled{.id = "o1", .version = 1, .ticket = {.id = "t1"}};
+    CHECK(t.h.bus.deliver("tickets.order-cancelled", cancelled, "e3") == bus::Outcome::ack);
+    CHECK(t.order() == "o2");
+    // o2 is paid: the sale is at o2's price.
+    events::OrderCompleted paid = completed;
+    paid.id = "o2";
+    paid.user_id = "second";
+    CHECK(t.h.bus.deliver("tickets.order-completed", paid, "e5") == bus::Outcome::ack);
+    CHECK(t.owner() == "second");
+    CHECK(test::query_int(t.module->database(), "SELECT face_value_cents FROM tickets") == 1200);
+}
+
+TEST_CASE("tickets: a sold ticket is never taken by a reservation, not even on its last try",
+          "[tickets][sale][race]") {
+    Tickets t;
+    CHECK(t.h.bus.deliver("tickets.order-created", created, "e1") == bus::Outcome::ack);
+    CHECK(t.h.bus.deliver("tickets.order-completed", completed, "e2") == bus::Outcome::ack);
+    events::OrderCreated next = created;
+    next.id = "o2";
+    t.h.bus.last_attempt = true;
+    CHECK(t.h.bus.deliver("tickets.order-created", next, "e4") == bus::Outcome::retry);
+    CHECK(t.order() == "o1");
+    CHECK(t.owner() == "buyer");
+}

@@ -56,12 +56,14 @@ struct Host::Impl {
     std::vector<std::unique_ptr<Module>> modules;
     std::once_flag stop_once;
     bool started = false;
+    std::string program;  // HostOptions::program: names the data directory's lock and the metrics
 
     OpsView ops_view() {
-        return {.config = config, .bus = *bus, .log = *log_db, .modules = modules};
+        return {
+            .config = config, .bus = *bus, .log = *log_db, .modules = modules, .program = program};
     }
 
-    Impl(const HostConfig& c, HostOptions options) : config(c) {
+    Impl(const HostConfig& c, HostOptions options) : config(c), program(options.program) {
         clock = options.clock ? options.clock : &system_clock;
         bool in_memory = config.data_dir == ":memory:";
         if (!in_memory) {

@@ -19,28 +19,31 @@ namespace ticketd {
 
 std::string scrape_metrics(const OpsView& view) {
     std::string out;
-    metrics::write_prometheus(out);
+    auto name = [&view](std::string_view metric) {
+        return std::string(view.program) + "_" + std::string(metric);
+    };
+    metrics::write_prometheus(out, view.program);
     auto subs = view.bus.subscribers();
-    metrics::write_help(out, "ticketd_subscriber_lag_events", "gauge",
+    metrics::write_help(out, name("subscriber_lag_events"), "gauge",
                         "Events of a subscriber's subject logged but not yet processed.");
     bus::EventLog events(view.log);
     for (const auto& s : subs)
-        metrics::write_sample(out, "ticketd_subscriber_lag_events",
+        metrics::write_sample(out, name("subscriber_lag_events"),
                               "subscriber=" + metrics::label_value(s.name),
                               static_cast<double>(s.lag));
-    metrics::write_help(out, "ticketd_dead_letters", "gauge", "Parked events not yet redelivered.");
-    metrics::write_sample(out, "ticketd_dead_letters", "",
+    metrics::write_help(out, name("dead_letters"), "gauge", "Parked events not yet redelivered.");
+    metrics::write_sample(out, name("dead_letters"), "",
                           static_cast<double>(events.dead_letter_count()));
-    metrics::write_help(out, "ticketd_event_log_head", "gauge",
+    metrics::write_help(out, name("event_log_head"), "gauge",
                         "Sequence number of the newest logged event.");
-    metrics::write_sample(out, "ticketd_event_log_head", "", static_cast<double>(events.head()));
-    metrics::write_help(out, "ticketd_outbox_pending", "gauge",
+    metrics::write_sample(out, name("event_log_head"), "", static_cast<double>(events.head()));
+    metrics::write_help(out, name("outbox_pending"), "gauge",
                         "Outbox rows not yet moved to the event log, by module.");
     for (auto& m : view.modules)
-        metrics::write_sample(out, "ticketd_outbox_pending",
+        metrics::write_sample(out, name("outbox_pending"),
                               "module=" + metrics::label_value(m->name()),
                               static_cast<double>(bus::outbox::count(m->database())));
-    metrics::write_help(out, "ticketd_database_size_bytes", "gauge",
+    metrics::write_help(out, name("database_size_bytes"), "gauge",
                         "Size of each database file and its WAL.");
     auto size_of = [](db::Database& db) {
         std::error_code ec;
@@ -52,21 +55,21 @@ std::string scrape_metrics(const OpsView& view) {
         return total;
     };
     if (view.config.data_dir != ":memory:") {
-        metrics::write_sample(out, "ticketd_database_size_bytes", "db=\"bus\"", size_of(view.log));
+        metrics::write_sample(out, name("database_size_bytes"), "db=\"bus\"", size_of(view.log));
         for (auto& m : view.modules)
-            metrics::write_sample(out, "ticketd_database_size_bytes",
+            metrics::write_sample(out, name("database_size_bytes"),
                                   "db=" + metrics::label_value(m->name()), size_of(m->database()));
     }
     metrics::write_help(
-        out, "ticketd_database_cache_bytes", "gauge",
+        out, name("database_cache_bytes"), "gauge",
         "Memory held by each database connection's SQLite page cache (at most 16 MB each).");
-    metrics::write_sample(out, "ticketd_database_cache_bytes", "db=\"bus\"",
+    metrics::write_sample(out, name("database_cache_bytes"), "db=\"bus\"",
                           static_cast<double>(view.log.cache_bytes()));
     for (auto& m : view.modules)
-        metrics::write_sample(out, "ticketd_database_cache_bytes",
+        metrics::write_sample(out, name("database_cache_bytes"),
                               "db=" + metrics::label_value(m->name()),
                               static_cast<double>(m->database().cache_bytes()));
-    metrics::write_process(out);
+    metrics::write_process(out, view.program);
     for (auto& m : view.modules) m->write_metrics(out);
     return out;
 }

@@ -23,6 +23,7 @@ struct OpsView {
     bus::Bus& bus;
     db::Database& log;  // bus.db
     const std::vector<std::unique_ptr<Module>>& modules;
+    std::string_view program;  // names the metrics: <program>_dead_letters, ...
 };
 
 void add_ops_routes(http::Router& router, const OpsView& view);

@@ -131,44 +131,47 @@ void write_sample(std::string& out, std::string_view name, std::string_view labe
     out += '\n';
 }
 
-void write_prometheus(std::string& out) {
+void write_prometheus(std::string& out, std::string_view ns) {
+    auto name = [ns](std::string_view metric) {
+        return std::string(ns) + "_" + std::string(metric);
+    };
     std::lock_guard lock(mutex_);
-    write_help(out, "ticketd_http_requests_total", "counter",
+    write_help(out, name("http_requests_total"), "counter",
                "HTTP requests by route pattern, method and status.");
     for (const auto& [key, n] : requests_) {
         const auto& [route, method, status] = key;
-        write_sample(out, "ticketd_http_requests_total",
+        write_sample(out, name("http_requests_total"),
                      "route=" + label_value(route) + ",method=" + label_value(method) +
                          ",status=" + label_value(std::to_string(status)),
                      static_cast<double>(n));
     }
-    write_help(out, "ticketd_http_request_duration_seconds", "histogram",
+    write_help(out, name("http_request_duration_seconds"), "histogram",
                "Time from a request's arrival at the router to its response, by route pattern.");
     for (const auto& [route, h] : latency_) {
         std::string base = "route=" + label_value(route);
         for (std::size_t i = 0; i < buckets.size(); ++i)
-            write_sample(out, "ticketd_http_request_duration_seconds_bucket",
+            write_sample(out, name("http_request_duration_seconds_bucket"),
                          base + ",le=" + label_value(number(buckets[i])),
                          static_cast<double>(h.counts[i]));
-        write_sample(out, "ticketd_http_request_duration_seconds_bucket", base + ",le=\"+Inf\"",
+        write_sample(out, name("http_request_duration_seconds_bucket"), base + ",le=\"+Inf\"",
                      static_cast<double>(h.count));
-        write_sample(out, "ticketd_http_request_duration_seconds_sum", base, h.sum);
-        write_sample(out, "ticketd_http_request_duration_seconds_count", base,
+        write_sample(out, name("http_request_duration_seconds_sum"), base, h.sum);
+        write_sample(out, name("http_request_duration_seconds_count"), base,
                      static_cast<double>(h.count));
     }
-    write_help(out, "ticketd_events_published_total", "counter",
+    write_help(out, name("events_published_total"), "counter",
                "Events appended to the event log, by subject.");
     for (const auto& [subject, n] : published_)
-        write_sample(out, "ticketd_events_published_total", "subject=" + label_value(subject),
+        write_sample(out, name("events_published_total"), "subject=" + label_value(subject),
                      static_cast<double>(n));
-    write_help(out, "ticketd_events_dead_lettered_total", "counter",
+    write_help(out, name("events_dead_lettered_total"), "counter",
                "Events parked after too many failed tries since start, by subscriber.");
     for (const auto& [sub, n] : dead_letters_)
-        write_sample(out, "ticketd_events_dead_lettered_total", "subscriber=" + label_value(sub),
+        write_sample(out, name("events_dead_lettered_total"), "subscriber=" + label_value(sub),
                      static_cast<double>(n));
 }
 
-void write_process(std::string& out) {
+void write_process(std::string& out, std::string_view ns) {
     long pages = 0, resident = 0;
     std::ifstream statm("/proc/self/statm");
     if (statm >> pages >> resident) {
@@ -178,11 +181,11 @@ void write_process(std::string& out) {
                      static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)));
     }
     struct mallinfo2 heap = mallinfo2();
-    write_help(out, "ticketd_heap_in_use_bytes", "gauge",
+    std::string heap_in_use = std::string(ns) + "_heap_in_use_bytes";
+    write_help(out, heap_in_use, "gauge",
                "Memory the process's allocations hold (malloc arenas and large blocks), freed "
                "memory not counted.");
-    write_sample(out, "ticketd_heap_in_use_bytes", "",
-                 static_cast<double>(heap.uordblks + heap.hblkhd));
+    write_sample(out, heap_in_use, "", static_cast<double>(heap.uordblks + heap.hblkhd));
 }
 
 }  // namespace ticketd::metrics

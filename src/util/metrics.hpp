@@ -16,11 +16,12 @@ std::string_view method_label(std::string_view method);
 void record_published(std::string_view subject, std::int64_t n);
 void record_dead_letter(std::string_view subscriber);
 
-// Appends the counters and histograms above in Prometheus text format.
-void write_prometheus(std::string& out);
+// Appends the counters and histograms above in Prometheus text format, each named
+// `<ns>_<metric>`: the application's name (ticketd_http_requests_total, blog_http_requests_total).
+void write_prometheus(std::string& out, std::string_view ns);
 
 // Appends the process's resident memory and the heap memory in use (malloc), now.
-void write_process(std::string& out);
+void write_process(std::string& out, std::string_view ns);
 
 // Helpers for gauges computed at scrape time.
 void write_help(std::string& out, std::string_view name, std::string_view type,

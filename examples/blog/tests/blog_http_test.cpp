@@ -264,3 +264,27 @@ TEST_CASE("the core's HTTP layer holds on the blog: error shapes and limits and 
     server.wait_idle();
     CHECK(posts(c).empty());
 }
+
+TEST_CASE("the blog's metrics carry its own name, with its modules' gauges beside the core's",
+          "[blog][metrics]") {
+    TempDir dir;
+    BlogServer server(dir.path(), [](blog::Config& c) { c.metrics_port = 0; });
+    HttpClient c(server.port());
+    auto post = create_post(c, "Counted");
+    REQUIRE(comment(c, post, "fine words").status == 201);
+    server.wait_idle();
+    auto m = HttpClient(server.host().metrics_port()).get("/metrics");
+    REQUIRE(m.status == 200);
+    CHECK(m.body.find(
+              R"(blog_http_requests_total{route="/posts/create",method="POST",status="201"} 1)") !=
+          std::string::npos);
+    CHECK(m.body.find(R"(blog_events_published_total{subject="comment:created"} 1)") !=
+          std::string::npos);
+    CHECK(m.body.find(R"(blog_subscriber_lag_events{subscriber="query.comment-created"} 0)") !=
+          std::string::npos);
+    CHECK(m.body.find("\nblog_dead_letters 0\n") != std::string::npos);
+    CHECK(m.body.find("\nblog_posts 1\n") != std::string::npos);
+    // Nothing is named after ticketd: a blog's operator should not have to know where its core
+    // came from.
+    CHECK(m.body.find("ticketd") == std::string::npos);
+}

@@ -390,7 +390,9 @@ private:
     // A cancellation is final, so it is never parked. Before its order:created (split mode
     // delivers each subject on its own, and a consumer can stall for longer than the retries
     // last): it is kept, and the late order:created stores the order as cancelled. Over a gap
-    // in the versions: waited out, as the version rule says, but applied on the last try.
+    // in the versions (orders sends none today: created is 0 and cancelled 1; this keeps the
+    // version rule should another order event come between): waited out, and applied on the
+    // last try.
     bus::Outcome on_order_cancelled(db::WriteTx& tx, const events::OrderCancelled& e,
                                     const bus::Envelope& env) {
         auto order = store_.find_order(tx, e.id);

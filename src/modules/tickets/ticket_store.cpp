@@ -255,6 +255,40 @@ bool TicketStore::is_released(db::WriteTx& tx, const std::string& order_id) {
         .executeStep();
 }
 
+void TicketStore::add_waiting(db::WriteTx& tx, const std::string& ticket_id,
+                              const WaitingReservation& r, std::int64_t now_ms) {
+    db::exec(tx,
+             "INSERT INTO waiting_reservations (order_id, ticket_id, price_cents, seen_at)"
+             " VALUES (?, ?, ?, ?) ON CONFLICT (order_id) DO NOTHING",
+             r.order_id, ticket_id, r.price_cents, now_ms);
+}
+
+std::optional<TicketStore::WaitingReservation> TicketStore::take_next_waiting(
+    db::WriteTx& tx, const std::string& ticket_id) {
+    db::exec(tx,
+             "DELETE FROM waiting_reservations WHERE ticket_id = ?"
+             " AND order_id IN (SELECT order_id FROM released_orders)",
+             ticket_id);
+    auto& q = db::query(tx,
+                        "SELECT order_id FROM waiting_reservations WHERE ticket_id = ?"
+                        " ORDER BY seen_at, order_id LIMIT 1",
+                        ticket_id);
+    if (!q.executeStep()) return std::nullopt;
+    std::string order_id = q.getColumn(0).getString();
+    q.reset();
+    return take_waiting(tx, order_id);
+}
+
+std::optional<TicketStore::WaitingReservation> TicketStore::take_waiting(
+    db::WriteTx& tx, const std::string& order_id) {
+    auto& q = db::query(
+        tx, "DELETE FROM waiting_reservations WHERE order_id = ? RETURNING price_cents", order_id);
+    if (!q.executeStep()) return std::nullopt;
+    WaitingReservation r{.order_id = order_id, .price_cents = q.getColumn(0).getInt64()};
+    q.reset();
+    return r;
+}
+
 }  // namespace ticketd::tickets
 
 #undef TICKET_COLUMNS

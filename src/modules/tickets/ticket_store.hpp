@@ -79,6 +79,20 @@ public:
                      std::int64_t now_ms);
     bool is_released(db::WriteTx& tx, const std::string& order_id);
 
+    // Reservations that arrived while an earlier order still held their ticket (see
+    // schema/tickets/008): kept until that order's cancellation frees the ticket.
+    struct WaitingReservation {
+        std::string order_id;
+        std::int64_t price_cents = 0;
+    };
+    void add_waiting(db::WriteTx& tx, const std::string& ticket_id, const WaitingReservation& r,
+                     std::int64_t now_ms);
+    // The first reservation of `ticket_id` waiting and not cancelled since, forgotten.
+    std::optional<WaitingReservation> take_next_waiting(db::WriteTx& tx,
+                                                        const std::string& ticket_id);
+    // `order_id`'s waiting reservation if there is one, forgotten.
+    std::optional<WaitingReservation> take_waiting(db::WriteTx& tx, const std::string& order_id);
+
     // The rendered JSON of single tickets, for GET /api/tickets/:id (read far more often than a
     // ticket changes). Guarded by the database's mutex, which the ReadLock proves is held; update()
     // drops a ticket's entry in the same critical section as its COMMIT, so no reader can see

@@ -17,7 +17,6 @@
 #include "ticketd/events/ticket_events.hpp"
 #include "util/clock.hpp"
 #include "util/ids.hpp"
-#include "util/log.hpp"
 #include "util/money.hpp"
 #include "util/text.hpp"
 #include "util/time_format.hpp"
@@ -176,11 +175,10 @@ public:
     void add_listeners(bus::Bus& bus) override {
         bus.publishes<events::TicketCreated>("tickets");
         bus.publishes<events::TicketUpdated>("tickets");
-        bus.subscribe<events::OrderCreated>(
-            "tickets.order-created", *db_,
-            [this](db::WriteTx& tx, const events::OrderCreated& e, const bus::Envelope& env) {
-                return on_order_created(tx, e, env);
-            });
+        bus.subscribe<events::OrderCreated>("tickets.order-created", *db_,
+                                            [this](db::WriteTx& tx, const events::OrderCreated& e) {
+                                                return on_order_created(tx, e);
+                                            });
         bus.subscribe<events::OrderCancelled>(
             "tickets.order-cancelled", *db_,
             [this](db::WriteTx& tx, const events::OrderCancelled& e) {
@@ -271,34 +269,38 @@ private:
         return *t;
     }
 
-    bus::Outcome on_order_created(db::WriteTx& tx, const events::OrderCreated& e,
-                                  const bus::Envelope& env) {
+    // A reservation. Seen while an earlier order still holds the ticket, its cancellation has
+    // not reached us yet (each subject has its own subscription): orders, which owns
+    // reservations, placed this one, so that cancellation is on its way, and this reservation
+    // waits for it here (schema/tickets/008) rather than being retried until it is parked. A
+    // ticket held by its sale is never taken so: it is ordered again only once relisted.
+    bus::Outcome on_order_created(db::WriteTx& tx, const events::OrderCreated& e) {
         auto t = store_.find(tx, e.ticket.id);
         if (!t) return bus::Outcome::retry;  // the ticket's own creation is not visible yet
         if (t->order_id == e.id) return bus::Outcome::ack;           // already applied
         if (store_.is_released(tx, e.id)) return bus::Outcome::ack;  // cancelled before we saw it
-        // Held by an order whose cancellation has not reached us yet: wait for it. On the last
-        // try it is not coming soon (parked, or its consumer stalled): orders, which owns
-        // reservations, placed this order, so the earlier one no longer holds the ticket, and its
-        // late cancellation then finds the ticket held by another order and changes nothing. A
-        // sale is never overwritten so: a sold ticket can be ordered only once it is relisted.
-        if (t->order_id && (!env.last_attempt || t->held_by_sale())) return bus::Outcome::retry;
-        if (t->order_id)
-            log::warn("reservation applied before the earlier one's cancellation arrived",
-                      {{"ticket_id", t->id}, {"order_id", e.id}, {"held_by", *t->order_id}});
-        t->order_id = e.id;
-        t->order_price_cents = e.ticket.price_cents;
-        t->version += 1;
-        store_.update(tx, *t, now_ms());
-        bus_.publish(tx, updated_event(*t));
+        if (t->held_by_sale()) return bus::Outcome::retry;
+        if (t->order_id) {
+            store_.add_waiting(tx, t->id, {.order_id = e.id, .price_cents = e.ticket.price_cents},
+                               now_ms());
+            return bus::Outcome::ack;
+        }
+        reserve(tx, *t, e.id, e.ticket.price_cents);
         return bus::Outcome::ack;
     }
 
     bus::Outcome on_order_cancelled(db::WriteTx& tx, const events::OrderCancelled& e) {
         store_.mark_released(tx, e.id);
+        store_.take_waiting(tx, e.id);  // it waited for nothing
         auto t = store_.find(tx, e.ticket.id);
         if (!t) return bus::Outcome::retry;
         if (t->order_id != e.id) return bus::Outcome::ack;  // not held by this order (any more)
+        // Free, unless a later reservation was waiting for this cancellation: it takes the ticket
+        // in the same change, so the ticket is never shown listed in between.
+        if (auto next = store_.take_next_waiting(tx, t->id)) {
+            reserve(tx, *t, next->order_id, next->price_cents);
+            return bus::Outcome::ack;
+        }
         t->order_id.reset();
         t->order_price_cents.reset();
         t->version += 1;
@@ -307,20 +309,32 @@ private:
         return bus::Outcome::ack;
     }
 
+    void reserve(db::WriteTx& tx, Ticket& t, const std::string& order_id,
+                 std::int64_t price_cents) {
+        t.order_id = order_id;
+        t.order_price_cents = price_cents;
+        t.version += 1;
+        store_.update(tx, t, now_ms());
+        bus_.publish(tx, updated_event(t));
+    }
+
     // The sale is final: the ticket passes to its buyer and stays held by the completed order
     // (not listed, not editable) until its owner relists it. Its face value is fixed at the
     // price paid, the first time. Its order:created comes first in the log; until that is
     // applied here, wait, except on the last try (it was parked): this event alone says which
-    // order holds the ticket.
+    // order holds the ticket. A reservation waiting for an earlier order's cancellation takes
+    // the ticket at once: its sale proves the earlier order is over.
     bus::Outcome on_order_completed(db::WriteTx& tx, const events::OrderCompleted& e,
                                     const bus::Envelope& env) {
         auto t = store_.find(tx, e.ticket.id);
         if (!t) return bus::Outcome::retry;
-        if (t->order_id != e.id && !env.last_attempt) return bus::Outcome::retry;
+        auto waited = t->order_id == e.id ? std::nullopt : store_.take_waiting(tx, e.id);
+        if (t->order_id != e.id && !waited && !env.last_attempt) return bus::Outcome::retry;
         // What the buyer paid: the price their order was placed at. Only a parked sale whose
         // order:created never arrived lacks it; then the price is the best record there is.
-        std::int64_t paid =
-            t->order_id == e.id && t->order_price_cents ? *t->order_price_cents : t->price_cents;
+        std::int64_t paid = waited                                        ? waited->price_cents
+                            : t->order_id == e.id && t->order_price_cents ? *t->order_price_cents
+                                                                          : t->price_cents;
         t->order_id = e.id;
         t->order_price_cents = paid;
         t->sold_order_id = e.id;

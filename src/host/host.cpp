@@ -1,5 +1,6 @@
 #include "host/host.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <mutex>
@@ -64,6 +65,15 @@ struct Host::Impl {
     }
 
     Impl(const HostConfig& c, HostOptions options) : config(c), program(options.program) {
+        bool named = !program.empty() && program[0] >= 'a' && program[0] <= 'z' &&
+                     std::all_of(program.begin(), program.end(), [](char ch) {
+                         return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_';
+                     });
+        if (!named)
+            throw std::invalid_argument(
+                "HostOptions::program must be lower-case letters, digits "
+                "and '_', starting with a letter: \"" +
+                program + "\"");
         clock = options.clock ? options.clock : &system_clock;
         bool in_memory = config.data_dir == ":memory:";
         if (!in_memory) {

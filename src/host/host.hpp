@@ -26,8 +26,10 @@ class Router;
 namespace ticketd::host {
 
 struct HostOptions {
-    // Names the data directory's lock file, and in split mode the JetStream stream (upper case)
-    // and its subject prefix, so that two applications can share a NATS cluster.
+    // Names the data directory's lock file, the core's metrics (<program>_http_requests_total,
+    // ...), and in split mode the JetStream stream (upper case) and its subject prefix, so that
+    // two applications can share a NATS cluster. Lower-case letters, digits and '_', starting
+    // with a letter (a valid name in all three places); anything else is refused.
     std::string program = "ticketd";
     // The application's modules; HostConfig::modules picks among them by name (empty: all).
     std::vector<ModuleSpec> modules;

@@ -288,3 +288,15 @@ TEST_CASE("the blog's metrics carry its own name, with its modules' gauges besid
     // came from.
     CHECK(m.body.find("ticketd") == std::string::npos);
 }
+
+TEST_CASE("a program name that would make invalid metric or stream names is refused at start",
+          "[blog][metrics]") {
+    TempDir dir;
+    for (const char* bad : {"my-blog", "Blog", "", "1blog", "blog.example"}) {
+        CHECK_THROWS_WITH(
+            BlogServer(dir.path(), {}, [bad](ticketd::host::HostOptions& o) { o.program = bad; }),
+            Catch::Contains("HostOptions::program must be"));
+    }
+    BlogServer fine(dir.path(), {}, [](ticketd::host::HostOptions& o) { o.program = "blog_2"; });
+    CHECK(fine.port() != 0);
+}

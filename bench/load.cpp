@@ -104,17 +104,8 @@ Process spawn(std::vector<std::string> argv, std::uint16_t port) {
     auto started = Clock::now();
     Process p;
     p.port = port;
-    p.pid = fork();
-    if (p.pid == 0) {
-        std::vector<char*> args;
-        for (auto& a : argv) args.push_back(a.data());
-        args.push_back(nullptr);
-        setenv("JWT_KEY", jwt_key.c_str(), 1);
-        const char* log = std::getenv("TICKETD_BENCH_SERVER_LOG");  // the servers' own log lines
-        freopen(log ? log : "/dev/null", "a", stderr);
-        execv(args[0], args.data());
-        _exit(127);
-    }
+    const char* log = std::getenv("TICKETD_BENCH_SERVER_LOG");  // the servers' own log lines
+    p.pid = test::spawn_process(argv, {{"JWT_KEY", jwt_key}}, log ? log : "/dev/null");
     for (int i = 0; i < 5000; ++i) {
         try {
             test::HttpClient c(port);

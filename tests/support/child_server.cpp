@@ -1,14 +1,18 @@
 #include "support/child_server.hpp"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -16,7 +20,41 @@
 
 #include "support/http_client.hpp"
 
+extern "C" char** environ;
+
 namespace ticketd::test {
+
+pid_t spawn_process(const std::vector<std::string>& argv,
+                    const std::vector<std::pair<std::string, std::string>>& env,
+                    const std::string& output, bool stdout_too) {
+    std::vector<std::string> vars;
+    for (char** e = environ; *e != nullptr; ++e) {
+        std::string_view var(*e);
+        auto name = var.substr(0, var.find('='));
+        if (std::none_of(env.begin(), env.end(), [&](const auto& kv) { return kv.first == name; }))
+            vars.emplace_back(var);
+    }
+    for (const auto& [name, value] : env) vars.push_back(name + "=" + value);
+    std::vector<std::string> args = argv;
+    auto pointers = [](std::vector<std::string>& strings) {
+        std::vector<char*> out;
+        for (auto& s : strings) out.push_back(s.data());
+        out.push_back(nullptr);
+        return out;
+    };
+    auto argp = pointers(args);
+    auto envp = pointers(vars);
+    posix_spawn_file_actions_t files;
+    posix_spawn_file_actions_init(&files);
+    posix_spawn_file_actions_addopen(&files, STDERR_FILENO, output.c_str(),
+                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (stdout_too) posix_spawn_file_actions_adddup2(&files, STDERR_FILENO, STDOUT_FILENO);
+    pid_t pid = -1;
+    int rc = posix_spawnp(&pid, argp[0], &files, nullptr, argp.data(), envp.data());
+    posix_spawn_file_actions_destroy(&files);
+    if (rc != 0) throw std::runtime_error("cannot start " + argv.at(0) + ": " + std::strerror(rc));
+    return pid;
+}
 
 std::uint16_t pick_stable_port() {
     static int next = 0;
@@ -60,17 +98,7 @@ void ChildServer::start() {
         "--data-dir", data_dir_,          "--access-log",        "false",  "--threads",
         "2",          "--metrics-listen", "127.0.0.1:0"};
     argv.insert(argv.end(), args_.begin(), args_.end());
-    std::string log = data_dir_ + "/server.log";
-    pid_ = fork();
-    if (pid_ == 0) {
-        for (auto& [k, v] : env_) setenv(k.c_str(), v.c_str(), 1);
-        if (!freopen(log.c_str(), "a", stderr)) _exit(126);
-        std::vector<char*> raw;
-        for (auto& a : argv) raw.push_back(a.data());
-        raw.push_back(nullptr);
-        execv(binary_.c_str(), raw.data());
-        _exit(127);
-    }
+    pid_ = spawn_process(argv, env_, data_dir_ + "/server.log");
     for (int i = 0; i < 10000; ++i) {  // a start after a power cut recovers the logs first
         int status = 0;
         if (waitpid(pid_, &status, WNOHANG) == pid_) {

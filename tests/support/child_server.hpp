@@ -14,6 +14,15 @@ namespace ticketd::test {
 // still free when the server restarts on it.
 std::uint16_t pick_stable_port();
 
+// Starts `argv` (argv[0] a path, or a name looked up in PATH) with this process's environment
+// plus `env`, its stderr (and with `stdout_too` its stdout) appended to `output`; returns its pid.
+// posix_spawn, with everything prepared here: after a plain fork() in a process with threads
+// (an HTTP stand-in, a client) the child can inherit a lock another thread held and hang in
+// setenv or freopen before it ever runs the program. Throws if the program cannot be started.
+pid_t spawn_process(const std::vector<std::string>& argv,
+                    const std::vector<std::pair<std::string, std::string>>& env,
+                    const std::string& output, bool stdout_too = false);
+
 class ChildServer {
 public:
     // `args` follow the binary's own; `env` is added to this process's environment.

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -30,18 +31,12 @@ SplitDeployment::~SplitDeployment() {
 
 void SplitDeployment::start() {
     std::filesystem::create_directories(dir_);
-    pid_ = fork();
-    if (pid_ == 0) {
-        setenv("TICKETD_BIN", binary_.c_str(), 1);
-        for (const auto& [k, v] : env_) setenv(k.c_str(), v.c_str(), 1);
-        auto out = (dir_ / "run-split.log").string();
-        if (!std::freopen(out.c_str(), "a", stdout) || !std::freopen(out.c_str(), "a", stderr))
-            _exit(126);
-        auto port = std::to_string(port_);
-        execlp("bash", "bash", script_.c_str(), dir_.c_str(), port.c_str(),
-               static_cast<char*>(nullptr));
-        _exit(127);
-    }
+    auto env = env_;
+    if (std::none_of(env.begin(), env.end(),
+                     [](const auto& kv) { return kv.first == "TICKETD_BIN"; }))
+        env.emplace_back("TICKETD_BIN", binary_);
+    pid_ = spawn_process({"bash", script_, dir_.string(), std::to_string(port_)}, env,
+                         (dir_ / "run-split.log").string(), /*stdout_too=*/true);
     for (int i = 0; i < 600; ++i) {
         try {
             if (HttpClient(port_).get("/readyz").status == 200) return;

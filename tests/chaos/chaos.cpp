@@ -405,8 +405,22 @@ int check_at_rest(const fs::path& dir, Ledger& ledger, Layout layout, long& even
                     "SELECT count(*) FROM t.tickets tt LEFT JOIN main.tickets r ON r.id = tt.id"
                     " WHERE r.id IS NULL OR r.version != tt.version OR r.user_id != tt.user_id"
                     " OR coalesce(r.order_id, '') != coalesce(tt.order_id, '')"));
+    // Each ticket is held by the one order orders counts as holding it (not cancelled, not
+    // released by a relisting), or by none; no reservation is left waiting for a cancellation.
+    violation("tickets not held by their active order",
+              query(orders,
+                    "SELECT count(*) FROM t.tickets tt WHERE coalesce(tt.order_id, '') !="
+                    " coalesce((SELECT o.id FROM orders o WHERE o.ticket_id = tt.id"
+                    " AND o.status != 'cancelled' AND o.released = 0), '')"));
+    violation("reservations still waiting in tickets",
+              query(orders, "SELECT count(*) FROM t.waiting_reservations"));
     // A completed order passes its ticket to the buyer, until they relist it; each sale and each
-    // relisting is one history entry.
+    // relisting is one history entry, each sale at the price the buyer paid.
+    violation("'sold' entries at a price no completed order of the ticket paid",
+              query(orders,
+                    "SELECT count(*) FROM t.ticket_history h WHERE h.event = 'sold' AND NOT EXISTS"
+                    " (SELECT 1 FROM orders o WHERE o.ticket_id = h.ticket_id"
+                    " AND o.status = 'complete' AND o.price_cents = h.price_cents)"));
     violation("completed orders whose ticket is not the buyer's",
               query(orders,
                     "SELECT count(*) FROM orders o JOIN t.tickets tt ON tt.id = o.ticket_id WHERE "

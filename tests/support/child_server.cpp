@@ -27,14 +27,17 @@ namespace ticketd::test {
 pid_t spawn_process(const std::vector<std::string>& argv,
                     const std::vector<std::pair<std::string, std::string>>& env,
                     const std::string& output, bool stdout_too) {
-    std::vector<std::string> vars;
-    for (char** e = environ; *e != nullptr; ++e) {
-        std::string_view var(*e);
+    auto overridden = [&env](std::string_view var) {
         auto name = var.substr(0, var.find('='));
-        if (std::none_of(env.begin(), env.end(), [&](const auto& kv) { return kv.first == name; }))
-            vars.emplace_back(var);
-    }
-    for (const auto& [name, value] : env) vars.push_back(name + "=" + value);
+        return std::any_of(env.begin(), env.end(),
+                           [&](const auto& kv) { return kv.first == name; });
+    };
+    std::vector<std::string> vars;
+    for (char** e = environ; *e != nullptr; ++e)
+        if (!overridden(*e)) vars.emplace_back(*e);
+    for (auto it = env.rbegin(); it != env.rend(); ++it)  // the last of a name wins, as setenv's
+        if (std::none_of(env.rbegin(), it, [&](const auto& kv) { return kv.first == it->first; }))
+            vars.push_back(it->first + "=" + it->second);
     std::vector<std::string> args = argv;
     auto pointers = [](std::vector<std::string>& strings) {
         std::vector<char*> out;
@@ -47,12 +50,30 @@ pid_t spawn_process(const std::vector<std::string>& argv,
     posix_spawn_file_actions_t files;
     posix_spawn_file_actions_init(&files);
     posix_spawn_file_actions_addopen(&files, STDERR_FILENO, output.c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
+                                     O_WRONLY | O_CREAT | O_APPEND, 0666);
     if (stdout_too) posix_spawn_file_actions_adddup2(&files, STDERR_FILENO, STDOUT_FILENO);
+    // The tests stop children with SIGTERM (and run-split traps TERM and INT): whatever this
+    // process blocks or ignores, the child starts with those signals at their defaults.
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none, stop;
+    sigemptyset(&none);
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &stop);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     pid_t pid = -1;
-    int rc = posix_spawnp(&pid, argp[0], &files, nullptr, argp.data(), envp.data());
+    // A path runs as given (execv); a bare name ("bash") is looked up in PATH.
+    int rc = argv.at(0).find('/') != std::string::npos
+                 ? posix_spawn(&pid, argp[0], &files, &attr, argp.data(), envp.data())
+                 : posix_spawnp(&pid, argp[0], &files, &attr, argp.data(), envp.data());
+    posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&files);
-    if (rc != 0) throw std::runtime_error("cannot start " + argv.at(0) + ": " + std::strerror(rc));
+    if (rc != 0)
+        throw std::runtime_error("cannot start " + argv.at(0) + " (output to " + output +
+                                 "): " + std::strerror(rc));
     return pid;
 }
 

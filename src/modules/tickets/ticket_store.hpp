@@ -73,6 +73,8 @@ public:
     void add_history(db::WriteTx& tx, const std::string& id, std::int64_t at_ms,
                      std::string_view event, std::int64_t price_cents);
     std::vector<HistoryEntry> history(db::ReadLock& read, const std::string& id);
+    // `order_id` is over: cancelled, or completed. A late order:created of it reserves nothing,
+    // and a reservation of it waiting (below) never takes the ticket.
     void mark_released(db::WriteTx& tx, const std::string& order_id);
     // Records that ticket `id` was sold to `buyer_id` (its order completed): who and when.
     void record_sale(db::WriteTx& tx, const std::string& id, const std::string& buyer_id,

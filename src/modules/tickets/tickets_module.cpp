@@ -17,6 +17,7 @@
 #include "ticketd/events/ticket_events.hpp"
 #include "util/clock.hpp"
 #include "util/ids.hpp"
+#include "util/log.hpp"
 #include "util/money.hpp"
 #include "util/text.hpp"
 #include "util/time_format.hpp"
@@ -272,14 +273,21 @@ private:
     // A reservation. Seen while an earlier order still holds the ticket, its cancellation has
     // not reached us yet (each subject has its own subscription): orders, which owns
     // reservations, placed this one, so that cancellation is on its way, and this reservation
-    // waits for it here (schema/tickets/008) rather than being retried until it is parked. A
-    // ticket held by its sale is never taken so: it is ordered again only once relisted.
+    // waits for it here (schema/tickets/008) rather than being retried until it is parked.
     bus::Outcome on_order_created(db::WriteTx& tx, const events::OrderCreated& e) {
         auto t = store_.find(tx, e.ticket.id);
         if (!t) return bus::Outcome::retry;  // the ticket's own creation is not visible yet
-        if (t->order_id == e.id) return bus::Outcome::ack;           // already applied
-        if (store_.is_released(tx, e.id)) return bus::Outcome::ack;  // cancelled before we saw it
-        if (t->held_by_sale()) return bus::Outcome::retry;
+        if (t->order_id == e.id) return bus::Outcome::ack;  // already applied
+        // Over before we saw it: cancelled, or completed (its sale was applied first, and the
+        // ticket may have been relisted since).
+        if (store_.is_released(tx, e.id)) return bus::Outcome::ack;
+        if (t->held_by_sale()) {
+            // Orders places an order for a sold ticket only after its owner relisted it, and
+            // tickets relists it itself first: this order ended before the sale.
+            log::warn("reservation of a sold ticket ignored (its order ended before the sale)",
+                      {{"ticket_id", t->id}, {"order_id", e.id}});
+            return bus::Outcome::ack;
+        }
         if (t->order_id) {
             store_.add_waiting(tx, t->id, {.order_id = e.id, .price_cents = e.ticket.price_cents},
                                now_ms());
@@ -330,6 +338,7 @@ private:
         if (!t) return bus::Outcome::retry;
         auto waited = t->order_id == e.id ? std::nullopt : store_.take_waiting(tx, e.id);
         if (t->order_id != e.id && !waited && !env.last_attempt) return bus::Outcome::retry;
+        store_.mark_released(tx, e.id);  // its own order:created, if late, reserves nothing
         // What the buyer paid: the price their order was placed at. Only a parked sale whose
         // order:created never arrived lacks it; then the price is the best record there is.
         std::int64_t paid = waited                                        ? waited->price_cents

@@ -19,9 +19,7 @@ namespace ticketd {
 
 std::string scrape_metrics(const OpsView& view) {
     std::string out;
-    auto name = [&view](std::string_view metric) {
-        return std::string(view.program) + "_" + std::string(metric);
-    };
+    auto name = [&view](std::string_view metric) { return metrics::name_in(view.program, metric); };
     metrics::write_prometheus(out, view.program);
     auto subs = view.bus.subscribers();
     metrics::write_help(out, name("subscriber_lag_events"), "gauge",

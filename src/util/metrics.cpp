@@ -131,10 +131,15 @@ void write_sample(std::string& out, std::string_view name, std::string_view labe
     out += '\n';
 }
 
+std::string name_in(std::string_view ns, std::string_view metric) {
+    std::string out(ns);
+    out += '_';
+    out += metric;
+    return out;
+}
+
 void write_prometheus(std::string& out, std::string_view ns) {
-    auto name = [ns](std::string_view metric) {
-        return std::string(ns) + "_" + std::string(metric);
-    };
+    auto name = [ns](std::string_view metric) { return name_in(ns, metric); };
     std::lock_guard lock(mutex_);
     write_help(out, name("http_requests_total"), "counter",
                "HTTP requests by route pattern, method and status.");
@@ -181,7 +186,7 @@ void write_process(std::string& out, std::string_view ns) {
                      static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)));
     }
     struct mallinfo2 heap = mallinfo2();
-    std::string heap_in_use = std::string(ns) + "_heap_in_use_bytes";
+    std::string heap_in_use = name_in(ns, "heap_in_use_bytes");
     write_help(out, heap_in_use, "gauge",
                "Memory the process's allocations hold (malloc arenas and large blocks), freed "
                "memory not counted.");

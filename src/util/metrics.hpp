@@ -23,6 +23,9 @@ void write_prometheus(std::string& out, std::string_view ns);
 // Appends the process's resident memory and the heap memory in use (malloc), now.
 void write_process(std::string& out, std::string_view ns);
 
+// `<ns>_<metric>`: a core metric's name in the application `ns` (HostOptions::program).
+std::string name_in(std::string_view ns, std::string_view metric);
+
 // Helpers for gauges computed at scrape time.
 void write_help(std::string& out, std::string_view name, std::string_view type,
                 std::string_view help);

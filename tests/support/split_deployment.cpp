@@ -4,7 +4,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -31,10 +30,8 @@ SplitDeployment::~SplitDeployment() {
 
 void SplitDeployment::start() {
     std::filesystem::create_directories(dir_);
-    auto env = env_;
-    if (std::none_of(env.begin(), env.end(),
-                     [](const auto& kv) { return kv.first == "TICKETD_BIN"; }))
-        env.emplace_back("TICKETD_BIN", binary_);
+    auto env = env_;  // the test's own TICKETD_BIN, if any, wins: the last of a name does
+    env.insert(env.begin(), {"TICKETD_BIN", binary_});
     pid_ = spawn_process({"bash", script_, dir_.string(), std::to_string(port_)}, env,
                          (dir_ / "run-split.log").string(), /*stdout_too=*/true);
     for (int i = 0; i < 600; ++i) {

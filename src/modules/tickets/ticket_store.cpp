@@ -265,18 +265,17 @@ void TicketStore::add_waiting(db::WriteTx& tx, const std::string& ticket_id,
 
 std::optional<TicketStore::WaitingReservation> TicketStore::take_next_waiting(
     db::WriteTx& tx, const std::string& ticket_id) {
-    db::exec(tx,
-             "DELETE FROM waiting_reservations WHERE ticket_id = ?"
-             " AND order_id IN (SELECT order_id FROM released_orders)",
-             ticket_id);
+    // No cancelled or completed order has a row: its order:cancelled or order:completed takes it.
     auto& q = db::query(tx,
-                        "SELECT order_id FROM waiting_reservations WHERE ticket_id = ?"
-                        " ORDER BY seen_at, order_id LIMIT 1",
+                        "DELETE FROM waiting_reservations WHERE order_id ="
+                        " (SELECT order_id FROM waiting_reservations WHERE ticket_id = ?"
+                        " ORDER BY seen_at, order_id LIMIT 1) RETURNING order_id, price_cents",
                         ticket_id);
     if (!q.executeStep()) return std::nullopt;
-    std::string order_id = q.getColumn(0).getString();
+    WaitingReservation r{.order_id = q.getColumn(0).getString(),
+                         .price_cents = q.getColumn(1).getInt64()};
     q.reset();
-    return take_waiting(tx, order_id);
+    return r;
 }
 
 std::optional<TicketStore::WaitingReservation> TicketStore::take_waiting(

@@ -89,7 +89,8 @@ public:
     };
     void add_waiting(db::WriteTx& tx, const std::string& ticket_id, const WaitingReservation& r,
                      std::int64_t now_ms);
-    // The first reservation of `ticket_id` waiting and not cancelled since, forgotten.
+    // The first reservation of `ticket_id` waiting, forgotten. Never a cancelled or completed
+    // order's: on_order_cancelled and on_order_completed take theirs.
     std::optional<WaitingReservation> take_next_waiting(db::WriteTx& tx,
                                                         const std::string& ticket_id);
     // `order_id`'s waiting reservation if there is one, forgotten.

@@ -196,6 +196,8 @@ events::OrderCreated second_order() {
     return next;
 }
 const events::OrderCancelled o1_cancelled{.id = "o1", .version = 1, .ticket = {.id = "t1"}};
+const events::OrderCompleted o2_completed{
+    .id = "o2", .version = 1, .user_id = "second", .ticket = {.id = "t1"}};
 
 std::int64_t waiting(Tickets& t) {
     return test::query_int(t.module->database(), "SELECT count(*) FROM waiting_reservations");
@@ -218,10 +220,7 @@ TEST_CASE(
     CHECK(t.version() == 2);
     CHECK(t.h.bus.published.size() == 2);
     CHECK(waiting(t) == 0);
-    events::OrderCompleted paid = completed;
-    paid.id = "o2";
-    paid.user_id = "second";
-    CHECK(t.h.bus.deliver("tickets.order-completed", paid, "e5") == bus::Outcome::ack);
+    CHECK(t.h.bus.deliver("tickets.order-completed", o2_completed, "e5") == bus::Outcome::ack);
     CHECK(t.owner() == "second");
     CHECK(test::query_int(t.module->database(), "SELECT face_value_cents FROM tickets") == 1200);
 }
@@ -233,10 +232,7 @@ TEST_CASE(
     Tickets t;
     CHECK(t.h.bus.deliver("tickets.order-created", created, "e1") == bus::Outcome::ack);
     CHECK(t.h.bus.deliver("tickets.order-created", second_order(), "e4") == bus::Outcome::ack);
-    events::OrderCompleted paid = completed;
-    paid.id = "o2";
-    paid.user_id = "second";
-    CHECK(t.h.bus.deliver("tickets.order-completed", paid, "e5") == bus::Outcome::ack);
+    CHECK(t.h.bus.deliver("tickets.order-completed", o2_completed, "e5") == bus::Outcome::ack);
     CHECK(t.order() == "o2");
     CHECK(t.owner() == "second");
     CHECK(test::query_int(t.module->database(), "SELECT face_value_cents FROM tickets") == 1200);
